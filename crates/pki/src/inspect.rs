@@ -99,6 +99,12 @@ pub fn summarize(der: &[u8]) -> Result<CertSummary, InspectError> {
     })
 }
 
+/// The DER encoding of a certificate's subject name (what TLS servers send as CA hints).
+pub fn subject_der(der: &[u8]) -> Option<Vec<u8>> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some(cert.tbs_certificate.subject().as_raw().to_vec())
+}
+
 /// The nextUpdate of a DER CRL, if it parses and has one.
 pub fn crl_next_update(der: &[u8]) -> Option<OffsetDateTime> {
     let (_, crl) = x509_parser::parse_x509_crl(der).ok()?;

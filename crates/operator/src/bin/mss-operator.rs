@@ -1,0 +1,86 @@
+//! `mss-operator`: runs the mock MSSanté operator until interrupted.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use operator::{Directory, Listen, Operator, OperatorConfig};
+
+/// The mock MSSanté operator (API LPS: SMTP 587 and IMAP 143 with STARTTLS).
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Directory of BALs, professionals and structures.
+    #[arg(long, default_value = "scenarios/directory.yaml")]
+    directory: PathBuf,
+    /// Folder of the fake IGC Santé (generated when missing).
+    #[arg(long, default_value = "certs")]
+    certs: PathBuf,
+    /// Where mailboxes are stored.
+    #[arg(long, default_value = "target/mss-operator-data")]
+    data: PathBuf,
+    /// Address of the Pro Santé Connect entry point.
+    #[arg(long, default_value = "127.0.0.1")]
+    psc_ip: IpAddr,
+    /// Address of the application (certificate) entry point.
+    #[arg(long, default_value = "127.0.0.2")]
+    app_ip: IpAddr,
+    /// SMTP port of both entry points.
+    #[arg(long, default_value_t = 587)]
+    smtp_port: u16,
+    /// IMAP port of both entry points.
+    #[arg(long, default_value_t = 143)]
+    imap_port: u16,
+    /// Also write the journal as JSON lines to this file.
+    #[arg(long)]
+    journal: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let mut text = e.to_string();
+            let mut source = e.source();
+            while let Some(s) = source {
+                text.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            eprintln!("mss-operator: {text}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let directory = Directory::load(&args.directory)?;
+    let (pki, outcome) = pki::ensure(&args.certs, &directory.pki_profile())?;
+    for item in outcome.generated {
+        eprintln!("généré : {item}");
+    }
+    let mut listen = Listen::standard(args.psc_ip, args.app_ip);
+    listen.psc_smtp.set_port(args.smtp_port);
+    listen.app_smtp.set_port(args.smtp_port);
+    listen.psc_imap.set_port(args.imap_port);
+    listen.app_imap.set_port(args.imap_port);
+    let mut config = OperatorConfig::new(directory, Arc::new(pki), args.data);
+    config.listen = listen;
+    config.journal_file = args.journal;
+    let handle = Operator::start(config).await?;
+    let a = handle.addresses();
+    eprintln!(
+        "prêt : PSC smtp {} imap {} ; applicatif smtp {} imap {}",
+        a.psc_smtp, a.psc_imap, a.app_smtp, a.app_imap
+    );
+    tokio::signal::ctrl_c().await?;
+    handle.shutdown().await;
+    Ok(())
+}

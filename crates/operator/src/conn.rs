@@ -1,0 +1,129 @@
+//! Buffered reading and writing of one connection, with the idle timeout and the shutdown
+//! signal folded in. Used by both protocols, in clear and inside TLS.
+
+use std::io;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::watch;
+
+/// What a read produced.
+#[derive(Debug)]
+pub(crate) enum Read {
+    /// Bytes were appended to the buffer.
+    Data,
+    /// The client closed the connection.
+    Closed,
+    /// The client stayed silent longer than the idle timeout.
+    Idle,
+    /// The operator is shutting down.
+    Shutdown,
+    /// The connection failed.
+    Failed(io::Error),
+}
+
+/// A line longer than the limit.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct TooLong;
+
+/// One connection: its stream, the bytes read but not consumed, and whether it is in TLS.
+#[derive(Debug)]
+pub(crate) struct Conn<S> {
+    pub stream: S,
+    pub buf: Vec<u8>,
+    pub tls: bool,
+    /// The rest of an overlong line is still arriving: drop it up to its end.
+    skipping: bool,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
+    pub fn new(stream: S, tls: bool) -> Self {
+        Conn {
+            stream,
+            buf: Vec::with_capacity(8192),
+            tls,
+            skipping: false,
+        }
+    }
+
+    /// Reads more bytes into the buffer.
+    pub async fn fill(&mut self, idle: Duration, shutdown: &mut watch::Receiver<bool>) -> Read {
+        if *shutdown.borrow() {
+            return Read::Shutdown;
+        }
+        self.buf.reserve(8192);
+        tokio::select! {
+            _ = shutdown.changed() => Read::Shutdown,
+            read = tokio::time::timeout(idle, self.stream.read_buf(&mut self.buf)) => match read {
+                Err(_) => Read::Idle,
+                Ok(Ok(0)) => Read::Closed,
+                Ok(Ok(_)) => Read::Data,
+                Ok(Err(e)) => Read::Failed(e),
+            },
+        }
+    }
+
+    /// Takes the first complete line (with its CRLF or LF) out of the buffer.
+    pub fn take_line(&mut self, max: usize) -> Option<Result<Vec<u8>, TooLong>> {
+        if self.skipping {
+            match self.buf.iter().position(|&b| b == b'\n') {
+                Some(pos) => {
+                    self.buf.drain(..=pos);
+                    self.skipping = false;
+                }
+                None => {
+                    self.buf.clear();
+                    return None;
+                }
+            }
+        }
+        match self.buf.iter().position(|&b| b == b'\n') {
+            Some(pos) if pos < max => Some(Ok(self.buf.drain(..=pos).collect())),
+            Some(pos) => {
+                self.buf.drain(..=pos);
+                Some(Err(TooLong))
+            }
+            None if self.buf.len() >= max => {
+                self.buf.clear();
+                self.skipping = true;
+                Some(Err(TooLong))
+            }
+            None => None,
+        }
+    }
+
+    /// Writes and flushes.
+    pub async fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.stream.write_all(bytes).await?;
+        self.stream.flush().await
+    }
+}
+
+/// A line without its line ending, as text for the journal.
+pub(crate) fn line_text(line: &[u8]) -> String {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    String::from_utf8_lossy(line).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_split_and_bounded() {
+        let mut c = Conn::new(tokio::io::empty(), false);
+        c.buf.extend_from_slice(b"EHLO a\r\nNOOP\r\nPART");
+        assert_eq!(c.take_line(100), Some(Ok(b"EHLO a\r\n".to_vec())));
+        assert_eq!(c.take_line(100), Some(Ok(b"NOOP\r\n".to_vec())));
+        assert_eq!(c.take_line(100), None);
+        assert_eq!(c.buf, b"PART");
+        c.buf.extend_from_slice(&[b'x'; 200]);
+        assert_eq!(c.take_line(100), Some(Err(TooLong)));
+        assert!(c.buf.is_empty());
+        // The end of the overlong line is dropped, the next line is intact.
+        c.buf.extend_from_slice(b"xxxx\r\nQUIT\r\n");
+        assert_eq!(c.take_line(100), Some(Ok(b"QUIT\r\n".to_vec())));
+        assert_eq!(line_text(b"A\r\n"), "A");
+    }
+}

@@ -1,0 +1,452 @@
+//! Starting and stopping the operator: listeners, shared state, the handle tests and the harness
+//! hold.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use crate::directory::Directory;
+use crate::journal::{ClosedBy, ConnJournal, EntryPoint, EventKind, Journal, Service};
+use crate::psc::{Psc, TokenError};
+use crate::store::Store;
+use crate::tls::TlsContext;
+use crate::{imap, smtp};
+
+/// Errors of the operator.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OperatorError {
+    /// A listener could not be bound.
+    #[error("binding {service:?} {entry:?} listener on {addr}: {source}")]
+    Bind {
+        /// Protocol.
+        service: Service,
+        /// Entry point.
+        entry: EntryPoint,
+        /// Requested address.
+        addr: SocketAddr,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The data folder or the journal file could not be opened.
+    #[error("data folder {path}: {source}")]
+    Data {
+        /// The path.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TLS configuration could not be built from the certificates.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsConfigError),
+    /// The fake PSC key is unusable.
+    #[error(transparent)]
+    PscKey(#[from] crate::psc::KeyError),
+    /// A token could not be issued.
+    #[error("issuing a token: {0}")]
+    Token(#[from] TokenError),
+    /// An unknown professional or BAL was named.
+    #[error("{0}")]
+    Unknown(String),
+}
+
+/// Addresses the four listeners bind to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listen {
+    /// SMTP, Pro Santé Connect entry point.
+    pub psc_smtp: SocketAddr,
+    /// IMAP, Pro Santé Connect entry point.
+    pub psc_imap: SocketAddr,
+    /// SMTP, application entry point.
+    pub app_smtp: SocketAddr,
+    /// IMAP, application entry point.
+    pub app_imap: SocketAddr,
+}
+
+impl Listen {
+    /// Four ephemeral ports on the loopback: what tests and scenarios use.
+    pub fn ephemeral() -> Self {
+        let any = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+        Listen {
+            psc_smtp: any,
+            psc_imap: any,
+            app_smtp: any,
+            app_imap: any,
+        }
+    }
+
+    /// The référentiel's ports (587, 143) on two addresses, one per entry point, like the two
+    /// front hosts of a real operator.
+    pub fn standard(psc: IpAddr, app: IpAddr) -> Self {
+        Listen {
+            psc_smtp: SocketAddr::new(psc, 587),
+            psc_imap: SocketAddr::new(psc, 143),
+            app_smtp: SocketAddr::new(app, 587),
+            app_imap: SocketAddr::new(app, 143),
+        }
+    }
+}
+
+/// Limits and timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest message accepted (Mon espace santé accepts 25 MB).
+    pub max_message_size: u64,
+    /// Most recipients per message.
+    pub max_recipients: usize,
+    /// Most simultaneous connections per listener.
+    pub max_connections: usize,
+    /// A client silent for this long is disconnected.
+    pub idle_timeout: Duration,
+    /// A TLS handshake taking longer fails.
+    pub handshake_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_size: 25 * 1024 * 1024,
+            max_recipients: 100,
+            max_connections: 256,
+            idle_timeout: Duration::from_secs(300),
+            handshake_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Everything the operator needs to start.
+#[derive(Debug, Clone)]
+pub struct OperatorConfig {
+    /// BALs, professionals, structures, patients.
+    pub directory: Directory,
+    /// The fake IGC Santé.
+    pub pki: Arc<pki::Pki>,
+    /// Where mailboxes are stored.
+    pub data_dir: PathBuf,
+    /// Listener addresses.
+    pub listen: Listen,
+    /// Optional copy of the journal as JSON lines.
+    pub journal_file: Option<PathBuf>,
+    /// Limits and timeouts.
+    pub limits: Limits,
+}
+
+impl OperatorConfig {
+    /// A configuration with ephemeral ports and default limits.
+    pub fn new(directory: Directory, pki: Arc<pki::Pki>, data_dir: PathBuf) -> Self {
+        OperatorConfig {
+            directory,
+            pki,
+            data_dir,
+            listen: Listen::ephemeral(),
+            journal_file: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// State shared by every session of one operator.
+#[derive(Debug)]
+pub struct Shared {
+    pub(crate) directory: Directory,
+    pub(crate) psc: Psc,
+    pub(crate) tls: TlsContext,
+    pub(crate) store: Store,
+    pub(crate) journal: Journal,
+    pub(crate) limits: Limits,
+}
+
+impl Shared {
+    /// Host name the operator gives itself on an entry point.
+    pub(crate) fn host(&self, entry: EntryPoint) -> &str {
+        match entry {
+            EntryPoint::Psc => &self.directory.operator.psc_host,
+            EntryPoint::App => &self.directory.operator.authcli_host,
+        }
+    }
+}
+
+/// Addresses the listeners actually bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Addresses {
+    /// SMTP, Pro Santé Connect entry point.
+    pub psc_smtp: SocketAddr,
+    /// IMAP, Pro Santé Connect entry point.
+    pub psc_imap: SocketAddr,
+    /// SMTP, application entry point.
+    pub app_smtp: SocketAddr,
+    /// IMAP, application entry point.
+    pub app_imap: SocketAddr,
+}
+
+impl Addresses {
+    /// The address of one listener.
+    pub fn of(&self, service: Service, entry: EntryPoint) -> SocketAddr {
+        match (service, entry) {
+            (Service::Smtp, EntryPoint::Psc) => self.psc_smtp,
+            (Service::Imap, EntryPoint::Psc) => self.psc_imap,
+            (Service::Smtp, EntryPoint::App) => self.app_smtp,
+            (Service::Imap, EntryPoint::App) => self.app_imap,
+        }
+    }
+}
+
+/// A running operator. Dropping it stops the listeners and closes the sessions.
+#[derive(Debug)]
+pub struct OperatorHandle {
+    shared: Arc<Shared>,
+    addresses: Addresses,
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+/// Entry point of the crate: binds the listeners and serves until the handle is dropped.
+#[derive(Debug)]
+pub struct Operator;
+
+impl Operator {
+    /// Binds every listener and starts serving. Ready when this returns.
+    pub async fn start(config: OperatorConfig) -> Result<OperatorHandle, OperatorError> {
+        let data_error = |path: &PathBuf| {
+            let path = path.clone();
+            move |source| OperatorError::Data { path, source }
+        };
+        let store = Store::open(&config.data_dir).map_err(data_error(&config.data_dir))?;
+        let journal = match &config.journal_file {
+            Some(path) => Journal::with_file(path).map_err(data_error(path))?,
+            None => Journal::new(),
+        };
+        let issuer = format!(
+            "https://psc.{}/auth/realms/esante-wallet",
+            config.directory.operator.domain
+        );
+        let shared = Arc::new(Shared {
+            psc: Psc::new(issuer, &config.pki)?,
+            tls: TlsContext::new(&config.pki)?,
+            directory: config.directory,
+            store,
+            journal,
+            limits: config.limits,
+        });
+
+        let (shutdown, _) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        let mut bind = async |service, entry, addr| -> Result<SocketAddr, OperatorError> {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|source| OperatorError::Bind {
+                    service,
+                    entry,
+                    addr,
+                    source,
+                })?;
+            let local = listener
+                .local_addr()
+                .map_err(|source| OperatorError::Bind {
+                    service,
+                    entry,
+                    addr,
+                    source,
+                })?;
+            shared.journal.record(
+                None,
+                EventKind::ListenerReady {
+                    service,
+                    entry,
+                    addr: local,
+                },
+            );
+            tasks.spawn(accept_loop(
+                listener,
+                service,
+                entry,
+                shared.clone(),
+                shutdown.subscribe(),
+            ));
+            Ok(local)
+        };
+        let l = config.listen;
+        let addresses = Addresses {
+            psc_smtp: bind(Service::Smtp, EntryPoint::Psc, l.psc_smtp).await?,
+            psc_imap: bind(Service::Imap, EntryPoint::Psc, l.psc_imap).await?,
+            app_smtp: bind(Service::Smtp, EntryPoint::App, l.app_smtp).await?,
+            app_imap: bind(Service::Imap, EntryPoint::App, l.app_imap).await?,
+        };
+        Ok(OperatorHandle {
+            shared,
+            addresses,
+            shutdown,
+            tasks,
+        })
+    }
+}
+
+impl OperatorHandle {
+    /// Where the listeners are.
+    pub fn addresses(&self) -> Addresses {
+        self.addresses
+    }
+
+    /// The journal.
+    pub fn journal(&self) -> &Journal {
+        &self.shared.journal
+    }
+
+    /// The directory.
+    pub fn directory(&self) -> &Directory {
+        &self.shared.directory
+    }
+
+    /// The fake Pro Santé Connect.
+    pub fn psc(&self) -> &Psc {
+        &self.shared.psc
+    }
+
+    /// Issues an access token for a professional of the directory, as PSC would after a
+    /// successful authentication of the LPS identified by `client_id`.
+    pub fn issue_access_token(
+        &self,
+        professional: &str,
+        client_id: &str,
+        ttl: Duration,
+    ) -> Result<String, OperatorError> {
+        let p = self
+            .shared
+            .directory
+            .professional(professional)
+            .ok_or_else(|| {
+                OperatorError::Unknown(format!("unknown professional {professional}"))
+            })?;
+        Ok(self.shared.psc.issue(p, client_id, ttl)?)
+    }
+
+    /// Puts a message into a BAL's INBOX, as if delivered by another operator.
+    pub fn deliver(&self, bal: &str, message: &[u8]) -> Result<PathBuf, OperatorError> {
+        let known = self
+            .shared
+            .directory
+            .bal(bal)
+            .ok_or_else(|| OperatorError::Unknown(format!("unknown BAL {bal}")))?;
+        let path = self
+            .shared
+            .store
+            .inject(&known.address, message)
+            .map_err(|source| OperatorError::Data {
+                path: PathBuf::from(&known.address),
+                source,
+            })?;
+        self.shared.journal.record(
+            None,
+            EventKind::MessageInjected {
+                bal: known.address.clone(),
+                message_id: crate::smtp::header_value(message, "Message-ID"),
+                path: path.display().to_string(),
+            },
+        );
+        Ok(path)
+    }
+
+    /// Stops listening, closes the sessions and waits for them.
+    pub async fn shutdown(mut self) {
+        self.shutdown.send_replace(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+impl Drop for OperatorHandle {
+    fn drop(&mut self) {
+        self.shutdown.send_replace(true);
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    service: Service,
+    entry: EntryPoint,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(shared.limits.max_connections));
+    let mut sessions = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Per-connection errors (reset before accept, EMFILE) must not stop the
+                // listener.
+                tracing::warn!(?service, ?entry, error = %e, "accept failed");
+                tokio::task::yield_now().await;
+                continue;
+            }
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(?service, ?entry, %peer, "too many connections, refusing");
+            drop(stream);
+            continue;
+        };
+        let shared = shared.clone();
+        let shutdown = shutdown.clone();
+        sessions.spawn(async move {
+            serve(stream, peer, service, entry, shared, shutdown).await;
+            drop(permit);
+        });
+        // Reap finished sessions so the set does not grow without bound.
+        while sessions.try_join_next().is_some() {}
+    }
+    // Sessions see the same shutdown signal and close themselves.
+    while sessions.join_next().await.is_some() {}
+}
+
+async fn serve(
+    stream: TcpStream,
+    peer: SocketAddr,
+    service: Service,
+    entry: EntryPoint,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let journal = ConnJournal::open(&shared.journal, service, entry, peer);
+    let end = match service {
+        Service::Smtp => smtp::session(stream, entry, &shared, &journal, shutdown).await,
+        Service::Imap => imap::session(stream, entry, &shared, &journal, shutdown).await,
+    };
+    journal.record(EventKind::ConnectionClosed {
+        by: end.by,
+        reason: end.reason,
+    });
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SessionEnd {
+    pub by: ClosedBy,
+    pub reason: Option<String>,
+}
+
+impl SessionEnd {
+    pub(crate) fn client() -> Self {
+        SessionEnd {
+            by: ClosedBy::Client,
+            reason: None,
+        }
+    }
+
+    pub(crate) fn operator(reason: impl Into<String>) -> Self {
+        SessionEnd {
+            by: ClosedBy::Operator,
+            reason: Some(reason.into()),
+        }
+    }
+}

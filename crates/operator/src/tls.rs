@@ -1,0 +1,522 @@
+//! TLS for the API LPS listeners.
+//!
+//! * The "good" profile: TLS 1.2 restricted to the ECO.1.1.3 suites rustls implements
+//!   (0xC030, 0xC02F), TLS 1.3 (allowed by ECO.1.1.2), ECDHE on P-256/P-384 only (X25519 is left
+//!   out so no reading of "≥ 256 bits" can fault the operator), server certificate from the fake
+//!   Elementaire Organisations CA.
+//! * The ClientHello is read and summarised before the handshake with `tls-parser`, so the
+//!   journal shows what the client offered whatever TLS stack answers.
+//! * On the application entry point a client certificate is requested but not required at TLS
+//!   level: it is judged after the handshake, so a SUT with a wrong certificate gets a clear
+//!   SMTP/IMAP reply and the journal says exactly what was wrong with it.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use rustls::DistinguishedName;
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::{CryptoProvider, aws_lc_rs};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::{ServerConfig, WebPkiClientVerifier};
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+use crate::journal::{
+    ClientCertificate, ClientHelloSummary, ConnJournal, EntryPoint, EventKind, Suite,
+};
+
+/// Why the TLS configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("TLS configuration: {0}")]
+pub struct TlsConfigError(String);
+
+fn config_error(e: impl std::fmt::Display) -> TlsConfigError {
+    TlsConfigError(e.to_string())
+}
+
+/// The crypto provider of the good profile.
+fn good_provider() -> CryptoProvider {
+    use aws_lc_rs::cipher_suite as cs;
+    use aws_lc_rs::kx_group as kx;
+    CryptoProvider {
+        cipher_suites: vec![
+            cs::TLS13_AES_256_GCM_SHA384,
+            cs::TLS13_AES_128_GCM_SHA256,
+            cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        ],
+        kx_groups: vec![kx::SECP384R1, kx::SECP256R1],
+        ..aws_lc_rs::default_provider()
+    }
+}
+
+/// Server configurations and the client certificate judge, built once per operator.
+pub struct TlsContext {
+    psc: Arc<ServerConfig>,
+    app: Arc<ServerConfig>,
+    judge: Arc<dyn ClientCertVerifier>,
+    organisations: CertificateDer<'static>,
+}
+
+impl std::fmt::Debug for TlsContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TlsContext")
+    }
+}
+
+impl TlsContext {
+    /// Builds the good profile from the fake IGC Santé.
+    pub fn new(pki: &pki::Pki) -> Result<Self, TlsConfigError> {
+        let provider = Arc::new(good_provider());
+        let organisations = CertificateDer::from(pki.organisations.cert.der.clone());
+        let chain = vec![
+            CertificateDer::from(pki.server.cert.der.clone()),
+            organisations.clone(),
+        ];
+        let key = PrivateKeyDer::from_pem_slice(pki.server.key.expose().as_bytes())
+            .map_err(config_error)?;
+
+        let versions = [&rustls::version::TLS13, &rustls::version::TLS12];
+        let psc = ServerConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&versions)
+            .map_err(config_error)?
+            .with_no_client_auth()
+            .with_single_cert(chain.clone(), key.clone_key())
+            .map_err(config_error)?;
+
+        let mut roots = RootCertStore::empty();
+        roots
+            .add(CertificateDer::from(pki.root.cert.der.clone()))
+            .map_err(config_error)?;
+        let judge = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .with_crls([
+                CertificateRevocationListDer::from(pki.root_crl.der.clone()),
+                CertificateRevocationListDer::from(pki.organisations_crl.der.clone()),
+            ])
+            .build()
+            .map_err(config_error)?;
+        let hints = [&pki.organisations.cert.der, &pki.root.cert.der]
+            .into_iter()
+            .filter_map(|der| pki::inspect::subject_der(der))
+            .map(DistinguishedName::from)
+            .collect();
+        let app = ServerConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&versions)
+            .map_err(config_error)?
+            .with_client_cert_verifier(Arc::new(RequestAnyCertificate {
+                hints,
+                provider: provider.clone(),
+            }))
+            .with_single_cert(chain, key)
+            .map_err(config_error)?;
+
+        Ok(TlsContext {
+            psc: Arc::new(psc),
+            app: Arc::new(app),
+            judge,
+            organisations,
+        })
+    }
+
+    fn config(&self, entry: EntryPoint) -> Arc<ServerConfig> {
+        match entry {
+            EntryPoint::Psc => self.psc.clone(),
+            EntryPoint::App => self.app.clone(),
+        }
+    }
+
+    /// Judges a client certificate chain against the fake IGC Santé, with its CRLs.
+    fn judge(&self, chain: &[CertificateDer<'_>]) -> Option<ClientCertificate> {
+        let end_entity = chain.first()?;
+        let summary = match pki::inspect::summarize(end_entity) {
+            Ok(s) => s,
+            Err(e) => {
+                return Some(ClientCertificate {
+                    summary: unreadable_summary(),
+                    rejected: Some(format!("certificat client illisible : {e}")),
+                });
+            }
+        };
+        let mut intermediates: Vec<CertificateDer<'_>> = chain[1..].to_vec();
+        intermediates.push(self.organisations.clone());
+        let rejected = self
+            .judge
+            .verify_client_cert(end_entity, &intermediates, UnixTime::now())
+            .err()
+            .map(|e| explain_certificate_error(&e));
+        Some(ClientCertificate { summary, rejected })
+    }
+}
+
+fn unreadable_summary() -> pki::inspect::CertSummary {
+    pki::inspect::CertSummary {
+        subject: "<illisible>".into(),
+        issuer: "<illisible>".into(),
+        subject_cn: None,
+        subject_ou: Vec::new(),
+        issuer_cn: None,
+        serial: String::new(),
+        not_before: time::OffsetDateTime::UNIX_EPOCH,
+        not_after: time::OffsetDateTime::UNIX_EPOCH,
+        dns_names: Vec::new(),
+        is_ca: false,
+        server_auth: false,
+        client_auth: false,
+        key_bits: None,
+        signature_algorithm: String::new(),
+    }
+}
+
+/// French explanation of a certificate verification error, for the reports.
+fn explain_certificate_error(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::Expired | C::ExpiredContext { .. } => "certificat client expiré".into(),
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "certificat client pas encore valide".into()
+            }
+            C::Revoked => "certificat client révoqué (listé par la CRL)".into(),
+            C::UnknownIssuer => {
+                "certificat client non émis par l'IGC Santé (autorité inconnue)".into()
+            }
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                "certificat client sans l'usage « authentification client »".into()
+            }
+            C::UnknownRevocationStatus => "statut de révocation inconnu".into(),
+            C::BadSignature => "signature du certificat client invalide".into(),
+            other => format!("certificat client refusé : {other:?}"),
+        },
+        other => format!("certificat client refusé : {other}"),
+    }
+}
+
+/// Requests a client certificate, accepts any at TLS level (the handshake signature is still
+/// verified), and leaves the judgement to [`TlsContext::judge`].
+#[derive(Debug)]
+struct RequestAnyCertificate {
+    hints: Vec<DistinguishedName>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ClientCertVerifier for RequestAnyCertificate {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &self.hints
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A stream that first replays bytes already read (the ClientHello) then reads the inner one.
+#[derive(Debug)]
+pub struct Replay<S> {
+    prefix: Vec<u8>,
+    pos: usize,
+    inner: S,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Replay<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.pos < self.prefix.len() {
+            let n = (self.prefix.len() - self.pos).min(buf.remaining());
+            let start = self.pos;
+            buf.put_slice(&self.prefix[start..start + n]);
+            self.pos += n;
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Replay<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The TLS stream of an upgraded connection.
+pub type Upgraded = TlsStream<Replay<TcpStream>>;
+
+/// The outcome of a successful handshake.
+#[derive(Debug)]
+pub struct Handshake {
+    /// The encrypted stream.
+    pub stream: Upgraded,
+    /// The client certificate and its judgement, when one was presented.
+    pub client_certificate: Option<ClientCertificate>,
+}
+
+/// Largest ClientHello we accept (several records at most).
+const MAX_HELLO: usize = 64 * 1024;
+
+/// Reads the records holding the ClientHello. Returns the raw bytes and the handshake payload.
+async fn read_client_hello(tcp: &mut TcpStream) -> io::Result<(Vec<u8>, Vec<u8>)> {
+    let mut raw = Vec::new();
+    let mut payload = Vec::new();
+    loop {
+        let mut header = [0u8; 5];
+        tcp.read_exact(&mut header).await?;
+        raw.extend_from_slice(&header);
+        if header[0] != 0x16 {
+            // Not a handshake record: let the TLS stack produce the error.
+            return Ok((raw, payload));
+        }
+        let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+        if raw.len() + len > MAX_HELLO {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "ClientHello too large",
+            ));
+        }
+        let mut body = vec![0u8; len];
+        tcp.read_exact(&mut body).await?;
+        raw.extend_from_slice(&body);
+        payload.extend_from_slice(&body);
+        if payload.len() >= 4 {
+            let needed = 4
+                + ((usize::from(payload[1]) << 16)
+                    | (usize::from(payload[2]) << 8)
+                    | usize::from(payload[3]));
+            if payload.len() >= needed {
+                return Ok((raw, payload));
+            }
+        }
+    }
+}
+
+fn version_name(v: u16) -> String {
+    match v {
+        0x0300 => "SSL 3.0".into(),
+        0x0301 => "TLS 1.0".into(),
+        0x0302 => "TLS 1.1".into(),
+        0x0303 => "TLS 1.2".into(),
+        0x0304 => "TLS 1.3".into(),
+        other => format!("0x{other:04X}"),
+    }
+}
+
+/// IANA name of a cipher suite.
+pub fn suite(code: u16) -> Suite {
+    let name = tls_parser::TlsCipherSuite::from_id(code)
+        .map(|s| s.name.to_owned())
+        .unwrap_or_else(|| match code {
+            0x00FF => "TLS_EMPTY_RENEGOTIATION_INFO_SCSV".to_owned(),
+            c if c & 0x0F0F == 0x0A0A => "GREASE".to_owned(),
+            c => format!("0x{c:04X}"),
+        });
+    Suite { code, name }
+}
+
+fn group_name(g: u16) -> String {
+    match g {
+        23 => "secp256r1".into(),
+        24 => "secp384r1".into(),
+        25 => "secp521r1".into(),
+        29 => "x25519".into(),
+        30 => "x448".into(),
+        19 => "secp192r1".into(),
+        21 => "secp224r1".into(),
+        256 => "ffdhe2048".into(),
+        257 => "ffdhe3072".into(),
+        258 => "ffdhe4096".into(),
+        0x11EC => "X25519MLKEM768".into(),
+        g if g & 0x0F0F == 0x0A0A => "GREASE".into(),
+        g => format!("0x{g:04X}"),
+    }
+}
+
+/// Summarises a ClientHello handshake message; `None` if it is not one.
+pub fn summarize_client_hello(payload: &[u8]) -> Option<ClientHelloSummary> {
+    use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
+    let (_, TlsMessage::Handshake(TlsMessageHandshake::ClientHello(hello))) =
+        tls_parser::parse_tls_message_handshake(payload).ok()?
+    else {
+        return None;
+    };
+    let mut summary = ClientHelloSummary {
+        versions: vec![version_name(hello.version.0)],
+        cipher_suites: hello.ciphers.iter().map(|c| suite(c.0)).collect(),
+        groups: Vec::new(),
+        sni: None,
+    };
+    if let Some(ext) = hello.ext
+        && let Ok((_, extensions)) = tls_parser::parse_tls_client_hello_extensions(ext)
+    {
+        for e in extensions {
+            match e {
+                TlsExtension::SupportedVersions(v) => {
+                    summary.versions = v
+                        .iter()
+                        .filter(|v| v.0 & 0x0F0F != 0x0A0A)
+                        .map(|v| version_name(v.0))
+                        .collect();
+                }
+                TlsExtension::EllipticCurves(groups) => {
+                    summary.groups = groups.iter().map(|g| group_name(g.0)).collect();
+                }
+                TlsExtension::SNI(names) => {
+                    summary.sni = names
+                        .first()
+                        .map(|(_, n)| String::from_utf8_lossy(n).into_owned());
+                }
+                _ => {}
+            }
+        }
+    }
+    Some(summary)
+}
+
+/// Performs the server side of the handshake after STARTTLS, journaling the ClientHello, the
+/// negotiated parameters or the failure. `None` when the handshake did not complete.
+pub async fn accept(
+    mut tcp: TcpStream,
+    entry: EntryPoint,
+    ctx: &TlsContext,
+    journal: &ConnJournal,
+    timeout: Duration,
+) -> Option<Handshake> {
+    let failed = |error: String| {
+        journal.record(EventKind::TlsFailed { error });
+        None
+    };
+    let (raw, payload) = match tokio::time::timeout(timeout, read_client_hello(&mut tcp)).await {
+        Err(_) => return failed("délai dépassé avant le ClientHello".into()),
+        Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            return failed("connexion fermée par le client avant le ClientHello".into());
+        }
+        Ok(Err(e)) => return failed(format!("lecture du ClientHello : {e}")),
+        Ok(Ok(read)) => read,
+    };
+    match summarize_client_hello(&payload) {
+        Some(summary) => {
+            journal.record(EventKind::TlsClientHello(summary));
+        }
+        None => return failed("le client n'a pas envoyé de ClientHello TLS".into()),
+    }
+    let replay = Replay {
+        prefix: raw,
+        pos: 0,
+        inner: tcp,
+    };
+    let acceptor = TlsAcceptor::from(ctx.config(entry));
+    let stream = match tokio::time::timeout(timeout, acceptor.accept(replay)).await {
+        Err(_) => return failed("délai dépassé pendant la négociation TLS".into()),
+        Ok(Err(e)) => return failed(e.to_string()),
+        Ok(Ok(stream)) => stream,
+    };
+    let (_, conn) = stream.get_ref();
+    let version = conn
+        .protocol_version()
+        .map(|v| version_name(u16::from(v)))
+        .unwrap_or_default();
+    let cipher_suite = conn
+        .negotiated_cipher_suite()
+        .map(|s| suite(u16::from(s.suite())))
+        .unwrap_or_else(|| suite(0));
+    let group = conn
+        .negotiated_key_exchange_group()
+        .map(|g| group_name(u16::from(g.name())));
+    let client_certificate = conn.peer_certificates().and_then(|c| ctx.judge(c));
+    journal.record(EventKind::TlsEstablished {
+        version,
+        cipher_suite,
+        group,
+        client_certificate: client_certificate.clone(),
+    });
+    Some(Handshake {
+        stream,
+        client_certificate,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suite_names_come_from_iana() {
+        assert_eq!(suite(0xC030).name, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384");
+        assert_eq!(suite(0x00FF).name, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV");
+        assert_eq!(suite(0x1A1A).name, "GREASE");
+    }
+
+    #[test]
+    fn garbage_is_not_a_client_hello() {
+        assert_eq!(summarize_client_hello(b""), None);
+        assert_eq!(summarize_client_hello(b"\x01\x00\x00\x02ab"), None);
+        assert_eq!(summarize_client_hello(b"EHLO x\r\n"), None);
+    }
+}

@@ -1,0 +1,154 @@
+//! RFC-style transcripts of the clear-text phase: nothing but EHLO/CAPABILITY and STARTTLS is
+//! served before TLS, pipelined bytes after STARTTLS are discarded, bad input gets an error reply.
+
+mod support;
+
+use std::time::Duration;
+
+use operator::journal::{ClosedBy, EventKind};
+use support::*;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+struct Client {
+    reader: BufReader<TcpStream>,
+}
+
+impl Client {
+    async fn connect(addr: std::net::SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        Client {
+            reader: BufReader::new(stream),
+        }
+    }
+
+    async fn line(&mut self) -> String {
+        let mut line = String::new();
+        tokio::time::timeout(Duration::from_secs(5), self.reader.read_line(&mut line))
+            .await
+            .expect("reply in time")
+            .expect("read");
+        line
+    }
+
+    /// Reads an SMTP reply (all its lines).
+    async fn smtp_reply(&mut self) -> String {
+        let mut all = String::new();
+        loop {
+            let line = self.line().await;
+            all.push_str(&line);
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return all;
+            }
+        }
+    }
+
+    async fn send(&mut self, bytes: &[u8]) {
+        self.reader.get_mut().write_all(bytes).await.expect("write");
+    }
+}
+
+#[tokio::test]
+async fn smtp_refuses_auth_and_mail_before_starttls() {
+    let f = start().await;
+    let mut c = Client::connect(f.op.addresses().psc_smtp).await;
+    assert!(c.smtp_reply().await.starts_with("220 "));
+    c.send(b"EHLO lps\r\n").await;
+    let ehlo = c.smtp_reply().await;
+    assert!(
+        ehlo.contains("STARTTLS") && !ehlo.contains("AUTH"),
+        "{ehlo}"
+    );
+    c.send(b"AUTH XOAUTH2 dXNlcj1hAWF1dGg9QmVhcmVyIHQBAQ==\r\n")
+        .await;
+    assert!(c.smtp_reply().await.starts_with("530 5.7.0"));
+    c.send(b"MAIL FROM:<marie.martin@operateur-fictif.mssante.fr>\r\n")
+        .await;
+    assert!(c.smtp_reply().await.starts_with("530 5.7.0"));
+    c.send(b"BOGUS\r\n").await;
+    assert!(c.smtp_reply().await.starts_with("500 5.5.1"));
+    c.send(&[b'A'; 20_000]).await;
+    c.send(b"\r\n").await;
+    assert!(c.smtp_reply().await.starts_with("500 5.5.6"));
+    c.send(b"QUIT\r\n").await;
+    assert!(c.smtp_reply().await.starts_with("221"));
+
+    let journal = f.op.journal();
+    journal
+        .wait_for(0, Duration::from_secs(5), |e| {
+            matches!(
+                e.kind,
+                EventKind::ConnectionClosed {
+                    by: ClosedBy::Client,
+                    ..
+                }
+            )
+        })
+        .await
+        .expect("closed");
+    // The AUTH attempt in clear was journaled, with its initial response masked.
+    let events = journal.snapshot();
+    let auth_line = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Command {
+                verb,
+                line,
+                tls: false,
+                ..
+            } if verb == "AUTH" => Some(line.clone()),
+            _ => None,
+        })
+        .expect("AUTH journaled");
+    assert!(!auth_line.contains("dXNlcj1h"), "{auth_line}");
+}
+
+#[tokio::test]
+async fn bytes_pipelined_after_starttls_are_discarded() {
+    let f = start().await;
+    let mut c = Client::connect(f.op.addresses().psc_smtp).await;
+    c.smtp_reply().await;
+    c.send(b"EHLO lps\r\n").await;
+    c.smtp_reply().await;
+    // An attacker appends a command to STARTTLS, hoping it runs inside TLS (CVE-2011-0411).
+    c.send(b"STARTTLS\r\nRSET\r\n").await;
+    assert!(c.smtp_reply().await.starts_with("220 2.0.0"));
+    f.op.journal()
+        .wait_for(0, Duration::from_secs(5), |e| {
+            matches!(e.kind, EventKind::InjectionDiscarded { bytes: 6 })
+        })
+        .await
+        .expect("injection journaled");
+}
+
+#[tokio::test]
+async fn imap_refuses_authenticate_and_login_before_starttls() {
+    let f = start().await;
+    let mut c = Client::connect(f.op.addresses().psc_imap).await;
+    let greeting = c.line().await;
+    assert!(
+        greeting.contains("STARTTLS") && greeting.contains("LOGINDISABLED"),
+        "{greeting}"
+    );
+    assert!(!greeting.contains("AUTH="), "{greeting}");
+    c.send(b"a1 AUTHENTICATE XOAUTH2 dXNlcj1hAWF1dGg9QmVhcmVyIHQBAQ==\r\n")
+        .await;
+    let reply = c.line().await;
+    assert!(reply.starts_with("a1 NO [PRIVACYREQUIRED]"), "{reply}");
+    c.send(b"a2 LOGIN marie secret\r\n").await;
+    assert!(c.line().await.starts_with("a2 NO"));
+    c.send(b"a3 SELECT INBOX\r\n").await;
+    assert!(c.line().await.starts_with("a3 NO"));
+    c.send(b"a4 FETCH (((\r\n").await;
+    assert!(c.line().await.starts_with("a4 BAD"));
+    c.send(b"\xff\xfe garbage\r\n").await;
+    assert!(c.line().await.starts_with("* BAD"));
+    c.send(b"a5 LOGOUT\r\n").await;
+    assert!(c.line().await.starts_with("* BYE"));
+
+    let events = f.op.journal().snapshot();
+    assert!(events.iter().all(|e| match &e.kind {
+        EventKind::Command { line, .. } => !line.contains("secret") && !line.contains("dXNlcj1h"),
+        _ => true,
+    }));
+}

@@ -1,0 +1,135 @@
+//! `openssl s_client -starttls` against the operator: it sees our certificate chain, completes
+//! TLS 1.2 with an ECO.1.1.3 suite and TLS 1.3, and is refused anything weaker.
+
+mod support;
+
+use operator::journal::EventKind;
+use support::*;
+
+async fn s_client(port: u16, proto: &str, root: &str, extra: &[&str]) -> Output {
+    let mut args: Vec<String> = vec![
+        "s_client".into(),
+        "-starttls".into(),
+        proto.into(),
+        "-connect".into(),
+        format!("127.0.0.1:{port}"),
+        "-CAfile".into(),
+        root.into(),
+        "-verify_return_error".into(),
+        "-brief".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    // An immediate EOF on stdin makes s_client close right after the handshake.
+    run("openssl", args, Some(Vec::new())).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s_client_sees_the_igc_sante_chain_over_smtp_and_imap() {
+    if !have("openssl") {
+        return;
+    }
+    let f = start().await;
+    let a = f.op.addresses();
+    let root = s(&f.root());
+    for (port, proto) in [(a.psc_smtp.port(), "smtp"), (a.psc_imap.port(), "imap")] {
+        let out = s_client(port, proto, &root, &[]).await;
+        let text = out.all();
+        assert!(text.contains("Verification: OK"), "{proto}: {text}");
+        assert!(
+            text.contains("Protocol version: TLSv1.3"),
+            "{proto}: {text}"
+        );
+        assert!(
+            text.contains("CN = mail-psc.operateur-fictif.mssante.fr"),
+            "{proto}: {text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls12_uses_only_the_referentiel_suites() {
+    if !have("openssl") {
+        return;
+    }
+    let f = start().await;
+    let port = f.op.addresses().psc_smtp.port();
+    let root = s(&f.root());
+    for (cipher, iana) in [
+        ("ECDHE-RSA-AES256-GCM-SHA384", 0xC030u16),
+        ("ECDHE-RSA-AES128-GCM-SHA256", 0xC02F),
+    ] {
+        let out = s_client(port, "smtp", &root, &["-tls1_2", "-cipher", cipher]).await;
+        let text = out.all();
+        assert!(
+            text.contains("Protocol version: TLSv1.2") && text.contains(cipher),
+            "{cipher}: {text}"
+        );
+        let journal = f.op.journal().snapshot();
+        assert!(
+            journal.iter().any(|e| matches!(
+                &e.kind,
+                EventKind::TlsEstablished { version, cipher_suite, .. }
+                    if version == "TLS 1.2" && cipher_suite.code == iana
+            )),
+            "{cipher} journaled"
+        );
+    }
+    // Off-list suites, CHACHA20, TLS 1.1 and X25519-only are refused by the operator.
+    for extra in [
+        &["-tls1_2", "-cipher", "AES128-SHA"][..],
+        &["-tls1_2", "-cipher", "ECDHE-RSA-CHACHA20-POLY1305"][..],
+        &["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"][..],
+        &["-groups", "X25519"][..],
+    ] {
+        let out = s_client(port, "smtp", &root, extra).await;
+        let text = out.all();
+        assert!(!text.contains("Verification: OK"), "{extra:?}: {text}");
+    }
+    let failures =
+        f.op.journal()
+            .snapshot()
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::TlsFailed { .. }))
+            .count();
+    assert_eq!(failures, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_hello_is_journaled() {
+    if !have("openssl") {
+        return;
+    }
+    let f = start().await;
+    let port = f.op.addresses().psc_imap.port();
+    let out = s_client(
+        port,
+        "imap",
+        &s(&f.root()),
+        &[
+            "-tls1_2",
+            "-servername",
+            "mail-psc.operateur-fictif.mssante.fr",
+        ],
+    )
+    .await;
+    assert!(out.all().contains("Verification: OK"), "{}", out.all());
+    let hello =
+        f.op.journal()
+            .snapshot()
+            .iter()
+            .find_map(|e| match &e.kind {
+                EventKind::TlsClientHello(h) => Some(h.clone()),
+                _ => None,
+            })
+            .expect("ClientHello journaled");
+    assert_eq!(
+        hello.sni.as_deref(),
+        Some("mail-psc.operateur-fictif.mssante.fr")
+    );
+    assert!(hello.versions.contains(&"TLS 1.2".to_owned()), "{hello:?}");
+    assert!(
+        hello.cipher_suites.iter().any(|c| c.code == 0xC030),
+        "{hello:?}"
+    );
+    assert!(hello.groups.contains(&"secp256r1".to_owned()), "{hello:?}");
+}

@@ -1,0 +1,189 @@
+//! Python's standard `smtplib` and `imaplib` (code nobody here wrote) against the operator: the
+//! Pro Santé Connect entry point with XOAUTH2, the application entry point with a client
+//! certificate and PLAIN.
+
+mod support;
+
+use operator::journal::{EventKind, Verdict};
+use support::*;
+
+const SMTP_XOAUTH2: &str = r#"
+import smtplib, ssl, sys
+host, port, cafile, user, token, rcpt = sys.argv[1:7]
+ctx = ssl.create_default_context(cafile=cafile)
+s = smtplib.SMTP(host, int(port), local_hostname="python-lps")
+s.ehlo()
+assert not s.has_extn("auth"), "AUTH must not be offered in clear"
+s.starttls(context=ctx)
+s.ehlo()
+assert "XOAUTH2" in s.esmtp_features["auth"], s.esmtp_features
+s.auth("XOAUTH2", lambda challenge=None: "user=%s\x01auth=Bearer %s\x01\x01" % (user, token))
+msg = "From: Dr Marie MARTIN <%s>\r\nTo: <%s>\r\nSubject: python smtplib\r\nMessage-ID: <py-1@lps>\r\nX-MSS-NIL: PY-1\r\n\r\nBonjour\r\n" % (user, rcpt)
+s.sendmail(user, [rcpt], msg.encode())
+s.quit()
+print("SENT")
+"#;
+
+const IMAP_XOAUTH2: &str = r#"
+import imaplib, ssl, sys
+host, port, cafile, user, token = sys.argv[1:6]
+ctx = ssl.create_default_context(cafile=cafile)
+m = imaplib.IMAP4(host, int(port))
+assert "STARTTLS" in m.capabilities, m.capabilities
+m.starttls(ssl_context=ctx)
+assert "AUTH=XOAUTH2" in m.capabilities, m.capabilities
+m.authenticate("XOAUTH2", lambda challenge: ("user=%s\x01auth=Bearer %s\x01\x01" % (user, token)).encode())
+typ, data = m.list()
+assert typ == "OK" and any(b"INBOX" in d for d in data), data
+typ, data = m.select("INBOX")
+assert typ == "OK" and data[0] == b"1", data
+typ, data = m.fetch("1", "(UID RFC822)")
+assert typ == "OK" and b"Message-ID: <delivered-1@harness>" in data[0][1], data
+m.logout()
+print("FETCHED")
+"#;
+
+const APP_CERT: &str = r#"
+import imaplib, smtplib, ssl, sys
+host, smtp_port, imap_port, cafile, chain, key, user, rcpt = sys.argv[1:9]
+ctx = ssl.create_default_context(cafile=cafile)
+ctx.load_cert_chain(chain, key)
+s = smtplib.SMTP(host, int(smtp_port), local_hostname="python-app")
+s.starttls(context=ctx)
+s.ehlo()
+assert s.esmtp_features["auth"].strip() == "PLAIN", s.esmtp_features
+s.login(user, "ignored")
+s.sendmail(user, [rcpt], ("From: Biologie <%s>\r\nTo: <%s>\r\nSubject: app\r\n\r\nRésultat\r\n" % (user, rcpt)).encode())
+s.quit()
+m = imaplib.IMAP4(host, int(imap_port))
+m.starttls(ssl_context=ctx)
+m.authenticate("PLAIN", lambda challenge: ("\0%s\0x" % user).encode())
+typ, data = m.select("INBOX")
+assert typ == "OK", data
+m.logout()
+print("APP OK")
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtplib_submits_with_xoauth2() {
+    if !have("python3") {
+        return;
+    }
+    let f = start().await;
+    let addr = f.op.addresses().psc_smtp;
+    let out = run(
+        "python3",
+        vec![
+            "-c".into(),
+            SMTP_XOAUTH2.into(),
+            addr.ip().to_string(),
+            addr.port().to_string(),
+            s(&f.root()),
+            BAL_MARIE.into(),
+            f.token(PS_MARIE),
+            BAL_PAUL.into(),
+        ],
+        None,
+    )
+    .await;
+    assert!(out.ok && out.stdout.contains("SENT"), "{}", out.all());
+    let journal = f.op.journal().snapshot();
+    let accepted = journal
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::MessageAccepted {
+                delivered_to,
+                message_id,
+                ..
+            } => Some((delivered_to.clone(), message_id.clone())),
+            _ => None,
+        })
+        .expect("message accepted");
+    assert_eq!(accepted.0, vec![BAL_PAUL.to_owned()]);
+    assert_eq!(accepted.1.as_deref(), Some("py-1@lps"));
+    assert!(journal.iter().any(|e| matches!(
+        &e.kind,
+        EventKind::Auth {
+            verdict: Verdict::Accepted,
+            format_ok: true,
+            tls: true,
+            ..
+        }
+    )));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imaplib_fetches_with_xoauth2_continuation() {
+    if !have("python3") {
+        return;
+    }
+    let f = start().await;
+    f.op.deliver(
+        BAL_MARIE,
+        b"From: <x@y.mssante.fr>\r\nMessage-ID: <delivered-1@harness>\r\nSubject: s\r\n\r\nb\r\n",
+    )
+    .expect("deliver");
+    let addr = f.op.addresses().psc_imap;
+    let out = run(
+        "python3",
+        vec![
+            "-c".into(),
+            IMAP_XOAUTH2.into(),
+            addr.ip().to_string(),
+            addr.port().to_string(),
+            s(&f.root()),
+            BAL_MARIE.into(),
+            f.token(PS_MARIE),
+        ],
+        None,
+    )
+    .await;
+    assert!(out.ok && out.stdout.contains("FETCHED"), "{}", out.all());
+    assert!(f.op.journal().snapshot().iter().any(|e| matches!(
+        &e.kind,
+        EventKind::MessageFetched { body: true, message_id: Some(id), .. } if id == "delivered-1@harness"
+    )));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_application_client_with_certificate_and_plain() {
+    if !have("python3") {
+        return;
+    }
+    let f = start().await;
+    let (chain, key) = f.client_files(APP_STRUCTURE);
+    let a = f.op.addresses();
+    let out = run(
+        "python3",
+        vec![
+            "-c".into(),
+            APP_CERT.into(),
+            a.app_smtp.ip().to_string(),
+            a.app_smtp.port().to_string(),
+            a.app_imap.port().to_string(),
+            s(&f.root()),
+            s(&chain),
+            s(&key),
+            BAL_APP.into(),
+            BAL_MARIE.into(),
+        ],
+        None,
+    )
+    .await;
+    assert!(out.ok && out.stdout.contains("APP OK"), "{}", out.all());
+    let established = f
+        .op
+        .journal()
+        .snapshot()
+        .iter()
+        .filter(|e| matches!(
+            &e.kind,
+            EventKind::TlsEstablished { client_certificate: Some(c), .. }
+                if c.rejected.is_none() && c.summary.subject_ou == vec![APP_STRUCTURE.to_owned()]
+        ))
+        .count();
+    assert_eq!(
+        established, 2,
+        "SMTP and IMAP both presented the ORG AUTH_CLI certificate"
+    );
+}
