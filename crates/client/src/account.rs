@@ -1,0 +1,150 @@
+//! What the client is configured with: the BAL, how to reach and authenticate to the operator,
+//! which CA to trust, and the product reference written in `X-MSS-NIL`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A server of the operator: the name the certificate must carry and where to connect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoint {
+    /// Host name, checked against the server certificate and sent as SNI.
+    pub host: String,
+    /// Address to connect to (resolved by the caller).
+    pub addr: SocketAddr,
+}
+
+/// A secret string whose `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret(<{} characters>)", self.0.len())
+    }
+}
+
+/// How the client authenticates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Credentials {
+    /// Personal or organisational BAL: a Pro Santé Connect access token, sent with XOAUTH2.
+    Xoauth2 {
+        /// The access token (JWT).
+        token: Secret,
+    },
+    /// Application BAL: an ORG AUTH_CLI certificate in TLS, then PLAIN naming the BAL.
+    Certificate {
+        /// Certificate chain (end entity first), PEM.
+        chain_pem: String,
+        /// Private key, PEM.
+        key_pem: Secret,
+    },
+}
+
+/// Trust anchors: the IGC Santé root and the Elementaire Organisations CA, the only issuer the
+/// référentiel accepts for an operator's server certificate (ECO.1.1.10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trust {
+    /// Root certificate, PEM.
+    pub root_pem: String,
+    /// Elementaire Organisations CA certificate, PEM.
+    pub organisations_pem: String,
+}
+
+/// Everything the client needs for one BAL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// BAL address.
+    pub address: String,
+    /// Sender label written in `From` (ECO.2.2.7).
+    pub display_name: String,
+    /// For an application BAL: the personal or organisational BAL named in `Reply-To` and in the
+    /// closing mention (ECO.2.2.5).
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    /// Product reference written in `X-MSS-NIL` (ECO.2.4.3).
+    pub nil: String,
+    /// SMTP submission server.
+    pub smtp: Endpoint,
+    /// IMAP server.
+    pub imap: Endpoint,
+    /// Authentication.
+    pub credentials: Credentials,
+    /// Trust anchors.
+    pub trust: Trust,
+}
+
+/// A deliberate defect the harness injects to prove a scenario can fail (a "mutant").
+/// The reference client has none of them by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Defect {
+    /// Sends `AUTH` in clear before STARTTLS, then carries on as usual once refused.
+    SmtpAuthInClear,
+    /// Never issues STARTTLS on IMAP and authenticates in clear.
+    ImapWithoutStartTls,
+    /// Ends the XOAUTH2 string with one `^A` instead of two.
+    Xoauth2BadSeparators,
+    /// Presents no client certificate on the application entry point.
+    NoClientCertificate,
+    /// Sends messages without a `Message-ID` header.
+    NoMessageId,
+    /// Gives every message the same `Message-ID`.
+    ReusedMessageId,
+    /// Sends messages without an `X-MSS-NIL` header.
+    NoNil,
+}
+
+impl Defect {
+    /// All defects, in a stable order.
+    pub const ALL: [Defect; 7] = [
+        Defect::SmtpAuthInClear,
+        Defect::ImapWithoutStartTls,
+        Defect::Xoauth2BadSeparators,
+        Defect::NoClientCertificate,
+        Defect::NoMessageId,
+        Defect::ReusedMessageId,
+        Defect::NoNil,
+    ];
+
+    /// Kebab-case name used on command lines and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Defect::SmtpAuthInClear => "smtp-auth-in-clear",
+            Defect::ImapWithoutStartTls => "imap-without-starttls",
+            Defect::Xoauth2BadSeparators => "xoauth2-bad-separators",
+            Defect::NoClientCertificate => "no-client-certificate",
+            Defect::NoMessageId => "no-message-id",
+            Defect::ReusedMessageId => "reused-message-id",
+            Defect::NoNil => "no-x-mss-nil",
+        }
+    }
+}
+
+impl fmt::Display for Defect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Defect {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Defect::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| {
+                let known: Vec<_> = Defect::ALL.iter().map(|d| d.name()).collect();
+                format!("unknown defect {s:?} (known: {})", known.join(", "))
+            })
+    }
+}
+
+/// The defects switched on for a client.
+pub type Defects = BTreeSet<Defect>;

@@ -1,0 +1,378 @@
+//! IMAP synchronisation as the référentiel prescribes (ECO.1.0.2, ECO.1.2.1, ECO.1.3.1):
+//! CAPABILITY, STARTTLS, CAPABILITY again, AUTHENTICATE (XOAUTH2 or PLAIN after the certificate),
+//! SELECT INBOX, UID FETCH, LOGOUT. Commands are encoded and responses decoded with `imap-codec`.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use imap_codec::fragmentizer::Fragmentizer;
+use imap_codec::{CommandCodec, GreetingCodec, ResponseCodec, encode::Encoder};
+use imap_types::IntoStatic;
+use imap_types::auth::AuthMechanism;
+use imap_types::command::{Command, CommandBody};
+use imap_types::core::Tag;
+use imap_types::fetch::{MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName};
+use imap_types::response::{
+    Capability, Code, CommandContinuationRequest, Data, Response, Status, StatusKind,
+};
+use imap_types::sequence::SequenceSet;
+use rustls::ClientConfig;
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+use crate::account::{Account, Credentials, Defect, Defects};
+use crate::error::ClientError;
+use crate::sasl;
+
+/// Largest server message accepted (a message body fits in one FETCH response).
+const MAX_RESPONSE: u32 = 64 * 1024 * 1024;
+
+/// A message read from the INBOX.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedMessage {
+    /// IMAP UID.
+    pub uid: u32,
+    /// The raw message.
+    pub raw: Vec<u8>,
+    /// Its `Message-ID`, without angle brackets.
+    pub message_id: Option<String>,
+    /// Its subject.
+    pub subject: Option<String>,
+}
+
+struct Wire<S> {
+    stream: S,
+    frag: Fragmentizer,
+    timeout: Duration,
+    next_tag: u32,
+}
+
+/// The result of one tagged command: untagged data and the final status.
+struct Completed {
+    data: Vec<Data<'static>>,
+    kind: StatusKind,
+    text: String,
+    code: Option<Code<'static>>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
+    fn new(stream: S, timeout: Duration) -> Self {
+        Wire {
+            stream,
+            frag: Fragmentizer::new(MAX_RESPONSE),
+            timeout,
+            next_tag: 1,
+        }
+    }
+
+    /// Reads until one complete server message is in the fragmentizer.
+    async fn next(&mut self, step: &'static str) -> Result<(), ClientError> {
+        let mut buf = Vec::with_capacity(16 * 1024);
+        loop {
+            if self.frag.progress().is_some() {
+                if self.frag.is_message_complete() {
+                    return Ok(());
+                }
+                continue;
+            }
+            buf.clear();
+            match tokio::time::timeout(self.timeout, self.stream.read_buf(&mut buf)).await {
+                Err(_) => return Err(ClientError::Timeout { step }),
+                Ok(Err(source)) => return Err(ClientError::Io { step, source }),
+                Ok(Ok(0)) => return Err(ClientError::Closed { step }),
+                Ok(Ok(_)) => self.frag.enqueue_bytes(&buf),
+            }
+        }
+    }
+
+    async fn greeting(&mut self) -> Result<Vec<Capability<'static>>, ClientError> {
+        let step = "accueil IMAP";
+        self.next(step).await?;
+        let greeting = self
+            .frag
+            .decode_message(&GreetingCodec::default())
+            .map_err(|e| ClientError::Protocol {
+                step,
+                detail: format!("{e:?}"),
+            })?
+            .into_static();
+        Ok(match greeting.code {
+            Some(Code::Capability(caps)) => caps.into_inner(),
+            _ => Vec::new(),
+        })
+    }
+
+    async fn write(&mut self, step: &'static str, bytes: &[u8]) -> Result<(), ClientError> {
+        let write = async {
+            self.stream.write_all(bytes).await?;
+            self.stream.flush().await
+        };
+        match tokio::time::timeout(self.timeout, write).await {
+            Err(_) => Err(ClientError::Timeout { step }),
+            Ok(Err(source)) => Err(ClientError::Io { step, source }),
+            Ok(Ok(())) => Ok(()),
+        }
+    }
+
+    /// Runs one command; `on_continue` answers continuation requests with a line to send.
+    async fn run(
+        &mut self,
+        step: &'static str,
+        body: CommandBody<'_>,
+        on_continue: &mut dyn FnMut(&CommandContinuationRequest<'_>) -> Vec<u8>,
+    ) -> Result<Completed, ClientError> {
+        let tag_text = format!("A{:04}", self.next_tag);
+        self.next_tag += 1;
+        let command = Command::new(tag_text.as_str(), body).map_err(|e| ClientError::Protocol {
+            step,
+            detail: format!("{e:?}"),
+        })?;
+        let bytes = CommandCodec::default().encode(&command).dump();
+        self.write(step, &bytes).await?;
+        let tag = Tag::try_from(tag_text.as_str()).map_err(|e| ClientError::Protocol {
+            step,
+            detail: format!("{e:?}"),
+        })?;
+        let mut data = Vec::new();
+        loop {
+            self.next(step).await?;
+            let response = self
+                .frag
+                .decode_message(&ResponseCodec::default())
+                .map_err(|e| ClientError::Protocol {
+                    step,
+                    detail: format!("{e:?}"),
+                })?
+                .into_static();
+            match response {
+                Response::Data(d) => data.push(d),
+                Response::CommandContinuationRequest(cont) => {
+                    let mut line = on_continue(&cont);
+                    line.extend_from_slice(b"\r\n");
+                    self.write(step, &line).await?;
+                }
+                Response::Status(Status::Tagged(tagged)) if tagged.tag == tag => {
+                    return Ok(Completed {
+                        data,
+                        kind: tagged.body.kind,
+                        text: tagged.body.text.to_string(),
+                        code: tagged.body.code,
+                    });
+                }
+                Response::Status(Status::Bye(bye)) => {
+                    return Err(ClientError::Unexpected {
+                        step,
+                        reply: format!("* BYE {}", bye.text),
+                    });
+                }
+                Response::Status(_) => {}
+            }
+        }
+    }
+}
+
+fn capabilities(c: &Completed) -> Vec<Capability<'static>> {
+    let mut caps = Vec::new();
+    for d in &c.data {
+        if let Data::Capability(list) = d {
+            caps.extend(list.as_ref().iter().cloned());
+        }
+    }
+    if let Some(Code::Capability(list)) = &c.code {
+        caps.extend(list.as_ref().iter().cloned());
+    }
+    caps
+}
+
+fn expect_ok(step: &'static str, c: &Completed) -> Result<(), ClientError> {
+    if c.kind == StatusKind::Ok {
+        Ok(())
+    } else {
+        Err(ClientError::Unexpected {
+            step,
+            reply: format!("{:?} {}", c.kind, c.text),
+        })
+    }
+}
+
+fn no_continuation(_: &CommandContinuationRequest<'_>) -> Vec<u8> {
+    // A continuation nobody asked for: cancel.
+    b"*".to_vec()
+}
+
+/// Opens the BAL's INBOX and reads every message.
+pub(crate) async fn fetch_inbox(
+    account: &Account,
+    tls: Arc<ClientConfig>,
+    defects: &Defects,
+    timeout: Duration,
+) -> Result<Vec<FetchedMessage>, ClientError> {
+    let addr = account.imap.addr;
+    let tcp = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+        Err(_) => {
+            return Err(ClientError::Timeout {
+                step: "connexion IMAP",
+            });
+        }
+        Ok(Err(source)) => return Err(ClientError::Connect { addr, source }),
+        Ok(Ok(tcp)) => tcp,
+    };
+    let _ = tcp.set_nodelay(true);
+    let mut clear = Wire::new(tcp, timeout);
+    clear.greeting().await?;
+    let caps = clear
+        .run("CAPABILITY", CommandBody::Capability, &mut no_continuation)
+        .await?;
+    if defects.contains(&Defect::ImapWithoutStartTls) {
+        // The defect: the whole session in clear.
+        return session(clear, account, defects).await;
+    }
+    if !capabilities(&caps).contains(&Capability::StartTls) {
+        return Err(ClientError::NoStartTls);
+    }
+    let started = clear
+        .run("STARTTLS", CommandBody::StartTLS, &mut no_continuation)
+        .await?;
+    expect_ok("STARTTLS", &started)?;
+    let server_name = ServerName::try_from(account.imap.host.clone())
+        .map_err(|e| ClientError::Tls(format!("nom de serveur {}: {e}", account.imap.host)))?;
+    let stream = match tokio::time::timeout(
+        timeout,
+        TlsConnector::from(tls).connect(server_name, clear.stream),
+    )
+    .await
+    {
+        Err(_) => {
+            return Err(ClientError::Timeout {
+                step: "négociation TLS",
+            });
+        }
+        Ok(Err(e)) => return Err(ClientError::Tls(e.to_string())),
+        Ok(Ok(s)) => s,
+    };
+    let mut wire = Wire::new(stream, timeout);
+    wire.next_tag = clear.next_tag;
+    session(wire, account, defects).await
+}
+
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    mut wire: Wire<S>,
+    account: &Account,
+    defects: &Defects,
+) -> Result<Vec<FetchedMessage>, ClientError> {
+    // RFC 3501 §6.2.1: capabilities must be asked again after STARTTLS.
+    let caps = wire
+        .run("CAPABILITY", CommandBody::Capability, &mut no_continuation)
+        .await?;
+    let caps = capabilities(&caps);
+    let (mechanism, raw) = match &account.credentials {
+        Credentials::Xoauth2 { token } => (
+            AuthMechanism::XOAuth2,
+            sasl::xoauth2(
+                &account.address,
+                &token.0,
+                defects.contains(&Defect::Xoauth2BadSeparators),
+            ),
+        ),
+        Credentials::Certificate { .. } => (AuthMechanism::Plain, sasl::plain(&account.address)),
+    };
+    let sasl_ir = caps.contains(&Capability::SaslIr);
+    let body = if sasl_ir {
+        CommandBody::authenticate_with_ir(mechanism, raw.clone())
+    } else {
+        CommandBody::authenticate(mechanism)
+    };
+    let mut sent_response = sasl_ir;
+    let mut on_continue = |_: &CommandContinuationRequest<'_>| {
+        if sent_response {
+            // An error challenge after our response: acknowledge it with an empty line.
+            Vec::new()
+        } else {
+            sent_response = true;
+            sasl::base64(&raw).into_bytes()
+        }
+    };
+    let auth = wire.run("AUTHENTICATE", body, &mut on_continue).await?;
+    if auth.kind != StatusKind::Ok {
+        return Err(ClientError::AuthRefused(format!(
+            "{:?} {}",
+            auth.kind, auth.text
+        )));
+    }
+
+    let select = CommandBody::select("INBOX").map_err(|e| ClientError::Protocol {
+        step: "SELECT",
+        detail: format!("{e:?}"),
+    })?;
+    let selected = wire.run("SELECT", select, &mut no_continuation).await?;
+    expect_ok("SELECT", &selected)?;
+    let exists = selected
+        .data
+        .iter()
+        .find_map(|d| match d {
+            Data::Exists(n) => Some(*n),
+            _ => None,
+        })
+        .unwrap_or(0);
+
+    let mut messages = Vec::new();
+    if exists > 0 {
+        let set = SequenceSet::try_from("1:*").map_err(|e| ClientError::Protocol {
+            step: "FETCH",
+            detail: format!("{e:?}"),
+        })?;
+        let items = MacroOrMessageDataItemNames::MessageDataItemNames(vec![
+            MessageDataItemName::Uid,
+            MessageDataItemName::Flags,
+            MessageDataItemName::BodyExt {
+                section: None,
+                partial: None,
+                peek: true,
+            },
+        ]);
+        let fetch = CommandBody::Fetch {
+            sequence_set: set,
+            macro_or_item_names: items,
+            uid: true,
+        };
+        let fetched = wire.run("UID FETCH", fetch, &mut no_continuation).await?;
+        expect_ok("UID FETCH", &fetched)?;
+        for d in fetched.data {
+            let Data::Fetch { items, .. } = d else {
+                continue;
+            };
+            let mut uid = None;
+            let mut raw = None;
+            for item in items.into_iter() {
+                match item {
+                    MessageDataItem::Uid(u) => uid = Some(NonZeroU32::get(u)),
+                    MessageDataItem::BodyExt { data, .. } => {
+                        raw = data.0.map(|s| s.as_ref().to_vec());
+                    }
+                    _ => {}
+                }
+            }
+            if let (Some(uid), Some(raw)) = (uid, raw) {
+                let parsed = mail_parser::MessageParser::default().parse_headers(&raw);
+                let message_id = parsed
+                    .as_ref()
+                    .and_then(|m| m.message_id())
+                    .map(str::to_owned);
+                let subject = parsed.as_ref().and_then(|m| m.subject()).map(str::to_owned);
+                messages.push(FetchedMessage {
+                    uid,
+                    message_id,
+                    subject,
+                    raw,
+                });
+            }
+        }
+    }
+    let _ = wire
+        .run("LOGOUT", CommandBody::Logout, &mut no_continuation)
+        .await;
+    Ok(messages)
+}
