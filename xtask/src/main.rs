@@ -1,1 +1,62 @@
-fn main() {}
+//! `cargo xtask <task>`: thin wrappers over the harness binary, run from the workspace root.
+//!
+//! * `cargo xtask report [ARGS...]` — builds the harness, generates the fake IGC Santé if
+//!   missing, runs every scenario against the reference client, writes `reports/latest/`;
+//!   exits non-zero when a requirement fails. Extra arguments go to `mss-harness report`.
+//! * `cargo xtask certs` — generates (or reuses) the fake IGC Santé in `certs/`.
+//! * `cargo xtask mutants` — lists the mutants of the reference client.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn harness(args: &[String]) -> ExitCode {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(workspace())
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "harness",
+            "--bin",
+            "mss-harness",
+            "--",
+        ])
+        .args(args)
+        .status();
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(s) => ExitCode::from(u8::try_from(s.code().unwrap_or(1)).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("xtask: cannot run cargo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let task = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.collect();
+    match task.as_str() {
+        "report" => harness(&[vec!["report".to_owned()], rest].concat()),
+        "certs" => harness(&[vec!["certs".to_owned()], rest].concat()),
+        "mutants" => harness(&["mutants".to_owned()]),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <report|certs|mutants> [ARGS...]\n\
+                 \n  report   run every scenario against the reference client, write reports/latest/\
+                 \n  certs    generate or reuse the fake IGC Santé in certs/\
+                 \n  mutants  list the mutants of the reference client"
+            );
+            ExitCode::from(2)
+        }
+    }
+}

@@ -122,7 +122,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
         &mut self,
         step: &'static str,
         body: CommandBody<'_>,
-        on_continue: &mut dyn FnMut(&CommandContinuationRequest<'_>) -> Vec<u8>,
+        on_continue: &mut (dyn FnMut(&CommandContinuationRequest<'_>) -> Vec<u8> + Send),
     ) -> Result<Completed, ClientError> {
         let tag_text = format!("A{:04}", self.next_tag);
         self.next_tag += 1;

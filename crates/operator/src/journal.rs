@@ -30,6 +30,15 @@ pub enum Service {
     Imap,
 }
 
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Service::Smtp => "SMTP",
+            Service::Imap => "IMAP",
+        })
+    }
+}
+
 /// The two entry points of the API LPS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,0 +1,85 @@
+//! Mutants: the reference client with one deliberate defect each. Every automated check of the
+//! harness must be failed by at least one of them; the tests prove it.
+
+use client::Defect;
+
+/// One mutant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mutant {
+    /// The defect injected into the reference client.
+    pub defect: Defect,
+    /// What it does wrong (French, for reports).
+    pub description: &'static str,
+    /// Requirements whose scenarios must fail against it.
+    pub fails: &'static [&'static str],
+}
+
+impl Mutant {
+    /// Its name (the defect's).
+    pub fn name(&self) -> &'static str {
+        self.defect.name()
+    }
+}
+
+/// Every mutant the harness knows.
+pub const MUTANTS: &[Mutant] = &[
+    Mutant {
+        defect: Defect::SmtpAuthInClear,
+        description: "envoie AUTH en clair avant STARTTLS, puis poursuit normalement",
+        fails: &["ECO.1.0.1"],
+    },
+    Mutant {
+        defect: Defect::ImapWithoutStartTls,
+        description: "ouvre la session IMAP sans STARTTLS",
+        fails: &["ECO.1.0.2"],
+    },
+    Mutant {
+        defect: Defect::Xoauth2BadSeparators,
+        description: "termine la chaîne XOAUTH2 par un seul ^A",
+        fails: &["ECO.1.2.1"],
+    },
+    Mutant {
+        defect: Defect::NoClientCertificate,
+        description: "ne présente pas de certificat ORG AUTH_CLI",
+        fails: &["ECO.1.3.1"],
+    },
+    Mutant {
+        defect: Defect::NoMessageId,
+        description: "envoie des messages sans Message-ID",
+        fails: &["ECO.2.2.1"],
+    },
+    Mutant {
+        defect: Defect::ReusedMessageId,
+        description: "réutilise le même Message-ID pour chaque message",
+        fails: &["ECO.2.2.1"],
+    },
+    Mutant {
+        defect: Defect::NoNil,
+        description: "n'écrit pas l'entête X-MSS-NIL",
+        fails: &["ECO.2.4.3"],
+    },
+];
+
+/// Looks a mutant up by name.
+pub fn find(name: &str) -> Option<&'static Mutant> {
+    MUTANTS.iter().find(|m| m.name() == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_defect_is_a_mutant_with_a_target() {
+        for d in Defect::ALL {
+            let m = find(d.name()).unwrap_or_else(|| panic!("{d} has no mutant"));
+            assert!(!m.fails.is_empty());
+        }
+        let catalogue = catalog::Catalogue::embedded();
+        for m in MUTANTS {
+            for id in m.fails {
+                assert!(catalogue.get(id).is_some(), "{id}");
+            }
+        }
+    }
+}

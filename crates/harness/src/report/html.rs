@@ -1,0 +1,133 @@
+//! The self-contained HTML page of a run: a summary, then one row per requirement with its
+//! verdict, its scenarios, and the evidence a tester needs to see why.
+
+use std::fmt::Write as _;
+
+use super::{JOURNALS, esc};
+use crate::results::{RunResults, ScenarioStatus, Verdict};
+
+const STYLE: &str = r#"
+body { font-family: system-ui, sans-serif; margin: 2rem; color: #1d2330; }
+h1 { font-size: 1.5rem; margin-bottom: .2rem; }
+.meta { color: #5a6275; margin-top: 0; }
+.counts span { display: inline-block; margin: .2rem .6rem .2rem 0; padding: .2rem .6rem; border-radius: 1rem; font-weight: 600; }
+table { border-collapse: collapse; width: 100%; margin-top: 1rem; }
+th, td { border-bottom: 1px solid #dde1ea; padding: .5rem; vertical-align: top; text-align: left; }
+th { background: #f3f5f9; position: sticky; top: 0; }
+td.id { white-space: nowrap; font-weight: 600; }
+.v { display: inline-block; padding: .1rem .5rem; border-radius: .3rem; font-weight: 600; white-space: nowrap; }
+.passed { background: #d9f2df; color: #14532d; }
+.failed { background: #fde0e0; color: #7f1d1d; }
+.not_tested { background: #fff3cd; color: #664d03; }
+.not_applicable { background: #eceff4; color: #4b5563; }
+.informational { background: #dbeafe; color: #1e3a8a; }
+.expl { font-size: .9rem; color: #3d4456; }
+ul.sc { margin: 0; padding-left: 1.1rem; }
+pre { white-space: pre-wrap; font-size: .8rem; background: #f7f8fb; padding: .5rem; border-radius: .3rem; margin: .3rem 0; }
+details summary { cursor: pointer; color: #2f5fb3; }
+.text { font-size: .85rem; color: #3d4456; }
+"#;
+
+fn verdict_class(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Passed => "passed",
+        Verdict::Failed => "failed",
+        Verdict::NotApplicable => "not_applicable",
+        Verdict::NotTested => "not_tested",
+        Verdict::Informational => "informational",
+    }
+}
+
+/// Renders the page.
+pub fn render(results: &RunResults) -> String {
+    let s = &results.summary;
+    let families: Vec<&str> = results.families.iter().map(|f| f.tag()).collect();
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!doctype html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n<title>Conformité MSSanté — {sut}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <h1>Conformité au Référentiel socle MSSanté #2 (v1.0)</h1>\n\
+         <p class=\"meta\">Système testé : <strong>{sut}</strong> · familles {fam} · campagne du {date} · {dur:.1} s · harnais {ver}</p>\n\
+         <p class=\"counts\"><span class=\"passed\">{p} conformes</span><span class=\"failed\">{f} non conformes</span><span class=\"not_tested\">{nt} non testées</span><span class=\"not_applicable\">{na} non applicables</span><span class=\"informational\">{i} informatives</span> — {sc} scénarios, {scf} en échec</p>\n",
+        sut = esc(&results.sut),
+        fam = esc(&families.join(", ")),
+        date = esc(&results.started_at),
+        dur = results.duration_ms as f64 / 1000.0,
+        ver = esc(&results.harness_version),
+        p = s.passed,
+        f = s.failed,
+        nt = s.not_tested,
+        na = s.not_applicable,
+        i = s.informational,
+        sc = s.scenarios,
+        scf = s.scenarios_failed,
+    );
+    for p in &results.problems {
+        let _ = writeln!(
+            out,
+            "<p class=\"v failed\">Problème de la campagne : {}</p>",
+            esc(p)
+        );
+    }
+    out.push_str(
+        "<table>\n<thead><tr><th>Exigence</th><th>Intitulé</th><th>Verdict</th><th>Scénarios</th><th>Preuves (journal de l'opérateur)</th></tr></thead>\n<tbody>\n",
+    );
+    for r in &results.requirements {
+        let fams: Vec<&str> = r.families.iter().map(|f| f.tag()).collect();
+        let _ = write!(
+            out,
+            "<tr id=\"{id}\">\n<td class=\"id\">{id}<br><span class=\"expl\">{level:?} · {fams}</span></td>\n\
+             <td>{title}<details><summary>texte</summary><p class=\"text\">{text}</p></details></td>\n\
+             <td><span class=\"v {class}\">{label}</span><div class=\"expl\">{expl}</div></td>\n<td><ul class=\"sc\">",
+            id = esc(&r.id),
+            level = r.level,
+            fams = esc(&fams.join(", ")),
+            title = esc(&r.title),
+            text = esc(&r.text),
+            class = verdict_class(r.verdict),
+            label = r.verdict.label(),
+            expl = esc(&r.explanation),
+        );
+        let mut evidence = String::new();
+        for &i in &r.scenarios {
+            let sc = &results.scenarios[i];
+            let mark = match sc.status {
+                ScenarioStatus::Passed => "✔",
+                ScenarioStatus::Failed => "✘",
+            };
+            let _ = write!(
+                out,
+                "<li>{mark} {} <span class=\"expl\">({} ms)</span></li>",
+                esc(&sc.name),
+                sc.duration_ms
+            );
+            let open = if sc.status == ScenarioStatus::Failed {
+                " open"
+            } else {
+                ""
+            };
+            let _ = write!(
+                evidence,
+                "<details{open}><summary>{}</summary>",
+                esc(&sc.name)
+            );
+            if let Some(f) = &sc.failure {
+                let _ = write!(evidence, "<pre class=\"failed\">{}</pre>", esc(f));
+            }
+            if !sc.evidence.is_empty() {
+                let _ = write!(evidence, "<pre>{}</pre>", esc(&sc.evidence.join("\n")));
+            }
+            if let Some(j) = &sc.journal {
+                let _ = write!(
+                    evidence,
+                    "<a href=\"{JOURNALS}/{j}\">journal complet</a>",
+                    j = esc(j)
+                );
+            }
+            evidence.push_str("</details>");
+        }
+        let _ = write!(out, "</ul></td>\n<td>{evidence}</td>\n</tr>\n");
+    }
+    out.push_str("</tbody>\n</table>\n</body>\n</html>\n");
+    out
+}

@@ -1,0 +1,78 @@
+//! JUnit XML for CI: one test suite per requirement, one test case per scenario, named with the
+//! requirement ID. Requirements without a scenario appear as skipped test cases, so a CI
+//! dashboard shows the whole catalogue.
+
+use std::fmt::Write as _;
+
+use super::esc;
+use crate::results::{RunResults, ScenarioStatus, Verdict};
+
+/// Renders the JUnit XML document.
+pub fn render(results: &RunResults) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let mut tests = 0;
+    let mut failures = 0;
+    let mut skipped = 0;
+    let mut suites = String::new();
+    for r in &results.requirements {
+        let mut cases = String::new();
+        let (mut t, mut f, mut s) = (0, 0, 0);
+        for &i in &r.scenarios {
+            let sc = &results.scenarios[i];
+            t += 1;
+            let _ = writeln!(
+                cases,
+                "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">",
+                esc(&r.id),
+                esc(&format!("{} — {}", r.id, sc.name)),
+                sc.duration_ms as f64 / 1000.0
+            );
+            if sc.status == ScenarioStatus::Failed {
+                f += 1;
+                let detail = sc.failure.as_deref().unwrap_or("");
+                let first = detail.lines().next().unwrap_or("échec");
+                let _ = writeln!(
+                    cases,
+                    "      <failure message=\"{}\">{}</failure>",
+                    esc(first),
+                    esc(detail)
+                );
+            }
+            if !sc.evidence.is_empty() {
+                let _ = writeln!(
+                    cases,
+                    "      <system-out>{}</system-out>",
+                    esc(&sc.evidence.join("\n"))
+                );
+            }
+            cases.push_str("    </testcase>\n");
+        }
+        if r.scenarios.is_empty() || matches!(r.verdict, Verdict::NotApplicable) {
+            t += 1;
+            s += 1;
+            let _ = write!(
+                cases,
+                "    <testcase classname=\"{id}\" name=\"{id} — {title}\" time=\"0\">\n      <skipped message=\"{label} : {why}\"/>\n    </testcase>\n",
+                id = esc(&r.id),
+                title = esc(&r.title),
+                label = esc(r.verdict.label()),
+                why = esc(&r.explanation)
+            );
+        }
+        tests += t;
+        failures += f;
+        skipped += s;
+        let _ = write!(
+            suites,
+            "  <testsuite name=\"{}\" tests=\"{t}\" failures=\"{f}\" skipped=\"{s}\" errors=\"0\">\n{cases}  </testsuite>\n",
+            esc(&format!("{} — {}", r.id, r.title))
+        );
+    }
+    let _ = write!(
+        out,
+        "<testsuites name=\"Référentiel socle MSSanté #2 — {}\" tests=\"{tests}\" failures=\"{failures}\" skipped=\"{skipped}\" errors=\"0\" time=\"{:.3}\">\n{suites}</testsuites>\n",
+        esc(&results.sut),
+        results.duration_ms as f64 / 1000.0
+    );
+    out
+}

@@ -1,0 +1,20 @@
+//! Setting the stage: the operator, the SUT's BAL, messages waiting for it.
+
+use cucumber::given;
+
+use crate::world::{MssWorld, StepResult};
+
+#[given(expr = "un opérateur MSSanté fictif")]
+async fn operator(w: &mut MssWorld) -> StepResult {
+    w.start_operator().await
+}
+
+#[given(expr = "le système configuré pour la BAL {string}")]
+async fn configured(w: &mut MssWorld, address: String) -> StepResult {
+    w.configure(&address).await
+}
+
+#[given(expr = "un message {string} déposé dans sa boîte de réception")]
+async fn delivered(w: &mut MssWorld, message_id: String) -> StepResult {
+    w.deliver(&message_id)
+}

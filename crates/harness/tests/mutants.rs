@@ -1,0 +1,127 @@
+//! Every mutant of the reference client must be rejected by the scenarios of the requirements
+//! it breaks: a check no mutant can fail is a defect.
+
+mod support;
+
+use harness::Verdict;
+use harness::mutants::{MUTANTS, Mutant};
+
+async fn run_against(mutant: &Mutant) -> harness::RunResults {
+    let mut config = support::config();
+    config.defects.insert(mutant.defect);
+    harness::run(config).await.expect("run")
+}
+
+fn verdict(results: &harness::RunResults, id: &str) -> Verdict {
+    results
+        .requirements
+        .iter()
+        .find(|r| r.id == id)
+        .expect(id)
+        .verdict
+}
+
+async fn check(name: &str, still_passing: &[&str]) {
+    let mutant = MUTANTS.iter().find(|m| m.name() == name).expect(name);
+    let results = run_against(mutant).await;
+    for id in mutant.fails {
+        assert_eq!(
+            verdict(&results, id),
+            Verdict::Failed,
+            "mutant {name} must fail {id}"
+        );
+    }
+    for id in still_passing {
+        assert_eq!(
+            verdict(&results, id),
+            Verdict::Passed,
+            "mutant {name} must not disturb {id}"
+        );
+    }
+    assert!(results.failed(), "the run exits non-zero against {name}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_auth_in_clear() {
+    check(
+        "smtp-auth-in-clear",
+        &["ECO.1.0.2", "ECO.2.2.1", "ECO.2.4.3"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imap_without_starttls() {
+    check(
+        "imap-without-starttls",
+        &["ECO.1.0.1", "ECO.2.2.1", "ECO.2.4.3"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xoauth2_bad_separators() {
+    check("xoauth2-bad-separators", &["ECO.1.3.1"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_client_certificate() {
+    check("no-client-certificate", &["ECO.1.2.1"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_message_id() {
+    check(
+        "no-message-id",
+        &[
+            "ECO.1.0.1",
+            "ECO.1.0.2",
+            "ECO.1.2.1",
+            "ECO.1.3.1",
+            "ECO.2.4.3",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reused_message_id() {
+    check(
+        "reused-message-id",
+        &[
+            "ECO.1.0.1",
+            "ECO.1.0.2",
+            "ECO.1.2.1",
+            "ECO.1.3.1",
+            "ECO.2.4.3",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_x_mss_nil() {
+    check(
+        "no-x-mss-nil",
+        &[
+            "ECO.1.0.1",
+            "ECO.1.0.2",
+            "ECO.1.2.1",
+            "ECO.1.3.1",
+            "ECO.2.2.1",
+        ],
+    )
+    .await;
+}
+
+#[test]
+fn every_mutant_has_a_test() {
+    let source = include_str!("mutants.rs");
+    for m in MUTANTS {
+        assert!(
+            source.matches(&format!("\"{}\"", m.name())).count() >= 1,
+            "mutant {} is not tested",
+            m.name()
+        );
+    }
+}

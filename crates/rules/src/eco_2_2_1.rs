@@ -1,0 +1,126 @@
+//! ECO.2.2.1 — « Le système DOIT renseigner l'entête « Message-ID » conformément à la RFC 5322
+//! dans tout nouveau courriel produit. »
+//!
+//! Reading: exactly one `Message-ID` header whose value is an RFC 5322 `msg-id`
+//! (`"<" id-left "@" id-right ">"`, id-left a dot-atom-text, id-right a dot-atom-text or a
+//! no-fold-literal), and — since the identifier is what conversations are threaded on — not
+//! already used by another message of the same run.
+
+use crate::{Context, Finding, Message};
+
+/// Requirement ID.
+pub const ID: &str = "ECO.2.2.1";
+
+fn is_atext(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c)
+}
+
+fn is_dot_atom_text(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('.')
+            .all(|part| !part.is_empty() && part.chars().all(is_atext))
+}
+
+fn is_no_fold_literal(s: &str) -> bool {
+    s.strip_prefix('[')
+        .and_then(|s| s.strip_suffix(']'))
+        .is_some_and(|inner| {
+            inner
+                .chars()
+                .all(|c| c.is_ascii_graphic() && !matches!(c, '[' | ']' | '\\'))
+        })
+}
+
+/// Whether a header value is one RFC 5322 msg-id (surrounding white space allowed).
+pub fn is_msg_id(value: &str) -> bool {
+    let Some(inner) = value
+        .trim()
+        .strip_prefix('<')
+        .and_then(|v| v.strip_suffix('>'))
+    else {
+        return false;
+    };
+    let Some((left, right)) = inner.rsplit_once('@') else {
+        return false;
+    };
+    is_dot_atom_text(left) && (is_dot_atom_text(right) || is_no_fold_literal(right))
+}
+
+/// Checks a message.
+pub fn check(message: &Message<'_>, context: &Context) -> Finding {
+    let values = message.header_values("Message-ID");
+    match values.as_slice() {
+        [] => Finding::fail(ID, "l'entête Message-ID est absent"),
+        [value] if !is_msg_id(value) => Finding::fail(
+            ID,
+            format!(
+                "Message-ID vaut « {value} », ce qui n'est pas un msg-id RFC 5322 (<gauche@droite>)"
+            ),
+        ),
+        [value] => {
+            let id = value.trim().trim_start_matches('<').trim_end_matches('>');
+            match context.seen_message_ids.get(id) {
+                Some(other) => Finding::fail(
+                    ID,
+                    format!("Message-ID « {value} » déjà utilisé par un autre message ({other})"),
+                ),
+                None => Finding::pass(ID, format!("Message-ID « {value} » conforme et unique")),
+            }
+        }
+        many => Finding::fail(
+            ID,
+            format!("{} entêtes Message-ID au lieu d'un seul", many.len()),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Verdict;
+
+    fn verdict(raw: &str, ctx: &Context) -> Verdict {
+        check(&Message::parse(raw.as_bytes()).expect("parse"), ctx).verdict
+    }
+
+    #[test]
+    fn msg_id_syntax() {
+        for ok in ["<a@b>", " <a.b-c@d.e> ", "<x@[127.0.0.1]>", "<1$x@host.fr>"] {
+            assert!(is_msg_id(ok), "{ok}");
+        }
+        for bad in [
+            "a@b",
+            "<a>",
+            "<@b>",
+            "<a@>",
+            "<a..b@c>",
+            "<a b@c>",
+            "<a@b",
+            "<a@[x\\]>",
+        ] {
+            assert!(!is_msg_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn findings() {
+        let ctx = Context::default();
+        assert_eq!(
+            verdict("Message-ID: <a@b.fr>\r\n\r\nx", &ctx),
+            Verdict::Pass
+        );
+        assert_eq!(verdict("Subject: x\r\n\r\nx", &ctx), Verdict::Fail);
+        assert_eq!(verdict("Message-ID: a@b.fr\r\n\r\nx", &ctx), Verdict::Fail);
+        assert_eq!(
+            verdict("Message-ID: <a@b>\r\nMessage-ID: <c@d>\r\n\r\nx", &ctx),
+            Verdict::Fail
+        );
+        let mut seen = Context::default();
+        seen.seen_message_ids
+            .insert("a@b.fr".into(), "scénario 1".into());
+        assert_eq!(
+            verdict("Message-ID: <a@b.fr>\r\n\r\nx", &seen),
+            Verdict::Fail
+        );
+    }
+}
