@@ -18,14 +18,11 @@ use imap_types::response::{
 };
 use imap_types::sequence::SequenceSet;
 use rustls::ClientConfig;
-use rustls::pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 use crate::account::{Account, Credentials, Defect, Defects};
 use crate::error::ClientError;
-use crate::sasl;
+use crate::{net, sasl};
 
 /// Largest server message accepted (a message body fits in one FETCH response).
 const MAX_RESPONSE: u32 = 64 * 1024 * 1024;
@@ -106,15 +103,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
     }
 
     async fn write(&mut self, step: &'static str, bytes: &[u8]) -> Result<(), ClientError> {
-        let write = async {
-            self.stream.write_all(bytes).await?;
-            self.stream.flush().await
-        };
-        match tokio::time::timeout(self.timeout, write).await {
-            Err(_) => Err(ClientError::Timeout { step }),
-            Ok(Err(source)) => Err(ClientError::Io { step, source }),
-            Ok(Ok(())) => Ok(()),
-        }
+        net::write(&mut self.stream, bytes, self.timeout, step).await
     }
 
     /// Runs one command; `on_continue` answers continuation requests with a line to send.
@@ -210,17 +199,7 @@ pub(crate) async fn fetch_inbox(
     defects: &Defects,
     timeout: Duration,
 ) -> Result<Vec<FetchedMessage>, ClientError> {
-    let addr = account.imap.addr;
-    let tcp = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-        Err(_) => {
-            return Err(ClientError::Timeout {
-                step: "connexion IMAP",
-            });
-        }
-        Ok(Err(source)) => return Err(ClientError::Connect { addr, source }),
-        Ok(Ok(tcp)) => tcp,
-    };
-    let _ = tcp.set_nodelay(true);
+    let tcp = net::connect(account.imap.addr, timeout, "connexion IMAP").await?;
     let mut clear = Wire::new(tcp, timeout);
     clear.greeting().await?;
     let caps = clear
@@ -237,22 +216,7 @@ pub(crate) async fn fetch_inbox(
         .run("STARTTLS", CommandBody::StartTLS, &mut no_continuation)
         .await?;
     expect_ok("STARTTLS", &started)?;
-    let server_name = ServerName::try_from(account.imap.host.clone())
-        .map_err(|e| ClientError::Tls(format!("nom de serveur {}: {e}", account.imap.host)))?;
-    let stream = match tokio::time::timeout(
-        timeout,
-        TlsConnector::from(tls).connect(server_name, clear.stream),
-    )
-    .await
-    {
-        Err(_) => {
-            return Err(ClientError::Timeout {
-                step: "négociation TLS",
-            });
-        }
-        Ok(Err(e)) => return Err(ClientError::Tls(e.to_string())),
-        Ok(Ok(s)) => s,
-    };
+    let stream = net::upgrade(clear.stream, tls, &account.imap.host, timeout).await?;
     let mut wire = Wire::new(stream, timeout);
     wire.next_tag = clear.next_tag;
     session(wire, account, defects).await

@@ -13,6 +13,7 @@ pub mod account;
 pub mod compose;
 mod error;
 mod imap;
+mod net;
 pub mod sasl;
 mod smtp;
 pub mod spec;

@@ -6,16 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::ClientConfig;
-use rustls::pki_types::ServerName;
 use smtp_proto::{EXT_START_TLS, EhloResponse};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 use crate::account::{Account, Credentials, Defect, Defects};
 use crate::compose::Composed;
 use crate::error::ClientError;
-use crate::sasl;
+use crate::{net, sasl};
 
 /// Longest reply accepted.
 const MAX_REPLY: usize = 64 * 1024;
@@ -51,15 +48,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
     }
 
     async fn send(&mut self, step: &'static str, bytes: &[u8]) -> Result<(), ClientError> {
-        let write = async {
-            self.stream.write_all(bytes).await?;
-            self.stream.flush().await
-        };
-        match tokio::time::timeout(self.timeout, write).await {
-            Err(_) => Err(ClientError::Timeout { step }),
-            Ok(Err(source)) => Err(ClientError::Io { step, source }),
-            Ok(Ok(())) => Ok(()),
-        }
+        net::write(&mut self.stream, bytes, self.timeout, step).await
     }
 
     /// Sends a command and expects a reply of the given class (2, 3).
@@ -149,17 +138,7 @@ pub(crate) async fn submit(
     message: &Composed,
     timeout: Duration,
 ) -> Result<String, ClientError> {
-    let addr = account.smtp.addr;
-    let tcp = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-        Err(_) => {
-            return Err(ClientError::Timeout {
-                step: "connexion SMTP",
-            });
-        }
-        Ok(Err(source)) => return Err(ClientError::Connect { addr, source }),
-        Ok(Ok(tcp)) => tcp,
-    };
-    let _ = tcp.set_nodelay(true);
+    let tcp = net::connect(account.smtp.addr, timeout, "connexion SMTP").await?;
     let mut clear = Wire {
         stream: tcp,
         buf: Vec::new(),
@@ -188,22 +167,7 @@ pub(crate) async fn submit(
         return Err(ClientError::NoStartTls);
     }
     clear.command("STARTTLS", "STARTTLS", 2).await?;
-    let server_name = ServerName::try_from(account.smtp.host.clone())
-        .map_err(|e| ClientError::Tls(format!("nom de serveur {}: {e}", account.smtp.host)))?;
-    let stream = match tokio::time::timeout(
-        timeout,
-        TlsConnector::from(tls).connect(server_name, clear.stream),
-    )
-    .await
-    {
-        Err(_) => {
-            return Err(ClientError::Timeout {
-                step: "négociation TLS",
-            });
-        }
-        Ok(Err(e)) => return Err(ClientError::Tls(e.to_string())),
-        Ok(Ok(s)) => s,
-    };
+    let stream = net::upgrade(clear.stream, tls, &account.smtp.host, timeout).await?;
     let mut wire = Wire {
         stream,
         buf: Vec::new(),
