@@ -130,6 +130,22 @@ pub struct RunResults {
     pub problems: Vec<String>,
 }
 
+impl Summary {
+    /// The counts in one French sentence.
+    pub fn sentence(&self) -> String {
+        format!(
+            "{} conformes, {} non conformes, {} non testées, {} non applicables, {} informatives — {} scénarios, {} en échec",
+            self.passed,
+            self.failed,
+            self.not_tested,
+            self.not_applicable,
+            self.informational,
+            self.scenarios,
+            self.scenarios_failed
+        )
+    }
+}
+
 impl RunResults {
     /// Whether the SUT failed a requirement or the run had a problem.
     pub fn failed(&self) -> bool {

@@ -120,22 +120,11 @@ pub(crate) async fn session(
         Step::Close(end) => return end,
         Step::StartTls => {}
     }
-    // Whatever the client sent after STARTTLS in clear is dropped (STARTTLS injection).
     let pending = clear.conn.buf.len() + clear.frag.message_bytes().len();
-    if pending > 0 {
-        journal.record(EventKind::InjectionDiscarded { bytes: pending });
-    }
     let Session { conn, shutdown, .. } = clear;
-    let Some(handshake) = crate::tls::accept(
-        conn.stream,
-        entry,
-        &shared.tls,
-        journal,
-        shared.limits.handshake_timeout,
-    )
-    .await
-    else {
-        return SessionEnd::operator("négociation TLS non aboutie");
+    let handshake = match shared.starttls(conn.stream, pending, entry, journal).await {
+        Ok(h) => h,
+        Err(end) => return end,
     };
     let mut state = State {
         client_certificate: handshake.client_certificate,

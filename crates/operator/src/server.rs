@@ -164,6 +164,30 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The STARTTLS transition of both protocols: whatever the client sent in clear after
+    /// STARTTLS (`pending` bytes) is dropped and journaled — it must never run inside TLS
+    /// (STARTTLS command injection, CVE-2011-0411) — then the server side of the handshake.
+    pub(crate) async fn starttls(
+        &self,
+        tcp: TcpStream,
+        pending: usize,
+        entry: EntryPoint,
+        journal: &ConnJournal,
+    ) -> Result<crate::tls::Handshake, SessionEnd> {
+        if pending > 0 {
+            journal.record(EventKind::InjectionDiscarded { bytes: pending });
+        }
+        crate::tls::accept(
+            tcp,
+            entry,
+            &self.tls,
+            journal,
+            self.limits.handshake_timeout,
+        )
+        .await
+        .ok_or_else(|| SessionEnd::operator("négociation TLS non aboutie"))
+    }
+
     /// Host name the operator gives itself on an entry point.
     pub(crate) fn host(&self, entry: EntryPoint) -> &str {
         match entry {

@@ -122,21 +122,10 @@ pub(crate) async fn session(
         Step::Close(end) => return end,
         Step::StartTls => {}
     }
-    if !clear.buf.is_empty() {
-        journal.record(EventKind::InjectionDiscarded {
-            bytes: clear.buf.len(),
-        });
-    }
-    let Some(handshake) = crate::tls::accept(
-        clear.stream,
-        entry,
-        &shared.tls,
-        journal,
-        shared.limits.handshake_timeout,
-    )
-    .await
-    else {
-        return SessionEnd::operator("négociation TLS non aboutie");
+    let pending = clear.buf.len();
+    let handshake = match shared.starttls(clear.stream, pending, entry, journal).await {
+        Ok(h) => h,
+        Err(end) => return end,
     };
     // RFC 3207 §4.2: forget everything learnt in clear.
     state = State {

@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use operator::journal::EventKind;
 use support::*;
 
@@ -64,15 +66,17 @@ async fn tls12_uses_only_the_referentiel_suites() {
             text.contains("Protocol version: TLSv1.2") && text.contains(cipher),
             "{cipher}: {text}"
         );
-        let journal = f.op.journal().snapshot();
-        assert!(
-            journal.iter().any(|e| matches!(
-                &e.kind,
-                EventKind::TlsEstablished { version, cipher_suite, .. }
-                    if version == "TLS 1.2" && cipher_suite.code == iana
-            )),
-            "{cipher} journaled"
-        );
+        // The operator journals the handshake on its side: wait for it.
+        f.op.journal()
+            .wait_for(0, Duration::from_secs(5), |e| {
+                matches!(
+                    &e.kind,
+                    EventKind::TlsEstablished { version, cipher_suite, .. }
+                        if version == "TLS 1.2" && cipher_suite.code == iana
+                )
+            })
+            .await
+            .unwrap_or_else(|_| panic!("{cipher} journaled"));
     }
     // Off-list suites, CHACHA20, TLS 1.1 and X25519-only are refused by the operator.
     for extra in [
@@ -85,13 +89,18 @@ async fn tls12_uses_only_the_referentiel_suites() {
         let text = out.all();
         assert!(!text.contains("Verification: OK"), "{extra:?}: {text}");
     }
-    let failures =
-        f.op.journal()
-            .snapshot()
-            .iter()
-            .filter(|e| matches!(e.kind, EventKind::TlsFailed { .. }))
-            .count();
-    assert_eq!(failures, 4);
+    // Each refusal is journaled as a failed handshake: wait for the four of them.
+    let mut after = 0;
+    for n in 1..=4 {
+        after =
+            f.op.journal()
+                .wait_for(after, Duration::from_secs(5), |e| {
+                    matches!(e.kind, EventKind::TlsFailed { .. })
+                })
+                .await
+                .unwrap_or_else(|_| panic!("failed handshake n°{n} journaled"))
+                .seq;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -162,16 +162,9 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 .block_on(harness::run(config))
                 .map_err(|e| e.to_string())?;
             report::write_all(&results, &out).map_err(|e| format!("{}: {e}", out.display()))?;
-            let s = &results.summary;
             println!(
-                "{} exigences conformes, {} non conformes, {} non testées, {} non applicables, {} informatives — {} scénarios, {} en échec, {:.1} s",
-                s.passed,
-                s.failed,
-                s.not_tested,
-                s.not_applicable,
-                s.informational,
-                s.scenarios,
-                s.scenarios_failed,
+                "exigences : {}, {:.1} s",
+                results.summary.sentence(),
                 results.duration_ms as f64 / 1000.0
             );
             for p in &results.problems {

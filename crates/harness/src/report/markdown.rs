@@ -6,17 +6,10 @@ use crate::results::RunResults;
 
 /// Renders the Markdown summary.
 pub fn render(results: &RunResults) -> String {
-    let s = &results.summary;
     let mut out = format!(
-        "# Conformité au Référentiel socle MSSanté #2\n\nSystème testé : {} — {} conformes, {} non conformes, {} non testées, {} non applicables, {} informatives ({} scénarios, {} en échec).\n\n| Exigence | Intitulé | Verdict | Explication |\n|---|---|---|---|\n",
+        "# Conformité au Référentiel socle MSSanté #2\n\nSystème testé : {} — {}.\n\n| Exigence | Intitulé | Verdict | Explication |\n|---|---|---|---|\n",
         results.sut,
-        s.passed,
-        s.failed,
-        s.not_tested,
-        s.not_applicable,
-        s.informational,
-        s.scenarios,
-        s.scenarios_failed
+        results.summary.sentence()
     );
     for r in &results.requirements {
         let _ = writeln!(
