@@ -152,3 +152,53 @@ async fn imap_refuses_authenticate_and_login_before_starttls() {
         _ => true,
     }));
 }
+
+#[tokio::test]
+async fn garbage_never_takes_the_operator_down() {
+    let f = start().await;
+    let a = f.op.addresses();
+    let payloads: [&[u8]; 6] = [
+        b"\x00\x01\x02\xff\xfe\r\n\r\n\x00",
+        b"a1 APPEND INBOX {999999999}\r\n",
+        b"* * * {5}\r\nabcde\r\n",
+        b"MAIL FROM:<\x00@x>\r\nRCPT TO:<>\r\nDATA\r\n",
+        &[b'\n'; 10_000],
+        b"STARTTLS\r\nthis is not a TLS ClientHello at all\r\n",
+    ];
+    for addr in [a.psc_smtp, a.psc_imap, a.app_smtp, a.app_imap] {
+        for payload in payloads {
+            let mut c = Client::connect(addr).await;
+            let _ = c.line().await;
+            c.send(payload).await;
+            // Read whatever comes back until the operator answers or closes.
+            let _ = tokio::time::timeout(Duration::from_millis(200), c.line()).await;
+        }
+        // The listener still serves a well-behaved client.
+        let mut c = Client::connect(addr).await;
+        let greeting = c.line().await;
+        assert!(
+            greeting.starts_with("220 ") || greeting.starts_with("* OK"),
+            "{addr}: {greeting}"
+        );
+    }
+    // A STARTTLS followed by half a TLS record then a hang-up is a journaled handshake
+    // failure, not a crash.
+    let mut c = Client::connect(a.psc_smtp).await;
+    c.smtp_reply().await;
+    c.send(b"STARTTLS\r\n").await;
+    assert!(c.smtp_reply().await.starts_with("220 2.0.0"));
+    let mark = f.op.journal().len() as u64;
+    c.send(b"\x16\x03\x01\x00\x05hello").await;
+    drop(c);
+    let failed =
+        f.op.journal()
+            .wait_for(mark, Duration::from_secs(5), |e| {
+                matches!(e.kind, EventKind::TlsFailed { .. })
+            })
+            .await
+            .expect("handshake failure journaled");
+    assert!(
+        matches!(&failed.kind, EventKind::TlsFailed { error } if error.contains("fermée")),
+        "{failed:?}"
+    );
+}
