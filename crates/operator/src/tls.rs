@@ -64,6 +64,8 @@ pub struct TlsContext {
     app: Arc<ServerConfig>,
     judge: Arc<dyn ClientCertVerifier>,
     organisations: CertificateDer<'static>,
+    /// Subject of the Elementaire Organisations CA: the only issuer of ORG AUTH_CLI certificates.
+    organisations_subject: String,
 }
 
 impl std::fmt::Debug for TlsContext {
@@ -118,11 +120,15 @@ impl TlsContext {
             .with_single_cert(chain, key)
             .map_err(config_error)?;
 
+        let organisations_subject = pki::inspect::summarize(&pki.organisations.cert.der)
+            .map(|s| s.subject)
+            .map_err(config_error)?;
         Ok(TlsContext {
             psc: Arc::new(psc),
             app: Arc::new(app),
             judge,
             organisations,
+            organisations_subject,
         })
     }
 
@@ -145,6 +151,21 @@ impl TlsContext {
                 });
             }
         };
+        // An ORG AUTH_CLI certificate comes from the Elementaire Organisations CA: one from
+        // another range may chain to the same root and must still be refused, with that reason.
+        if summary.issuer != self.organisations_subject {
+            let issuer = summary
+                .issuer_cn
+                .clone()
+                .unwrap_or_else(|| summary.issuer.clone());
+            return Some(ClientCertificate {
+                summary,
+                rejected: Some(format!(
+                    "certificat client émis par « {issuer} », pas par l'AC {}",
+                    pki::ORGANISATIONS_CN
+                )),
+            });
+        }
         let mut intermediates: Vec<CertificateDer<'_>> = chain[1..].to_vec();
         intermediates.push(self.organisations.clone());
         let rejected = self

@@ -9,6 +9,7 @@
 //! leave the folder (which is git-ignored).
 
 mod files;
+pub mod hostile;
 pub mod inspect;
 
 use std::fmt;
@@ -37,7 +38,7 @@ pub const AUTH_CLI_CN: &str = "Authentification MSS";
 /// Version of the folder layout; a folder written by another version is regenerated whole.
 const FORMAT: u32 = 1;
 /// Leaves are reissued when they expire within this margin.
-const LEAF_MARGIN: Duration = Duration::days(30);
+pub(crate) const LEAF_MARGIN: Duration = Duration::days(30);
 /// CRLs are reissued when their nextUpdate is within this margin.
 const CRL_MARGIN: Duration = Duration::days(7);
 /// CAs are reissued (and must be trusted again) when they expire within this margin.
@@ -214,6 +215,8 @@ pub struct Pki {
     pub psc_signing_key: PrivateKeyPem,
     /// The matching public key (SPKI PEM), to verify those tokens.
     pub psc_verifying_key: String,
+    /// Certificates with one deliberate flaw each, and the CAs of the other ranges.
+    pub hostile: hostile::Hostile,
 }
 
 impl Pki {
@@ -297,14 +300,34 @@ pub fn ensure(dir: &Path, profile: &Profile) -> Result<(Pki, Outcome)> {
         }
     }
 
+    // Hostile material: other ranges, foreign CA, certificates with one flaw each.
+    let revoked = hostile::ensure(
+        dir,
+        profile,
+        &hostile::Parents {
+            root: &root_issuer,
+            organisations: &organisations_issuer,
+            fresh: fresh_cas,
+            profile_changed: !same_profile,
+        },
+        now,
+        &mut outcome.generated,
+    )?;
+
     // CRLs: reissued with everything else, or when their nextUpdate is near.
     let reissue_crls = !outcome.generated.is_empty()
         || !crl_usable(&names.root_crl, now)?
         || !crl_usable(&names.organisations_crl, now)?;
     if reissue_crls {
         crl_number += 1;
-        let root_crl = generate_crl(now, &root_issuer, crl_number, "root")?;
-        let sub_crl = generate_crl(now, &organisations_issuer, crl_number, "organisations")?;
+        let root_crl = generate_crl(now, &root_issuer, crl_number, &[], "root")?;
+        let sub_crl = generate_crl(
+            now,
+            &organisations_issuer,
+            crl_number,
+            &revoked,
+            "organisations",
+        )?;
         files::write(&names.root_crl, &root_crl.pem)?;
         files::write(&names.organisations_crl, &sub_crl.pem)?;
         outcome.generated.push("CRL".to_owned());
@@ -357,7 +380,9 @@ pub fn load(dir: &Path, profile: &Profile) -> Result<Pki> {
             credential: credential(&cert, &key)?,
         });
     }
+    let hostile = hostile::load(dir, profile, &organisations.cert)?;
     Ok(Pki {
+        hostile,
         dir: dir.to_owned(),
         profile: profile.clone(),
         root: Authority {
@@ -374,7 +399,7 @@ pub fn load(dir: &Path, profile: &Profile) -> Result<Pki> {
     })
 }
 
-fn ca_usable(cert: &Path, key: &Path, now: OffsetDateTime) -> Result<bool> {
+pub(crate) fn ca_usable(cert: &Path, key: &Path, now: OffsetDateTime) -> Result<bool> {
     usable(cert, key, now + CA_MARGIN)
 }
 
@@ -406,7 +431,7 @@ fn crl_usable(path: &Path, now: OffsetDateTime) -> Result<bool> {
     Ok(inspect::crl_next_update(&crl.der).is_some_and(|next| next > now + CRL_MARGIN))
 }
 
-fn load_issuer(cert: &Path, key: &Path) -> Result<Issuer<'static, KeyPair>> {
+pub(crate) fn load_issuer(cert: &Path, key: &Path) -> Result<Issuer<'static, KeyPair>> {
     let key_pem = files::read_string(key)?;
     let key = KeyPair::from_pem(&key_pem).map_err(|e| Error::Corrupt {
         path: key.to_owned(),
@@ -428,21 +453,21 @@ fn public_key_pem(key: &Path) -> Result<String> {
     Ok(pair.public_key_pem())
 }
 
-fn new_rsa_key(what: &str) -> Result<KeyPair> {
+pub(crate) fn new_rsa_key(what: &str) -> Result<KeyPair> {
     KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).map_err(|source| Error::Generate {
         what: what.to_owned(),
         source,
     })
 }
 
-fn random_serial() -> SerialNumber {
+pub(crate) fn random_serial() -> SerialNumber {
     let mut bytes = uuid::Uuid::new_v4().into_bytes().to_vec();
     // Positive and never starting with a zero byte: a valid DER INTEGER as is.
     bytes[0] = (bytes[0] & 0x7f) | 0x10;
     SerialNumber::from(bytes)
 }
 
-fn ca_name(cn: &str) -> DistinguishedName {
+pub(crate) fn ca_name(cn: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CountryName, "FR");
     dn.push(DnType::OrganizationName, CA_ORGANISATION);
@@ -462,11 +487,16 @@ fn crl_point(profile: &Profile, file: &str) -> CrlDistributionPoint {
 }
 
 /// Midnight today, so certificates issued on the same day look alike.
-fn today(now: OffsetDateTime) -> OffsetDateTime {
+pub(crate) fn today(now: OffsetDateTime) -> OffsetDateTime {
     now.replace_time(time::Time::MIDNIGHT)
 }
 
-fn sign<F>(what: &str, params: &CertificateParams, key: &KeyPair, issuer: F) -> Result<Cert>
+pub(crate) fn sign<F>(
+    what: &str,
+    params: &CertificateParams,
+    key: &KeyPair,
+    issuer: F,
+) -> Result<Cert>
 where
     F: FnOnce(&CertificateParams, &KeyPair) -> Result<rcgen::Certificate, rcgen::Error>,
 {
@@ -592,6 +622,7 @@ fn generate_crl(
     now: OffsetDateTime,
     issuer: &Issuer<'_, KeyPair>,
     number: u64,
+    revoked: &[Vec<u8>],
     what: &str,
 ) -> Result<Crl> {
     let params = CertificateRevocationListParams {
@@ -599,7 +630,15 @@ fn generate_crl(
         next_update: now + Duration::days(30),
         crl_number: SerialNumber::from(number),
         issuing_distribution_point: None,
-        revoked_certs: Vec::new(),
+        revoked_certs: revoked
+            .iter()
+            .map(|serial| rcgen::RevokedCertParams {
+                serial_number: SerialNumber::from_slice(serial),
+                revocation_time: now - Duration::days(1),
+                reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                invalidity_date: None,
+            })
+            .collect(),
         key_identifier_method: KeyIdMethod::Sha256,
     };
     let crl = params.signed_by(issuer).map_err(|source| Error::Generate {

@@ -142,3 +142,75 @@ fn openssl_reads_the_names_the_referentiel_asks_for() {
         "{out}"
     );
 }
+
+#[test]
+fn each_hostile_certificate_fails_for_its_own_reason() {
+    use pki::hostile::Flaw;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (pki, _) = pki::ensure(dir.path(), &profile()).expect("generate");
+    let f = pki.files();
+    let write = |name: &str, pem: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, pem).expect("write");
+        p
+    };
+    let crls = [
+        s(&f.root_crl).to_owned(),
+        s(&f.organisations_crl).to_owned(),
+    ];
+    // openssl verify with the Elementaire root only, CRLs checked: (flaw, expected error or OK).
+    let cases = [
+        (Flaw::Expired, "certificate has expired"),
+        (Flaw::NotYetValid, "certificate is not yet valid"),
+        (Flaw::Revoked, "certificate revoked"),
+        (Flaw::WrongHost, ": OK"),
+        // Same root, other range: the chain is valid; ECO.1.1.10 is what makes it unacceptable.
+        (Flaw::Personnes, ": OK"),
+        (Flaw::Standard, "unable to get local issuer certificate"),
+        (Flaw::Commercial, "unable to get local issuer certificate"),
+    ];
+    for (flaw, expected) in cases {
+        let cred = &pki.hostile.servers[&flaw];
+        let leaf = write(&format!("server-{}.pem", flaw.state()), &cred.cert.pem);
+        let chain: String = cred.intermediates.iter().map(|c| c.pem.clone()).collect();
+        let untrusted = write(&format!("chain-{}.pem", flaw.state()), &chain);
+        let mut args = vec!["verify", "-CAfile", s(&f.root_cert)];
+        if !chain.is_empty() {
+            args.extend(["-untrusted", s(&untrusted)]);
+        }
+        if matches!(flaw, Flaw::Revoked | Flaw::Expired | Flaw::NotYetValid) {
+            args.extend(["-crl_check", "-CRLfile", &crls[1]]);
+        }
+        args.push(s(&leaf));
+        let (_, out) = openssl(&args);
+        assert!(out.contains(expected), "{flaw:?}: {out}");
+    }
+    // The wrong-host certificate does not name the operator.
+    let wrong = write("wrong.pem", &pki.hostile.servers[&Flaw::WrongHost].cert.pem);
+    let (_, out) = openssl(&[
+        "verify",
+        "-CAfile",
+        s(&f.root_cert),
+        "-untrusted",
+        s(&f.organisations_cert),
+        "-verify_hostname",
+        "mail-psc.operateur-test.mssante.fr",
+        s(&wrong),
+    ]);
+    assert!(out.contains("hostname mismatch"), "{out}");
+    // The CRL lists exactly the revoked server and client certificates.
+    let revoked = pki::inspect::crl_revoked_serials(&pki.organisations_crl.der).expect("crl");
+    let serial = |c: &pki::Credential| pki::inspect::summarize(&c.cert.der).expect("cert").serial;
+    assert_eq!(revoked.len(), 2);
+    assert!(revoked.contains(&serial(&pki.hostile.servers[&Flaw::Revoked])));
+    assert!(revoked.contains(&serial(&pki.hostile.clients[&Flaw::Revoked])));
+    // Hostile client certificates still name the structure: only their flaw differs.
+    for (flaw, cred) in &pki.hostile.clients {
+        let summary = pki::inspect::summarize(&cred.cert.der).expect("client");
+        assert_eq!(
+            summary.subject_ou,
+            vec!["1750000001".to_owned()],
+            "{flaw:?}"
+        );
+    }
+}
