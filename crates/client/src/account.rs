@@ -54,6 +54,11 @@ pub struct Trust {
     pub root_pem: String,
     /// Elementaire Organisations CA certificate, PEM.
     pub organisations_pem: String,
+    /// CRLs of the root and of the Elementaire Organisations CA, PEM, when already downloaded
+    /// (ECO.1.1.6): with them, a revoked server certificate is refused. Empty: no revocation
+    /// check.
+    #[serde(default)]
+    pub crls_pem: Vec<String>,
 }
 
 /// Everything the client needs for one BAL.

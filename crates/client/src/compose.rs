@@ -312,6 +312,7 @@ mod tests {
             trust: Trust {
                 root_pem: String::new(),
                 organisations_pem: String::new(),
+                crls_pem: Vec::new(),
             },
         }
     }

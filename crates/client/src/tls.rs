@@ -107,7 +107,16 @@ pub fn client_config(
     roots
         .add(one_cert(&trust.root_pem, "IGC Santé root")?)
         .map_err(err)?;
+    let crls = trust
+        .crls_pem
+        .iter()
+        .map(|pem| {
+            rustls::pki_types::CertificateRevocationListDer::from_pem_slice(pem.as_bytes())
+                .map_err(|e| TlsPolicyError(format!("CRL: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .with_crls(crls)
         .build()
         .map_err(err)?;
     let verifier = Arc::new(ElementaireOrganisationsOnly {

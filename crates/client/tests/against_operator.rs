@@ -99,6 +99,10 @@ impl Fixture {
             trust: Trust {
                 root_pem: self.pki.root.cert.pem.clone(),
                 organisations_pem: self.pki.organisations.cert.pem.clone(),
+                crls_pem: vec![
+                    self.pki.root_crl.pem.clone(),
+                    self.pki.organisations_crl.pem.clone(),
+                ],
             },
         }
     }
@@ -206,4 +210,45 @@ async fn a_server_outside_the_elementaire_organisations_chain_is_refused() {
         .await
         .expect_err("wrong host refused");
     assert!(matches!(e, ClientError::Tls(_)), "{e}");
+}
+
+/// Each hostile TLS profile of the operator is refused by the reference client before any
+/// credential leaves it; the TLS 1.2-only profile is accepted (ECO.1.1.1).
+#[tokio::test]
+async fn the_reference_client_refuses_every_hostile_tls_profile() {
+    use operator::TlsProfile;
+    use pki::hostile::Flaw;
+    let f = start().await;
+    let mut refused = Vec::new();
+    for profile in TlsProfile::all() {
+        f.op.set_tls_profile(profile);
+        let mark = f.op.journal().len() as u64;
+        let outcome = Client::new(f.account(MARIE)).send(&message(PAUL)).await;
+        let events = f.op.journal().since(mark);
+        let authenticated = events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::Auth { .. }));
+        match profile {
+            TlsProfile::Good | TlsProfile::Tls12Only => {
+                outcome.unwrap_or_else(|e| panic!("{}: {e}", profile.name()));
+                if profile == TlsProfile::Tls12Only {
+                    assert!(events.iter().any(|e| matches!(
+                        &e.kind, EventKind::TlsEstablished { version, .. } if version == "TLS 1.2"
+                    )));
+                }
+            }
+            TlsProfile::NoStartTls => {
+                let e = outcome.expect_err("no STARTTLS: refused");
+                assert!(matches!(e, ClientError::NoStartTls), "{e}");
+                assert!(!authenticated, "no credential in clear");
+            }
+            TlsProfile::Certificate(_) | TlsProfile::OffListSuite => {
+                let e = outcome.expect_err(&profile.name());
+                assert!(matches!(e, ClientError::Tls(_)), "{}: {e}", profile.name());
+                assert!(!authenticated, "{}: no credential sent", profile.name());
+                refused.push(profile);
+            }
+        }
+    }
+    assert_eq!(refused.len(), Flaw::SERVER.len() + 1);
 }

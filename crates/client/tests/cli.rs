@@ -45,6 +45,7 @@ async fn sends_a_seed_message_and_fetches_it() {
         trust: Trust {
             root_pem: pki.root.cert.pem.clone(),
             organisations_pem: pki.organisations.cert.pem.clone(),
+            crls_pem: vec![pki.root_crl.pem.clone(), pki.organisations_crl.pem.clone()],
         },
     };
     let marie = data.path().join("marie.json");

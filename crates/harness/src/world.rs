@@ -151,6 +151,10 @@ impl MssWorld {
             trust: Trust {
                 root_pem: ctx.pki.root.cert.pem.clone(),
                 organisations_pem: ctx.pki.organisations.cert.pem.clone(),
+                crls_pem: vec![
+                    ctx.pki.root_crl.pem.clone(),
+                    ctx.pki.organisations_crl.pem.clone(),
+                ],
             },
         })
     }

@@ -182,7 +182,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
     fn capabilities(&self, state: &State) -> Vec1<Capability<'static>> {
         let mut caps = vec![Capability::Imap4Rev1];
         if !self.conn.tls {
-            caps.push(Capability::StartTls);
+            if self.shared.tls_profile() != crate::tls::TlsProfile::NoStartTls {
+                caps.push(Capability::StartTls);
+            }
         } else if state.auth.is_none() {
             caps.push(Capability::Auth(match self.entry {
                 EntryPoint::Psc => AuthMechanism::XOAuth2,
@@ -361,6 +363,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 return Ok(Some(Step::Close(SessionEnd::client())));
             }
             CommandBody::StartTLS if tls => self.bad(Some(&tag), "TLS already active").await,
+            CommandBody::StartTLS
+                if self.shared.tls_profile() == crate::tls::TlsProfile::NoStartTls =>
+            {
+                self.bad(Some(&tag), "STARTTLS is not available").await
+            }
             CommandBody::StartTLS => {
                 return if self.ok(&tag, None, "Begin TLS negotiation now").await {
                     Ok(Some(Step::StartTls))

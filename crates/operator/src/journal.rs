@@ -120,6 +120,11 @@ pub struct TokenSummary {
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EventKind {
+    /// The operator's TLS profile was switched.
+    TlsProfileChanged {
+        /// The new profile.
+        profile: crate::tls::TlsProfile,
+    },
     /// A listener is ready.
     ListenerReady {
         /// Protocol.

@@ -24,3 +24,4 @@ pub use journal::{EntryPoint, Event, EventKind, Journal, Service};
 pub use server::{
     Addresses, Limits, Listen, Operator, OperatorConfig, OperatorError, OperatorHandle, Shared,
 };
+pub use tls::TlsProfile;

@@ -14,7 +14,7 @@ use crate::directory::Directory;
 use crate::journal::{ClosedBy, ConnJournal, EntryPoint, EventKind, Journal, Service};
 use crate::psc::{Psc, TokenError};
 use crate::store::Store;
-use crate::tls::TlsContext;
+use crate::tls::{TlsContext, TlsProfile};
 use crate::{imap, smtp};
 
 /// Errors of the operator.
@@ -155,6 +155,8 @@ impl OperatorConfig {
 /// State shared by every session of one operator.
 #[derive(Debug)]
 pub struct Shared {
+    /// Behaviour switched at run time.
+    pub(crate) settings: std::sync::RwLock<Settings>,
     pub(crate) directory: Directory,
     pub(crate) psc: Psc,
     pub(crate) tls: TlsContext,
@@ -163,7 +165,21 @@ pub struct Shared {
     pub(crate) limits: Limits,
 }
 
+/// What can be switched while the operator runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Settings {
+    pub tls_profile: TlsProfile,
+}
+
 impl Shared {
+    /// The current TLS profile.
+    pub(crate) fn tls_profile(&self) -> TlsProfile {
+        self.settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .tls_profile
+    }
+
     /// The STARTTLS transition of both protocols: whatever the client sent in clear after
     /// STARTTLS (`pending` bytes) is dropped and journaled — it must never run inside TLS
     /// (STARTTLS command injection, CVE-2011-0411) — then the server side of the handshake.
@@ -180,6 +196,7 @@ impl Shared {
         crate::tls::accept(
             tcp,
             entry,
+            self.tls_profile(),
             &self.tls,
             journal,
             self.limits.handshake_timeout,
@@ -252,8 +269,11 @@ impl Operator {
             config.directory.operator.domain
         );
         let shared = Arc::new(Shared {
+            settings: std::sync::RwLock::new(Settings {
+                tls_profile: TlsProfile::Good,
+            }),
             psc: Psc::new(issuer, &config.pki)?,
-            tls: TlsContext::new(&config.pki)?,
+            tls: TlsContext::new(config.pki.clone())?,
             directory: config.directory,
             store,
             journal,
@@ -326,6 +346,23 @@ impl OperatorHandle {
     /// The directory.
     pub fn directory(&self) -> &Directory {
         &self.shared.directory
+    }
+
+    /// Switches the TLS profile; connections that upgrade from now on see it.
+    pub fn set_tls_profile(&self, profile: TlsProfile) {
+        self.shared
+            .settings
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .tls_profile = profile;
+        self.shared
+            .journal
+            .record(None, EventKind::TlsProfileChanged { profile });
+    }
+
+    /// The current TLS profile.
+    pub fn tls_profile(&self) -> TlsProfile {
+        self.shared.tls_profile()
     }
 
     /// The fake Pro Santé Connect.

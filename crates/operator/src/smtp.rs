@@ -217,7 +217,7 @@ fn ehlo_reply(ctx: &Ctx<'_>, tls: bool, state: &State) -> String {
                 .to_owned(),
             );
         }
-    } else {
+    } else if ctx.shared.tls_profile() != crate::tls::TlsProfile::NoStartTls {
         lines.push("STARTTLS".to_owned());
     }
     let last = lines.len() - 1;
@@ -325,6 +325,9 @@ async fn handle<S: AsyncRead + AsyncWrite + Unpin>(
             Flow::Reply(format!("250 {}", ctx.shared.host(ctx.entry)))
         }
         Request::StartTls if tls => Flow::Reply(reply::TLS_ALREADY.into()),
+        Request::StartTls if ctx.shared.tls_profile() == crate::tls::TlsProfile::NoStartTls => {
+            Flow::Reply(reply::NOT_IMPLEMENTED.into())
+        }
         Request::StartTls => Flow::Then(reply::STARTTLS_READY.into(), Step::StartTls),
         Request::Auth {
             mechanism,

@@ -10,6 +10,7 @@
 //!   level: it is judged after the handshake, so a SUT with a wrong certificate gets a clear
 //!   SMTP/IMAP reply and the journal says exactly what was wrong with it.
 
+use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -42,6 +43,53 @@ fn config_error(e: impl std::fmt::Display) -> TlsConfigError {
     TlsConfigError(e.to_string())
 }
 
+/// The TLS behaviour of the operator, switchable at run time. Each profile is a real
+/// handshake the client sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "profile", content = "flaw")]
+pub enum TlsProfile {
+    /// TLS 1.2 (ECO.1.1.3 suites) and 1.3, the Elementaire Organisations server certificate.
+    Good,
+    /// Only TLS 1.2: a client must still connect (ECO.1.1.1).
+    Tls12Only,
+    /// TLS 1.2 with only a suite outside the ECO.1.1.3 list (ECDHE-RSA-CHACHA20-POLY1305).
+    OffListSuite,
+    /// The good protocol settings with a hostile server certificate.
+    Certificate(pki::hostile::Flaw),
+    /// STARTTLS is neither advertised nor accepted: the client must not go on in clear.
+    NoStartTls,
+}
+
+impl TlsProfile {
+    /// Every profile this operator can serve.
+    pub fn all() -> Vec<TlsProfile> {
+        let mut all = vec![
+            TlsProfile::Good,
+            TlsProfile::Tls12Only,
+            TlsProfile::OffListSuite,
+            TlsProfile::NoStartTls,
+        ];
+        all.extend(pki::hostile::Flaw::SERVER.map(TlsProfile::Certificate));
+        all
+    }
+
+    /// Its name on command lines and in the control API (`good`, `certificate-expire`...).
+    pub fn name(self) -> String {
+        match self {
+            TlsProfile::Good => "good".into(),
+            TlsProfile::Tls12Only => "tls12-only".into(),
+            TlsProfile::OffListSuite => "off-list-suite".into(),
+            TlsProfile::NoStartTls => "no-starttls".into(),
+            TlsProfile::Certificate(flaw) => format!("certificate-{}", flaw.state()),
+        }
+    }
+
+    /// Parses [`TlsProfile::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::all().into_iter().find(|p| p.name() == name)
+    }
+}
+
 /// The crypto provider of the good profile.
 fn good_provider() -> CryptoProvider {
     use aws_lc_rs::cipher_suite as cs;
@@ -60,8 +108,10 @@ fn good_provider() -> CryptoProvider {
 
 /// Server configurations and the client certificate judge, built once per operator.
 pub struct TlsContext {
-    psc: Arc<ServerConfig>,
-    app: Arc<ServerConfig>,
+    pki: Arc<pki::Pki>,
+    provider: Arc<CryptoProvider>,
+    request_certificate: Arc<RequestAnyCertificate>,
+    configs: std::sync::Mutex<HashMap<(TlsProfile, EntryPoint), Arc<ServerConfig>>>,
     judge: Arc<dyn ClientCertVerifier>,
     organisations: CertificateDer<'static>,
     /// Subject of the Elementaire Organisations CA: the only issuer of ORG AUTH_CLI certificates.
@@ -75,25 +125,10 @@ impl std::fmt::Debug for TlsContext {
 }
 
 impl TlsContext {
-    /// Builds the good profile from the fake IGC Santé.
-    pub fn new(pki: &pki::Pki) -> Result<Self, TlsConfigError> {
+    /// Prepares the profiles of the fake IGC Santé; the good one is built at once.
+    pub fn new(pki: Arc<pki::Pki>) -> Result<Self, TlsConfigError> {
         let provider = Arc::new(good_provider());
         let organisations = CertificateDer::from(pki.organisations.cert.der.clone());
-        let chain = vec![
-            CertificateDer::from(pki.server.cert.der.clone()),
-            organisations.clone(),
-        ];
-        let key = PrivateKeyDer::from_pem_slice(pki.server.key.expose().as_bytes())
-            .map_err(config_error)?;
-
-        let versions = [&rustls::version::TLS13, &rustls::version::TLS12];
-        let psc = ServerConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(&versions)
-            .map_err(config_error)?
-            .with_no_client_auth()
-            .with_single_cert(chain.clone(), key.clone_key())
-            .map_err(config_error)?;
-
         let mut roots = RootCertStore::empty();
         roots
             .add(CertificateDer::from(pki.root.cert.der.clone()))
@@ -110,33 +145,84 @@ impl TlsContext {
             .filter_map(|der| pki::inspect::subject_der(der))
             .map(DistinguishedName::from)
             .collect();
-        let app = ServerConfig::builder_with_provider(provider.clone())
-            .with_protocol_versions(&versions)
-            .map_err(config_error)?
-            .with_client_cert_verifier(Arc::new(RequestAnyCertificate {
-                hints,
-                provider: provider.clone(),
-            }))
-            .with_single_cert(chain, key)
-            .map_err(config_error)?;
-
         let organisations_subject = pki::inspect::summarize(&pki.organisations.cert.der)
             .map(|s| s.subject)
             .map_err(config_error)?;
-        Ok(TlsContext {
-            psc: Arc::new(psc),
-            app: Arc::new(app),
+        let ctx = TlsContext {
+            request_certificate: Arc::new(RequestAnyCertificate {
+                hints,
+                provider: provider.clone(),
+            }),
+            pki,
+            provider,
+            configs: std::sync::Mutex::new(HashMap::new()),
             judge,
             organisations,
             organisations_subject,
-        })
+        };
+        // Fail at start, not at the first client, if the good profile cannot be built.
+        ctx.config(EntryPoint::Psc, TlsProfile::Good)?;
+        ctx.config(EntryPoint::App, TlsProfile::Good)?;
+        Ok(ctx)
     }
 
-    fn config(&self, entry: EntryPoint) -> Arc<ServerConfig> {
-        match entry {
-            EntryPoint::Psc => self.psc.clone(),
-            EntryPoint::App => self.app.clone(),
+    /// The server configuration of a profile on an entry point (built once, then cached).
+    fn config(
+        &self,
+        entry: EntryPoint,
+        profile: TlsProfile,
+    ) -> Result<Arc<ServerConfig>, TlsConfigError> {
+        let mut configs = self.configs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = configs.get(&(profile, entry)) {
+            return Ok(c.clone());
         }
+        let credential = match profile {
+            TlsProfile::Certificate(flaw) => self
+                .pki
+                .hostile
+                .servers
+                .get(&flaw)
+                .ok_or_else(|| TlsConfigError(format!("no hostile certificate {flaw:?}")))?,
+            _ => &self.pki.server,
+        };
+        let mut chain = vec![CertificateDer::from(credential.cert.der.clone())];
+        chain.extend(
+            credential
+                .intermediates
+                .iter()
+                .map(|c| CertificateDer::from(c.der.clone())),
+        );
+        let key = PrivateKeyDer::from_pem_slice(credential.key.expose().as_bytes())
+            .map_err(config_error)?;
+        let (provider, versions): (
+            Arc<CryptoProvider>,
+            &[&'static rustls::SupportedProtocolVersion],
+        ) = match profile {
+            TlsProfile::Tls12Only => (self.provider.clone(), &[&rustls::version::TLS12]),
+            TlsProfile::OffListSuite => (
+                Arc::new(CryptoProvider {
+                    cipher_suites: vec![
+                        aws_lc_rs::cipher_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+                    ],
+                    ..good_provider()
+                }),
+                &[&rustls::version::TLS12],
+            ),
+            _ => (
+                self.provider.clone(),
+                &[&rustls::version::TLS13, &rustls::version::TLS12],
+            ),
+        };
+        let builder = ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
+            .map_err(config_error)?;
+        let builder = match entry {
+            EntryPoint::Psc => builder.with_no_client_auth(),
+            EntryPoint::App => builder.with_client_cert_verifier(self.request_certificate.clone()),
+        };
+        let config = Arc::new(builder.with_single_cert(chain, key).map_err(config_error)?);
+        configs.insert((profile, entry), config.clone());
+        Ok(config)
     }
 
     /// Judges a client certificate chain against the fake IGC Santé, with its CRLs.
@@ -465,6 +551,7 @@ pub fn summarize_client_hello(payload: &[u8]) -> Option<ClientHelloSummary> {
 pub async fn accept(
     mut tcp: TcpStream,
     entry: EntryPoint,
+    profile: TlsProfile,
     ctx: &TlsContext,
     journal: &ConnJournal,
     timeout: Duration,
@@ -492,7 +579,11 @@ pub async fn accept(
         pos: 0,
         inner: tcp,
     };
-    let acceptor = TlsAcceptor::from(ctx.config(entry));
+    let config = match ctx.config(entry, profile) {
+        Ok(c) => c,
+        Err(e) => return failed(format!("profil TLS {} indisponible : {e}", profile.name())),
+    };
+    let acceptor = TlsAcceptor::from(config);
     let stream = match tokio::time::timeout(timeout, acceptor.accept(replay)).await {
         Err(_) => return failed("délai dépassé pendant la négociation TLS".into()),
         Ok(Err(e)) => return failed(e.to_string()),

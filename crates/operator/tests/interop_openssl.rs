@@ -142,3 +142,82 @@ async fn client_hello_is_journaled() {
     );
     assert!(hello.groups.contains(&"secp256r1".to_owned()), "{hello:?}");
 }
+
+/// Every TLS profile is a real handshake: a lax client (s_client without verification)
+/// completes it, and sees what is wrong.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lax_client_completes_every_hostile_profile() {
+    use operator::TlsProfile;
+    use pki::hostile::Flaw;
+    if !have("openssl") {
+        return;
+    }
+    let f = start().await;
+    let port = f.op.addresses().psc_smtp.port();
+    let root = s(&f.root());
+    for profile in TlsProfile::all() {
+        if profile == TlsProfile::NoStartTls {
+            continue;
+        }
+        f.op.set_tls_profile(profile);
+        let mark = f.op.journal().len() as u64;
+        // No -verify_return_error: s_client goes on whatever the certificate.
+        let args: Vec<String> = vec![
+            "s_client".into(),
+            "-starttls".into(),
+            "smtp".into(),
+            "-connect".into(),
+            format!("127.0.0.1:{port}"),
+            "-CAfile".into(),
+            root.clone(),
+            "-brief".into(),
+        ];
+        let out = run("openssl", args, Some(Vec::new())).await.all();
+        let expected = match profile {
+            TlsProfile::Certificate(Flaw::Expired) => "certificate has expired",
+            TlsProfile::Certificate(Flaw::NotYetValid) => "certificate is not yet valid",
+            TlsProfile::Certificate(Flaw::Standard | Flaw::Commercial) => {
+                "unable to get local issuer certificate"
+            }
+            TlsProfile::Certificate(Flaw::WrongHost) => "autre-operateur",
+            TlsProfile::OffListSuite => "ECDHE-RSA-CHACHA20-POLY1305",
+            TlsProfile::Tls12Only => "TLSv1.2",
+            _ => "CONNECTION ESTABLISHED",
+        };
+        assert!(
+            out.contains("CONNECTION ESTABLISHED"),
+            "{}: {out}",
+            profile.name()
+        );
+        assert!(out.contains(expected), "{}: {out}", profile.name());
+        f.op.journal()
+            .wait_for(mark, Duration::from_secs(5), |e| {
+                matches!(e.kind, EventKind::TlsEstablished { .. })
+            })
+            .await
+            .unwrap_or_else(|_| panic!("{}: handshake journaled", profile.name()));
+    }
+}
+
+/// Without STARTTLS, s_client cannot even start TLS, and the EHLO reply says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_starttls_profile_advertises_nothing() {
+    if !have("openssl") {
+        return;
+    }
+    let f = start().await;
+    f.op.set_tls_profile(operator::TlsProfile::NoStartTls);
+    let port = f.op.addresses().psc_smtp.port();
+    let out = s_client(port, "smtp", &s(&f.root()), &[]).await.all();
+    assert!(
+        out.to_ascii_lowercase().contains("didn't find starttls"),
+        "{out}"
+    );
+    assert!(
+        !f.op
+            .journal()
+            .snapshot()
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::TlsClientHello(_)))
+    );
+}

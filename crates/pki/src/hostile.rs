@@ -34,22 +34,29 @@ pub const STANDARD_ORGANISATIONS_CN: &str = "TEST AC IGC-SANTE STANDARD ORGANISA
 /// Common name of the foreign, "commercial" CA.
 pub const COMMERCIAL_CN: &str = "TEST AC COMMERCIALE FICTIVE (HORS IGC SANTE)";
 
-/// What is wrong with a hostile certificate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// What is wrong with a hostile certificate (serialised as its state in file names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum Flaw {
     /// Expired.
+    #[serde(rename = "expire")]
     Expired,
     /// Not valid yet.
+    #[serde(rename = "pas-encore-valide")]
     NotYetValid,
     /// Revoked (listed by the CRL).
+    #[serde(rename = "revoque")]
     Revoked,
     /// Names another host (server certificates only).
+    #[serde(rename = "autre-nom")]
     WrongHost,
     /// Issued by the Elementaire Personnes CA.
+    #[serde(rename = "personnes")]
     Personnes,
     /// Issued by the Standard range.
+    #[serde(rename = "standard")]
     Standard,
     /// Issued by a foreign CA.
+    #[serde(rename = "commercial")]
     Commercial,
 }
 
