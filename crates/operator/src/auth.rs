@@ -96,6 +96,12 @@ pub fn xoauth2(shared: &Shared, raw: &[u8]) -> Attempt {
         token: None,
         result: Err(Refusal::Credentials(String::new())),
     };
+    if shared.consume_auth_refusal() {
+        attempt.result = Err(Refusal::Credentials(
+            "défaut injecté : l'opérateur refuse cette authentification".into(),
+        ));
+        return attempt;
+    }
     let claims = match shared.psc.validate(&parsed.token) {
         Ok(c) => c,
         Err(e) => {
@@ -146,6 +152,12 @@ pub fn plain_with_certificate(
         token: None,
         result: Err(Refusal::Credentials(String::new())),
     };
+    if shared.consume_auth_refusal() {
+        attempt.result = Err(Refusal::Credentials(
+            "défaut injecté : l'opérateur refuse cette authentification".into(),
+        ));
+        return attempt;
+    }
     attempt.result = (|| {
         let Some(certificate) = certificate else {
             return Err(Refusal::Credentials(

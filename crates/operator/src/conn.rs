@@ -18,6 +18,8 @@ pub(crate) enum Read {
     Idle,
     /// The operator is shutting down.
     Shutdown,
+    /// The session reached the end the operator set for it (injected fault).
+    Deadline,
     /// The connection failed.
     Failed(io::Error),
 }
@@ -34,6 +36,8 @@ pub(crate) struct Conn<S> {
     pub tls: bool,
     /// The rest of an overlong line is still arriving: drop it up to its end.
     skipping: bool,
+    /// When the operator ends the session whatever happens (injected fault).
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
@@ -43,6 +47,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             buf: Vec::with_capacity(8192),
             tls,
             skipping: false,
+            deadline: None,
         }
     }
 
@@ -52,8 +57,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             return Read::Shutdown;
         }
         self.buf.reserve(8192);
+        let deadline = self.deadline;
+        let end = async move {
+            match deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = shutdown.changed() => Read::Shutdown,
+            () = end => Read::Deadline,
             read = tokio::time::timeout(idle, self.stream.read_buf(&mut self.buf)) => match read {
                 Err(_) => Read::Idle,
                 Ok(Ok(0)) => Read::Closed,

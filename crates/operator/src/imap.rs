@@ -55,6 +55,8 @@ const MAX_ERRORS: u32 = 20;
 
 #[derive(Debug, Default)]
 struct State {
+    /// Commands answered on this connection (fault `close_after_commands`).
+    commands: u32,
     auth: Option<Authenticated>,
     selected: Option<Selected>,
     client_certificate: Option<ClientCertificate>,
@@ -96,6 +98,7 @@ pub(crate) async fn session(
     shutdown: watch::Receiver<bool>,
 ) -> SessionEnd {
     let mut state = State::default();
+    let deadline = shared.session_deadline();
     let mut clear = Session {
         conn: Conn::new(tcp, false),
         frag: Fragmentizer::new(MAX_COMMAND),
@@ -104,6 +107,7 @@ pub(crate) async fn session(
         journal,
         shutdown,
     };
+    clear.conn.deadline = deadline;
     let greeting = match Greeting::ok(
         Some(Code::Capability(clear.capabilities(&state))),
         "Operateur fictif MSSante (harnais de conformite) pret",
@@ -128,6 +132,7 @@ pub(crate) async fn session(
     };
     let mut state = State {
         client_certificate: handshake.client_certificate,
+        commands: state.commands,
         ..State::default()
     };
     let mut tls = Session {
@@ -138,6 +143,7 @@ pub(crate) async fn session(
         journal,
         shutdown,
     };
+    tls.conn.deadline = deadline;
     match tls.run(&mut state).await {
         Step::Close(end) => end,
         Step::StartTls => SessionEnd::operator("STARTTLS répété"),
@@ -198,6 +204,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
     }
 
     async fn write(&mut self, response: &Response<'_>, shown: Option<String>) -> bool {
+        self.shared.reply_delay().await;
         let bytes = ResponseCodec::default().encode(response).dump();
         let text = shown.unwrap_or_else(|| line_text(&bytes));
         self.journal.reply(self.conn.tls, &text);
@@ -228,6 +235,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
 
     async fn data(&mut self, data: Data<'_>) -> bool {
         self.write(&Response::Data(data), None).await
+    }
+
+    /// Ends the session on an injected fault: `* BYE`, journaled.
+    async fn fault_close(&mut self, why: &str) -> SessionEnd {
+        let fault = format!("défaut injecté : fin de session par l'opérateur ({why})");
+        self.journal.record(EventKind::FaultInjected {
+            fault: fault.clone(),
+        });
+        if let Ok(bye) = Status::bye(None, "Session closed by the operator") {
+            self.write(&Response::Status(bye), None).await;
+        }
+        SessionEnd::operator(fault)
     }
 
     /// Reads until the fragmentizer holds one complete message; answers synchronising literals.
@@ -287,6 +306,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                             }
                             return Message::End(SessionEnd::operator("arrêt de l'opérateur"));
                         }
+                        Read::Deadline => {
+                            return Message::End(
+                                self.fault_close("durée de session écoulée").await,
+                            );
+                        }
                         Read::Failed(e) => {
                             return Message::End(SessionEnd::operator(format!("lecture : {e}")));
                         }
@@ -336,6 +360,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 Ok(None) => {}
                 Ok(Some(step)) => return step,
                 Err(end) => return Step::Close(end),
+            }
+            state.commands += 1;
+            if let Some(limit) = self.shared.faults().close_after_commands
+                && state.commands >= limit
+            {
+                let why = format!("{limit} commandes traitées");
+                return Step::Close(self.fault_close(&why).await);
             }
         }
     }

@@ -125,6 +125,16 @@ pub enum EventKind {
         /// The new profile.
         profile: crate::tls::TlsProfile,
     },
+    /// The operator's faults were switched.
+    FaultsChanged {
+        /// The faults now in force.
+        faults: crate::faults::Faults,
+    },
+    /// The operator injected a fault into this connection.
+    FaultInjected {
+        /// What it did (French, for the reports).
+        fault: String,
+    },
     /// A listener is ready.
     ListenerReady {
         /// Protocol.

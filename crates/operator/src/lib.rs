@@ -10,6 +10,7 @@
 mod auth;
 mod conn;
 pub mod directory;
+pub mod faults;
 mod imap;
 pub mod journal;
 pub mod psc;
@@ -20,6 +21,7 @@ pub mod store;
 pub mod tls;
 
 pub use directory::Directory;
+pub use faults::Faults;
 pub use journal::{EntryPoint, Event, EventKind, Journal, Service};
 pub use server::{
     Addresses, Limits, Listen, Operator, OperatorConfig, OperatorError, OperatorHandle, Shared,

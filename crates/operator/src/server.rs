@@ -11,6 +11,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::directory::Directory;
+use crate::faults::Faults;
 use crate::journal::{ClosedBy, ConnJournal, EntryPoint, EventKind, Journal, Service};
 use crate::psc::{Psc, TokenError};
 use crate::store::Store;
@@ -166,9 +167,10 @@ pub struct Shared {
 }
 
 /// What can be switched while the operator runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Settings {
     pub tls_profile: TlsProfile,
+    pub faults: Faults,
 }
 
 impl Shared {
@@ -178,6 +180,40 @@ impl Shared {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .tls_profile
+    }
+
+    /// The faults in force.
+    pub(crate) fn faults(&self) -> Faults {
+        self.settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .faults
+            .clone()
+    }
+
+    /// Whether this authentication must be refused by an injected fault (consumes one).
+    pub(crate) fn consume_auth_refusal(&self) -> bool {
+        let mut settings = self.settings.write().unwrap_or_else(|p| p.into_inner());
+        if settings.faults.refuse_next_auth > 0 {
+            settings.faults.refuse_next_auth -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// When a session opened now must end, if a fault says so.
+    pub(crate) fn session_deadline(&self) -> Option<tokio::time::Instant> {
+        self.faults()
+            .close_after
+            .map(|d| tokio::time::Instant::now() + d)
+    }
+
+    /// Waits as long as the slow-replies fault says.
+    pub(crate) async fn reply_delay(&self) {
+        if let Some(d) = self.faults().slow_replies {
+            tokio::time::sleep(d).await;
+        }
     }
 
     /// The STARTTLS transition of both protocols: whatever the client sent in clear after
@@ -271,6 +307,7 @@ impl Operator {
         let shared = Arc::new(Shared {
             settings: std::sync::RwLock::new(Settings {
                 tls_profile: TlsProfile::Good,
+                faults: Faults::default(),
             }),
             psc: Psc::new(issuer, &config.pki)?,
             tls: TlsContext::new(config.pki.clone())?,
@@ -363,6 +400,24 @@ impl OperatorHandle {
     /// The current TLS profile.
     pub fn tls_profile(&self) -> TlsProfile {
         self.shared.tls_profile()
+    }
+
+    /// Replaces the faults in force; sessions opened from now on see them (authentication
+    /// refusals and slowness apply at once).
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared
+            .settings
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .faults = faults.clone();
+        self.shared
+            .journal
+            .record(None, EventKind::FaultsChanged { faults });
+    }
+
+    /// The faults in force.
+    pub fn faults(&self) -> Faults {
+        self.shared.faults()
     }
 
     /// The fake Pro Santé Connect.

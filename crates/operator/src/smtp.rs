@@ -67,11 +67,15 @@ mod reply {
     pub const TOO_MANY_ERRORS: &str = "421 4.7.0 Too many errors, closing connection";
     pub const IDLE: &str = "421 4.4.2 Idle timeout, closing connection";
     pub const SHUTDOWN: &str = "421 4.3.2 Service shutting down";
+    pub const FAULT_CLOSE: &str = "421 4.4.2 Session closed by the operator";
+    pub const FAULT_RCPT: &str = "550 5.1.1 Recipient address rejected: User unknown";
 }
 
 /// The session state that survives the TLS upgrade (RFC 3207 resets the rest).
 #[derive(Debug, Default)]
 struct State {
+    /// Commands answered on this connection, in clear and in TLS (fault `close_after_commands`).
+    commands: u32,
     helo: Option<String>,
     auth: Option<Authenticated>,
     tx: Option<Transaction>,
@@ -110,7 +114,9 @@ pub(crate) async fn session(
         journal,
     };
     let mut state = State::default();
+    let deadline = shared.session_deadline();
     let mut clear = Conn::new(tcp, false);
+    clear.deadline = deadline;
     let greeting = format!(
         "220 {} ESMTP Operateur fictif MSSante (harnais de conformite)",
         shared.host(entry)
@@ -130,9 +136,11 @@ pub(crate) async fn session(
     // RFC 3207 §4.2: forget everything learnt in clear.
     state = State {
         client_certificate: handshake.client_certificate,
+        commands: state.commands,
         ..State::default()
     };
     let mut tls = Conn::new(handshake.stream, true);
+    tls.deadline = deadline;
     match run(&mut tls, &ctx, &mut state, &mut shutdown).await {
         Step::Close(end) => end,
         // STARTTLS inside TLS is answered with an error by `run`; it never returns this.
@@ -145,6 +153,7 @@ async fn send<S: AsyncRead + AsyncWrite + Unpin>(
     ctx: &Ctx<'_>,
     reply: &str,
 ) -> std::io::Result<()> {
+    ctx.shared.reply_delay().await;
     ctx.journal.reply(conn.tls, reply);
     let mut bytes = reply.replace('\n', "\r\n").into_bytes();
     bytes.extend_from_slice(b"\r\n");
@@ -172,9 +181,24 @@ async fn next_line<S: AsyncRead + AsyncWrite + Unpin>(
                 let _ = send(conn, ctx, reply::SHUTDOWN).await;
                 return Err(SessionEnd::operator("arrêt de l'opérateur"));
             }
+            Read::Deadline => return Err(fault_close(conn, ctx, "durée de session écoulée").await),
             Read::Failed(e) => return Err(SessionEnd::operator(format!("lecture : {e}"))),
         }
     }
+}
+
+/// Ends the session on an injected fault: `421`, journaled.
+async fn fault_close<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    ctx: &Ctx<'_>,
+    why: &str,
+) -> SessionEnd {
+    let fault = format!("défaut injecté : fin de session par l'opérateur ({why})");
+    ctx.journal.record(EventKind::FaultInjected {
+        fault: fault.clone(),
+    });
+    let _ = send(conn, ctx, reply::FAULT_CLOSE).await;
+    SessionEnd::operator(fault)
 }
 
 /// What the journal shows of a command line: AUTH responses are masked.
@@ -293,6 +317,13 @@ async fn run<S: AsyncRead + AsyncWrite + Unpin>(
             Ok(Some(step)) => return step,
             Err(e) => return Step::Close(SessionEnd::operator(format!("écriture : {e}"))),
         }
+        state.commands += 1;
+        if let Some(limit) = ctx.shared.faults().close_after_commands
+            && state.commands >= limit
+        {
+            let why = format!("{limit} commandes traitées");
+            return Step::Close(fault_close(conn, ctx, &why).await);
+        }
     }
 }
 
@@ -385,6 +416,13 @@ async fn handle<S: AsyncRead + AsyncWrite + Unpin>(
             let directory = &ctx.shared.directory;
             if directory.is_local(&to.address) && directory.bal(&to.address).is_none() {
                 return Flow::Reply(reply::RCPT_UNKNOWN.into());
+            }
+            let refused = ctx.shared.faults().refused_recipients;
+            if refused.iter().any(|r| r.eq_ignore_ascii_case(&to.address)) {
+                ctx.journal.record(EventKind::FaultInjected {
+                    fault: format!("défaut injecté : destinataire {} refusé", to.address),
+                });
+                return Flow::Reply(reply::FAULT_RCPT.into());
             }
             tx.rcpts.push(to.address.into_owned());
             Flow::Reply(reply::RCPT_OK.into())
@@ -557,6 +595,11 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
             Read::Shutdown => {
                 let _ = send(conn, ctx, reply::SHUTDOWN).await;
                 return Flow::Done(Step::Close(SessionEnd::operator("arrêt de l'opérateur")));
+            }
+            Read::Deadline => {
+                return Flow::Done(Step::Close(
+                    fault_close(conn, ctx, "durée de session écoulée pendant DATA").await,
+                ));
             }
             Read::Failed(e) => {
                 return Flow::Done(Step::Close(SessionEnd::operator(format!(

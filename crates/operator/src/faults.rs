@@ -1,0 +1,44 @@
+//! Deterministic faults the operator injects on request, to see how the system under test
+//! copes (reconnection after a server-side end of session, refused authentication, slowness,
+//! refused recipients). Switched at run time through the handle; every switch is journaled and
+//! every injected fault says so in the journal.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// The faults in force. `Faults::default()` is a healthy operator.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Faults {
+    /// End every session (IMAP `BYE`, SMTP `421`) this long after it opened.
+    #[serde(with = "opt_secs", skip_serializing_if = "Option::is_none")]
+    pub close_after: Option<Duration>,
+    /// End every session after this many commands (the last one is answered first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub close_after_commands: Option<u32>,
+    /// Refuse this many of the next authentications, however valid.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub refuse_next_auth: u32,
+    /// Delay every reply by this much.
+    #[serde(with = "opt_secs", skip_serializing_if = "Option::is_none")]
+    pub slow_replies: Option<Duration>,
+    /// Recipients refused at RCPT with `550 5.1.1`.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub refused_recipients: BTreeSet<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+mod opt_secs {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_f64(d.as_secs_f64()),
+            None => s.serialize_none(),
+        }
+    }
+}
