@@ -48,6 +48,8 @@ pub struct Attempt {
     pub format_ok: bool,
     /// Claims of the token (XOAUTH2).
     pub token: Option<TokenSummary>,
+    /// The token had already been refused on this operator.
+    pub retried_refused_token: bool,
     /// Decision.
     pub result: Result<Authenticated, Refusal>,
 }
@@ -59,6 +61,7 @@ impl Attempt {
             user: None,
             format_ok: !matches!(refusal, Refusal::Format(_)),
             token: None,
+            retried_refused_token: false,
             result: Err(refusal),
         }
     }
@@ -71,6 +74,7 @@ impl Attempt {
             tls,
             user: self.user.clone(),
             format_ok: self.format_ok,
+            retried_refused_token: self.retried_refused_token,
             token: self.token.clone(),
             verdict: if self.result.is_ok() {
                 Verdict::Accepted
@@ -89,20 +93,30 @@ pub fn xoauth2(shared: &Shared, raw: &[u8]) -> Attempt {
         Ok(p) => p,
         Err(e) => return Attempt::refused(mechanism, Refusal::Format(e.to_string())),
     };
-    let mut attempt = Attempt {
+    let attempt = Attempt {
         mechanism: mechanism.to_owned(),
         user: Some(parsed.user.clone()),
         format_ok: true,
         token: None,
+        retried_refused_token: shared.was_refused(&parsed.token),
         result: Err(Refusal::Credentials(String::new())),
     };
+    let attempt = xoauth2_decide(shared, attempt, &parsed.token);
+    if attempt.result.is_err() {
+        shared.remember_refused(&parsed.token);
+    }
+    attempt
+}
+
+fn xoauth2_decide(shared: &Shared, mut attempt: Attempt, token: &str) -> Attempt {
+    let parsed_user = attempt.user.clone().unwrap_or_default();
     if shared.consume_auth_refusal() {
         attempt.result = Err(Refusal::Credentials(
             "défaut injecté : l'opérateur refuse cette authentification".into(),
         ));
         return attempt;
     }
-    let claims = match shared.psc.validate(&parsed.token) {
+    let claims = match shared.psc.validate(token) {
         Ok(c) => c,
         Err(e) => {
             attempt.result = Err(Refusal::Credentials(e.to_string()));
@@ -111,10 +125,9 @@ pub fn xoauth2(shared: &Shared, raw: &[u8]) -> Attempt {
     };
     attempt.token = Some(claims.summary());
     let directory = &shared.directory;
-    attempt.result = match directory.bal(&parsed.user) {
+    attempt.result = match directory.bal(&parsed_user) {
         None => Err(Refusal::Credentials(format!(
-            "la BAL « {} » n'existe pas chez l'opérateur",
-            parsed.user
+            "la BAL « {parsed_user} » n'existe pas chez l'opérateur"
         ))),
         Some(bal) if bal.family == BalFamily::Application => Err(Refusal::Credentials(format!(
             "la BAL « {} » est applicative : elle s'ouvre par certificat, pas par Pro Santé Connect",
@@ -150,6 +163,7 @@ pub fn plain_with_certificate(
         user: Some(parsed.authcid.clone()),
         format_ok: true,
         token: None,
+        retried_refused_token: false,
         result: Err(Refusal::Credentials(String::new())),
     };
     if shared.consume_auth_refusal() {

@@ -414,6 +414,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                     tls,
                     user: None,
                     format_ok: false,
+                    retried_refused_token: false,
                     token: None,
                     verdict: Verdict::Refused,
                     reason: Some(

@@ -215,6 +215,9 @@ pub enum EventKind {
         user: Option<String>,
         /// Whether the SASL string had the exact form the référentiel prescribes.
         format_ok: bool,
+        /// The client presented again a token the operator had already refused.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        retried_refused_token: bool,
         /// Claims of the access token (XOAUTH2).
         token: Option<TokenSummary>,
         /// Decision.

@@ -156,6 +156,8 @@ impl OperatorConfig {
 /// State shared by every session of one operator.
 #[derive(Debug)]
 pub struct Shared {
+    /// Hashes of the access tokens refused so far, to flag a client that retries one.
+    pub(crate) refused_tokens: std::sync::Mutex<std::collections::HashSet<u64>>,
     /// Behaviour switched at run time.
     pub(crate) settings: std::sync::RwLock<Settings>,
     pub(crate) directory: Directory,
@@ -189,6 +191,29 @@ impl Shared {
             .unwrap_or_else(|p| p.into_inner())
             .faults
             .clone()
+    }
+
+    fn token_key(token: &str) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        token.hash(&mut h);
+        h.finish()
+    }
+
+    /// Whether this token was already refused.
+    pub(crate) fn was_refused(&self, token: &str) -> bool {
+        self.refused_tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&Self::token_key(token))
+    }
+
+    /// Remembers a refused token.
+    pub(crate) fn remember_refused(&self, token: &str) {
+        self.refused_tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(Self::token_key(token));
     }
 
     /// Whether this authentication must be refused by an injected fault (consumes one).
@@ -305,6 +330,7 @@ impl Operator {
             config.directory.operator.domain
         );
         let shared = Arc::new(Shared {
+            refused_tokens: std::sync::Mutex::new(Default::default()),
             settings: std::sync::RwLock::new(Settings {
                 tls_profile: TlsProfile::Good,
                 faults: Faults::default(),

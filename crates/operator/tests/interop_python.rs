@@ -187,3 +187,61 @@ async fn python_application_client_with_certificate_and_plain() {
         "SMTP and IMAP both presented the ORG AUTH_CLI certificate"
     );
 }
+
+const RETRY: &str = r#"
+import smtplib, ssl, sys
+host, port, cafile, user, token = sys.argv[1:6]
+ctx = ssl.create_default_context(cafile=cafile)
+for attempt in (1, 2):
+    s = smtplib.SMTP(host, int(port))
+    s.starttls(context=ctx)
+    try:
+        s.auth("XOAUTH2", lambda challenge=None: "user=%s\x01auth=Bearer %s\x01\x01" % (user, token))
+    except smtplib.SMTPAuthenticationError as e:
+        print("REFUSED", e.smtp_code)
+    s.quit()
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_retrying_a_refused_token_is_flagged() {
+    if !have("python3") {
+        return;
+    }
+    let f = start().await;
+    let addr = f.op.addresses().psc_smtp;
+    // Paul's token does not open Marie's BAL; the client insists.
+    let out = run(
+        "python3",
+        vec![
+            "-c".into(),
+            RETRY.into(),
+            addr.ip().to_string(),
+            addr.port().to_string(),
+            s(&f.root()),
+            BAL_MARIE.into(),
+            f.token(PS_PAUL),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        out.stdout.matches("REFUSED 535").count(),
+        2,
+        "{}",
+        out.all()
+    );
+    let flags: Vec<bool> =
+        f.op.journal()
+            .snapshot()
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Auth {
+                    retried_refused_token,
+                    verdict: Verdict::Refused,
+                    ..
+                } => Some(*retried_refused_token),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(flags, vec![false, true]);
+}

@@ -247,6 +247,7 @@ pub(crate) async fn every_auth(w: &mut MssWorld, expected: Expected) -> StepResu
             token,
             verdict,
             reason,
+            ..
         } = &e.kind
         else {
             continue;
