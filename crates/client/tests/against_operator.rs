@@ -242,7 +242,7 @@ async fn the_reference_client_refuses_every_hostile_tls_profile() {
                 assert!(matches!(e, ClientError::NoStartTls), "{e}");
                 assert!(!authenticated, "no credential in clear");
             }
-            TlsProfile::Certificate(_) | TlsProfile::OffListSuite => {
+            TlsProfile::Certificate(_) | TlsProfile::OffListSuite | TlsProfile::Weak(_) => {
                 let e = outcome.expect_err(&profile.name());
                 assert!(matches!(e, ClientError::Tls(_)), "{}: {e}", profile.name());
                 assert!(!authenticated, "{}: no credential sent", profile.name());
@@ -250,5 +250,8 @@ async fn the_reference_client_refuses_every_hostile_tls_profile() {
             }
         }
     }
-    assert_eq!(refused.len(), Flaw::SERVER.len() + 1);
+    assert_eq!(
+        refused.len(),
+        Flaw::SERVER.len() + 1 + operator::tls::weak::Weakness::ALL.len()
+    );
 }

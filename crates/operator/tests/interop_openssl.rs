@@ -148,6 +148,7 @@ async fn client_hello_is_journaled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lax_client_completes_every_hostile_profile() {
     use operator::TlsProfile;
+    use operator::tls::weak::Weakness;
     use pki::hostile::Flaw;
     if !have("openssl") {
         return;
@@ -161,8 +162,25 @@ async fn a_lax_client_completes_every_hostile_profile() {
         }
         f.op.set_tls_profile(profile);
         let mark = f.op.journal().len() as u64;
-        // No -verify_return_error: s_client goes on whatever the certificate.
-        let args: Vec<String> = vec![
+        // No -verify_return_error: s_client goes on whatever the certificate; for the weak
+        // profiles it also has to be told to accept weak cryptography.
+        let lax: &[&str] = match profile {
+            TlsProfile::Weak(Weakness::Tls10Only) => &["-tls1", "-cipher", "DEFAULT:@SECLEVEL=0"],
+            TlsProfile::Weak(Weakness::Tls11Only) => &["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"],
+            TlsProfile::Weak(Weakness::WeakDh) => {
+                &["-cipher", "DHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0"]
+            }
+            TlsProfile::Weak(Weakness::SmallCurve) => &[
+                "-tls1_2",
+                "-groups",
+                "secp224r1",
+                "-cipher",
+                "DEFAULT:@SECLEVEL=0",
+            ],
+            TlsProfile::Weak(Weakness::CbcSha) => &["-cipher", "ECDHE-RSA-AES128-SHA:@SECLEVEL=0"],
+            _ => &[],
+        };
+        let mut args: Vec<String> = vec![
             "s_client".into(),
             "-starttls".into(),
             "smtp".into(),
@@ -172,6 +190,7 @@ async fn a_lax_client_completes_every_hostile_profile() {
             root.clone(),
             "-brief".into(),
         ];
+        args.extend(lax.iter().map(|a| a.to_string()));
         let out = run("openssl", args, Some(Vec::new())).await.all();
         let expected = match profile {
             TlsProfile::Certificate(Flaw::Expired) => "certificate has expired",
@@ -182,6 +201,11 @@ async fn a_lax_client_completes_every_hostile_profile() {
             TlsProfile::Certificate(Flaw::WrongHost) => "autre-operateur",
             TlsProfile::OffListSuite => "ECDHE-RSA-CHACHA20-POLY1305",
             TlsProfile::Tls12Only => "TLSv1.2",
+            TlsProfile::Weak(Weakness::Tls10Only) => "Protocol version: TLSv1\n",
+            TlsProfile::Weak(Weakness::Tls11Only) => "Protocol version: TLSv1.1",
+            TlsProfile::Weak(Weakness::WeakDh) => "DH, 1024 bits",
+            TlsProfile::Weak(Weakness::SmallCurve) => "secp224r1",
+            TlsProfile::Weak(Weakness::CbcSha) => "ECDHE-RSA-AES128-SHA",
             _ => "CONNECTION ESTABLISHED",
         };
         assert!(
@@ -220,4 +244,49 @@ async fn no_starttls_profile_advertises_nothing() {
             .iter()
             .any(|e| matches!(e.kind, EventKind::TlsClientHello(_)))
     );
+}
+
+/// On a weak profile (served by OpenSSL) the application entry point still judges the client
+/// certificate the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_certificates_are_judged_on_openssl_profiles_too() {
+    if !have("openssl") {
+        return;
+    }
+    let f = start().await;
+    f.op.set_tls_profile(operator::TlsProfile::Weak(
+        operator::tls::weak::Weakness::CbcSha,
+    ));
+    let (chain, key) = f.client_files(APP_STRUCTURE);
+    let port = f.op.addresses().app_smtp.port();
+    let extra = [
+        "-cert",
+        &s(&chain),
+        "-key",
+        &s(&key),
+        "-cipher",
+        "ECDHE-RSA-AES128-SHA:@SECLEVEL=0",
+    ]
+    .map(str::to_owned);
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let out = s_client(port, "smtp", &s(&f.root()), &extra).await.all();
+    assert!(out.contains("ECDHE-RSA-AES128-SHA"), "{out}");
+    let event =
+        f.op.journal()
+            .wait_for(0, Duration::from_secs(5), |e| {
+                matches!(e.kind, EventKind::TlsEstablished { .. })
+            })
+            .await
+            .expect("handshake journaled");
+    let EventKind::TlsEstablished {
+        client_certificate: Some(cert),
+        cipher_suite,
+        ..
+    } = &event.kind
+    else {
+        panic!("{event:?}");
+    };
+    assert_eq!(cipher_suite.code, 0xC013);
+    assert_eq!(cert.rejected, None);
+    assert_eq!(cert.summary.subject_ou, vec![APP_STRUCTURE.to_owned()]);
 }

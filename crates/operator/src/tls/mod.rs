@@ -10,6 +10,8 @@
 //!   level: it is judged after the handshake, so a SUT with a wrong certificate gets a clear
 //!   SMTP/IMAP reply and the journal says exactly what was wrong with it.
 
+pub mod weak;
+
 use std::collections::HashMap;
 use std::io;
 use std::pin::Pin;
@@ -46,7 +48,7 @@ fn config_error(e: impl std::fmt::Display) -> TlsConfigError {
 /// The TLS behaviour of the operator, switchable at run time. Each profile is a real
 /// handshake the client sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "snake_case", tag = "profile", content = "flaw")]
+#[serde(rename_all = "snake_case", tag = "profile", content = "detail")]
 pub enum TlsProfile {
     /// TLS 1.2 (ECO.1.1.3 suites) and 1.3, the Elementaire Organisations server certificate.
     Good,
@@ -58,6 +60,8 @@ pub enum TlsProfile {
     Certificate(pki::hostile::Flaw),
     /// STARTTLS is neither advertised nor accepted: the client must not go on in clear.
     NoStartTls,
+    /// A weakness rustls will not serve, served by OpenSSL.
+    Weak(weak::Weakness),
 }
 
 impl TlsProfile {
@@ -70,6 +74,7 @@ impl TlsProfile {
             TlsProfile::NoStartTls,
         ];
         all.extend(pki::hostile::Flaw::SERVER.map(TlsProfile::Certificate));
+        all.extend(weak::Weakness::ALL.map(TlsProfile::Weak));
         all
     }
 
@@ -81,6 +86,7 @@ impl TlsProfile {
             TlsProfile::OffListSuite => "off-list-suite".into(),
             TlsProfile::NoStartTls => "no-starttls".into(),
             TlsProfile::Certificate(flaw) => format!("certificate-{}", flaw.state()),
+            TlsProfile::Weak(w) => w.name().into(),
         }
     }
 
@@ -112,6 +118,7 @@ pub struct TlsContext {
     provider: Arc<CryptoProvider>,
     request_certificate: Arc<RequestAnyCertificate>,
     configs: std::sync::Mutex<HashMap<(TlsProfile, EntryPoint), Arc<ServerConfig>>>,
+    weak_configs: std::sync::Mutex<HashMap<(weak::Weakness, EntryPoint), openssl::ssl::SslContext>>,
     judge: Arc<dyn ClientCertVerifier>,
     organisations: CertificateDer<'static>,
     /// Subject of the Elementaire Organisations CA: the only issuer of ORG AUTH_CLI certificates.
@@ -156,6 +163,7 @@ impl TlsContext {
             pki,
             provider,
             configs: std::sync::Mutex::new(HashMap::new()),
+            weak_configs: std::sync::Mutex::new(HashMap::new()),
             judge,
             organisations,
             organisations_subject,
@@ -223,6 +231,21 @@ impl TlsContext {
         let config = Arc::new(builder.with_single_cert(chain, key).map_err(config_error)?);
         configs.insert((profile, entry), config.clone());
         Ok(config)
+    }
+
+    /// The OpenSSL context of a weak profile on an entry point (built once, then cached).
+    fn weak_config(
+        &self,
+        entry: EntryPoint,
+        weakness: weak::Weakness,
+    ) -> Result<openssl::ssl::SslContext, TlsConfigError> {
+        let mut configs = self.weak_configs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = configs.get(&(weakness, entry)) {
+            return Ok(c.clone());
+        }
+        let ctx = weak::context(weakness, &self.pki.server, entry == EntryPoint::App)?;
+        configs.insert((weakness, entry), ctx.clone());
+        Ok(ctx)
     }
 
     /// Judges a client certificate chain against the fake IGC Santé, with its CRLs.
@@ -414,8 +437,54 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Replay<S> {
     }
 }
 
-/// The TLS stream of an upgraded connection.
-pub type Upgraded = TlsStream<Replay<TcpStream>>;
+/// The TLS stream of an upgraded connection, whichever TLS stack serves the profile.
+#[derive(Debug)]
+pub enum Upgraded {
+    /// rustls: the good profile and the hostile certificates.
+    Rustls(Pin<Box<TlsStream<Replay<TcpStream>>>>),
+    /// OpenSSL: the weak profiles.
+    OpenSsl(Pin<Box<tokio_openssl::SslStream<Replay<TcpStream>>>>),
+}
+
+impl AsyncRead for Upgraded {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Upgraded::Rustls(s) => s.as_mut().poll_read(cx, buf),
+            Upgraded::OpenSsl(s) => s.as_mut().poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Upgraded {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Upgraded::Rustls(s) => s.as_mut().poll_write(cx, buf),
+            Upgraded::OpenSsl(s) => s.as_mut().poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Upgraded::Rustls(s) => s.as_mut().poll_flush(cx),
+            Upgraded::OpenSsl(s) => s.as_mut().poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Upgraded::Rustls(s) => s.as_mut().poll_shutdown(cx),
+            Upgraded::OpenSsl(s) => s.as_mut().poll_shutdown(cx),
+        }
+    }
+}
 
 /// The outcome of a successful handshake.
 #[derive(Debug)]
@@ -579,29 +648,87 @@ pub async fn accept(
         pos: 0,
         inner: tcp,
     };
-    let config = match ctx.config(entry, profile) {
-        Ok(c) => c,
-        Err(e) => return failed(format!("profil TLS {} indisponible : {e}", profile.name())),
+    let (stream, established) = match profile {
+        TlsProfile::Weak(weakness) => {
+            let config = match ctx.weak_config(entry, weakness) {
+                Ok(c) => c,
+                Err(e) => {
+                    return failed(format!("profil TLS {} indisponible : {e}", profile.name()));
+                }
+            };
+            let stream = match openssl_accept(&config, replay, timeout).await {
+                Ok(s) => s,
+                Err(e) => return failed(e),
+            };
+            let ssl = stream.ssl();
+            let version = match ssl.version_str() {
+                "TLSv1" => "TLS 1.0".to_owned(),
+                "TLSv1.1" => "TLS 1.1".to_owned(),
+                "TLSv1.2" => "TLS 1.2".to_owned(),
+                "TLSv1.3" => "TLS 1.3".to_owned(),
+                other => other.to_owned(),
+            };
+            let cipher_suite = ssl
+                .current_cipher()
+                .map(|c| suite(u16::from_be_bytes(c.protocol_id())))
+                .unwrap_or_else(|| suite(0));
+            let mut chain: Vec<CertificateDer<'static>> = Vec::new();
+            if let Some(leaf) = ssl.peer_certificate()
+                && let Ok(der) = leaf.to_der()
+            {
+                chain.push(CertificateDer::from(der));
+                if let Some(rest) = ssl.peer_cert_chain() {
+                    chain.extend(
+                        rest.iter()
+                            .filter_map(|c| c.to_der().ok())
+                            .map(CertificateDer::from),
+                    );
+                }
+            }
+            let client_certificate = ctx.judge(&chain);
+            (
+                Upgraded::OpenSsl(stream),
+                (
+                    version,
+                    cipher_suite,
+                    weakness.group().map(str::to_owned),
+                    client_certificate,
+                ),
+            )
+        }
+        _ => {
+            let config = match ctx.config(entry, profile) {
+                Ok(c) => c,
+                Err(e) => {
+                    return failed(format!("profil TLS {} indisponible : {e}", profile.name()));
+                }
+            };
+            let acceptor = TlsAcceptor::from(config);
+            let stream = match tokio::time::timeout(timeout, acceptor.accept(replay)).await {
+                Err(_) => return failed("délai dépassé pendant la négociation TLS".into()),
+                Ok(Err(e)) => return failed(e.to_string()),
+                Ok(Ok(stream)) => stream,
+            };
+            let (_, conn) = stream.get_ref();
+            let version = conn
+                .protocol_version()
+                .map(|v| version_name(u16::from(v)))
+                .unwrap_or_default();
+            let cipher_suite = conn
+                .negotiated_cipher_suite()
+                .map(|s| suite(u16::from(s.suite())))
+                .unwrap_or_else(|| suite(0));
+            let group = conn
+                .negotiated_key_exchange_group()
+                .map(|g| group_name(u16::from(g.name())));
+            let client_certificate = conn.peer_certificates().and_then(|c| ctx.judge(c));
+            (
+                Upgraded::Rustls(Box::pin(stream)),
+                (version, cipher_suite, group, client_certificate),
+            )
+        }
     };
-    let acceptor = TlsAcceptor::from(config);
-    let stream = match tokio::time::timeout(timeout, acceptor.accept(replay)).await {
-        Err(_) => return failed("délai dépassé pendant la négociation TLS".into()),
-        Ok(Err(e)) => return failed(e.to_string()),
-        Ok(Ok(stream)) => stream,
-    };
-    let (_, conn) = stream.get_ref();
-    let version = conn
-        .protocol_version()
-        .map(|v| version_name(u16::from(v)))
-        .unwrap_or_default();
-    let cipher_suite = conn
-        .negotiated_cipher_suite()
-        .map(|s| suite(u16::from(s.suite())))
-        .unwrap_or_else(|| suite(0));
-    let group = conn
-        .negotiated_key_exchange_group()
-        .map(|g| group_name(u16::from(g.name())));
-    let client_certificate = conn.peer_certificates().and_then(|c| ctx.judge(c));
+    let (version, cipher_suite, group, client_certificate) = established;
     journal.record(EventKind::TlsEstablished {
         version,
         cipher_suite,
@@ -612,6 +739,25 @@ pub async fn accept(
         stream,
         client_certificate,
     })
+}
+
+/// The server side of an OpenSSL handshake, within the timeout.
+async fn openssl_accept(
+    config: &openssl::ssl::SslContext,
+    stream: Replay<TcpStream>,
+    timeout: Duration,
+) -> Result<Pin<Box<tokio_openssl::SslStream<Replay<TcpStream>>>>, String> {
+    let ssl = openssl::ssl::Ssl::new(config).map_err(|e| e.to_string())?;
+    let mut stream =
+        Box::pin(tokio_openssl::SslStream::new(ssl, stream).map_err(|e| e.to_string())?);
+    match tokio::time::timeout(timeout, stream.as_mut().accept()).await {
+        Err(_) => Err("délai dépassé pendant la négociation TLS".into()),
+        Ok(Err(e)) => Err(e
+            .ssl_error()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| e.to_string())),
+        Ok(Ok(())) => Ok(stream),
+    }
 }
 
 #[cfg(test)]
