@@ -242,6 +242,13 @@ pub enum EventKind {
         /// Local BALs it was delivered to.
         delivered_to: Vec<String>,
     },
+    /// The operator delivered a delivery status notification (RFC 3464) to a sender.
+    DsnSent {
+        /// The sender's BAL.
+        to: String,
+        /// The recipients it reports on.
+        recipients: Vec<String>,
+    },
     /// The harness (or the control API) put a message into a BAL.
     MessageInjected {
         /// The BAL.

@@ -10,6 +10,7 @@
 mod auth;
 mod conn;
 pub mod directory;
+pub mod dsn;
 pub mod faults;
 mod imap;
 pub mod journal;

@@ -86,7 +86,20 @@ struct State {
 #[derive(Debug)]
 struct Transaction {
     from: String,
-    rcpts: Vec<String>,
+    /// DSN: what to return (`RET`).
+    ret: crate::dsn::Ret,
+    /// DSN: envelope identifier (`ENVID`).
+    envid: Option<String>,
+    rcpts: Vec<Rcpt>,
+}
+
+#[derive(Debug)]
+struct Rcpt {
+    address: String,
+    /// DSN `NOTIFY` flags (smtp-proto's `RCPT_NOTIFY_*`).
+    notify: u64,
+    /// DSN `ORCPT`, without its address type.
+    orcpt: Option<String>,
 }
 
 enum Step {
@@ -232,6 +245,7 @@ fn ehlo_reply(ctx: &Ctx<'_>, tls: bool, state: &State) -> String {
     lines.push("ENHANCEDSTATUSCODES".to_owned());
     if tls {
         lines.push("SMTPUTF8".to_owned());
+        lines.push("DSN".to_owned());
         if state.auth.is_none() {
             lines.push(
                 match ctx.entry {
@@ -401,6 +415,12 @@ async fn handle<S: AsyncRead + AsyncWrite + Unpin>(
                 return Flow::Reply(reply::TOO_BIG.into());
             }
             state.tx = Some(Transaction {
+                ret: if from.flags & smtp_proto::MAIL_RET_FULL != 0 {
+                    crate::dsn::Ret::Full
+                } else {
+                    crate::dsn::Ret::Headers
+                },
+                envid: from.env_id.map(|e| e.into_owned()),
                 from: from.address.into_owned(),
                 rcpts: Vec::new(),
             });
@@ -424,7 +444,17 @@ async fn handle<S: AsyncRead + AsyncWrite + Unpin>(
                 });
                 return Flow::Reply(reply::FAULT_RCPT.into());
             }
-            tx.rcpts.push(to.address.into_owned());
+            tx.rcpts.push(Rcpt {
+                orcpt: to.orcpt.map(|o| {
+                    let o = o.into_owned();
+                    match o.split_once(';') {
+                        Some((_, addr)) => addr.trim().to_owned(),
+                        None => o,
+                    }
+                }),
+                notify: to.flags,
+                address: to.address.into_owned(),
+            });
             Flow::Reply(reply::RCPT_OK.into())
         }
         Request::Data => {
@@ -629,7 +659,7 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
     let head = read_head(&path).await;
     let directory = &ctx.shared.directory;
     let mut delivered = Vec::new();
-    for rcpt in &tx.rcpts {
+    for rcpt in tx.rcpts.iter().map(|r| r.address.as_str()) {
         if let Some(bal) = directory.bal(rcpt) {
             match ctx.shared.store.deliver(&bal.address, &path) {
                 Ok(_) => delivered.push(bal.address.clone()),
@@ -641,9 +671,10 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    send_success_dsn(ctx, &tx, &path).await;
     ctx.journal.record(EventKind::MessageAccepted {
         mail_from: tx.from,
-        rcpt_to: tx.rcpts,
+        rcpt_to: tx.rcpts.into_iter().map(|r| r.address).collect(),
         size,
         message_id: header_value(&head, "Message-ID"),
         subject: header_value(&head, "Subject"),
@@ -651,6 +682,53 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
         delivered_to: delivered,
     });
     Flow::Reply(format!("250 2.0.0 Ok: queued as {id}"))
+}
+
+/// Sends the success report a sender asked for with `NOTIFY=SUCCESS` (RFC 3461) into its BAL.
+async fn send_success_dsn(ctx: &Ctx<'_>, tx: &Transaction, stored: &std::path::Path) {
+    let wanted: Vec<&Rcpt> = tx
+        .rcpts
+        .iter()
+        .filter(|r| r.notify & smtp_proto::RCPT_NOTIFY_SUCCESS != 0)
+        .collect();
+    let directory = &ctx.shared.directory;
+    let Some(sender) = directory.bal(&tx.from) else {
+        // Null or foreign sender: nowhere to report to.
+        return;
+    };
+    if wanted.is_empty() {
+        return;
+    }
+    let Ok(original) = tokio::fs::read(stored).await else {
+        return;
+    };
+    let recipients = wanted
+        .iter()
+        .map(|r| crate::dsn::Recipient {
+            address: r.address.clone(),
+            original: r.orcpt.clone(),
+            action: if directory.is_local(&r.address) {
+                "delivered"
+            } else {
+                "relayed"
+            },
+        })
+        .collect::<Vec<_>>();
+    let report = crate::dsn::success_report(&crate::dsn::Report {
+        reporting_mta: ctx.shared.host(ctx.entry),
+        domain: &directory.operator.domain,
+        to: &sender.address,
+        envid: tx.envid.as_deref(),
+        ret: tx.ret,
+        recipients: recipients.clone(),
+        original: &original,
+    });
+    if ctx.shared.store.inject(&sender.address, &report).is_ok() {
+        ctx.journal.record(EventKind::DsnSent {
+            to: sender.address.clone(),
+            recipients: recipients.into_iter().map(|r| r.address).collect(),
+        });
+    }
 }
 
 /// The header block of a stored message (bounded), for the journal.

@@ -245,3 +245,64 @@ async fn a_client_retrying_a_refused_token_is_flagged() {
             .collect();
     assert_eq!(flags, vec![false, true]);
 }
+
+const DSN: &str = r#"
+import imaplib, smtplib, ssl, sys, email
+host, smtp_port, imap_port, cafile, user, token, rcpt = sys.argv[1:8]
+ctx = ssl.create_default_context(cafile=cafile)
+auth = lambda challenge=None: "user=%s\x01auth=Bearer %s\x01\x01" % (user, token)
+s = smtplib.SMTP(host, int(smtp_port))
+s.starttls(context=ctx)
+s.ehlo()
+assert s.has_extn("dsn"), s.esmtp_features
+s.auth("XOAUTH2", auth)
+s.sendmail(user, [rcpt], b"Subject: avec DSN\r\nMessage-ID: <dsn-1@lps>\r\n\r\ncorps\r\n",
+           mail_options=["RET=HDRS", "ENVID=ENV-PY-1"],
+           rcpt_options=["NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;" + rcpt])
+s.quit()
+m = imaplib.IMAP4(host, int(imap_port))
+m.starttls(ssl_context=ctx)
+m.authenticate("XOAUTH2", lambda c: auth().encode())
+typ, data = m.select("INBOX")
+assert data[0] == b"1", data
+typ, data = m.fetch("1", "(RFC822)")
+report = email.message_from_bytes(data[0][1])
+assert report.get_content_type() == "multipart/report", report.get_content_type()
+assert report.get_param("report-type") == "delivery-status"
+status = [p for p in report.walk() if p.get_content_type() == "message/delivery-status"][0]
+text = str(status)
+for f in ("Original-Envelope-Id: ENV-PY-1", "Final-Recipient: rfc822; " + rcpt, "Action: delivered", "Status: 2.0.0"):
+    assert f in text, (f, text)
+m.logout()
+print("DSN OK")
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtplib_gets_a_delivery_status_notification() {
+    if !have("python3") {
+        return;
+    }
+    let f = start().await;
+    let a = f.op.addresses();
+    let out = run(
+        "python3",
+        vec![
+            "-c".into(),
+            DSN.into(),
+            "127.0.0.1".into(),
+            a.psc_smtp.port().to_string(),
+            a.psc_imap.port().to_string(),
+            s(&f.root()),
+            BAL_MARIE.into(),
+            f.token(PS_MARIE),
+            BAL_PAUL.into(),
+        ],
+        None,
+    )
+    .await;
+    assert!(out.ok && out.stdout.contains("DSN OK"), "{}", out.all());
+    assert!(f.op.journal().snapshot().iter().any(|e| matches!(
+        &e.kind,
+        EventKind::DsnSent { to, recipients } if to == BAL_MARIE && recipients == &vec![BAL_PAUL.to_owned()]
+    )));
+}
