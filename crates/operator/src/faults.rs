@@ -6,13 +6,25 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// The faults in force. `Faults::default()` is a healthy operator.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// How the CRL distribution point fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrlOutage {
+    /// Answers `503 Service Unavailable`.
+    Unavailable,
+    /// Accepts the request and never answers.
+    Hang,
+}
+
+/// The faults in force. `Faults::default()` is a healthy operator. In JSON, durations are
+/// seconds: `{"close_after": 2.5, "refuse_next_auth": 1, "crl": "unavailable"}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Faults {
     /// End every session (IMAP `BYE`, SMTP `421`) this long after it opened.
-    #[serde(with = "opt_secs", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_secs", skip_serializing_if = "Option::is_none", default)]
     pub close_after: Option<Duration>,
     /// End every session after this many commands (the last one is answered first).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -21,11 +33,14 @@ pub struct Faults {
     #[serde(skip_serializing_if = "is_zero")]
     pub refuse_next_auth: u32,
     /// Delay every reply by this much.
-    #[serde(with = "opt_secs", skip_serializing_if = "Option::is_none")]
+    #[serde(with = "opt_secs", skip_serializing_if = "Option::is_none", default)]
     pub slow_replies: Option<Duration>,
     /// Recipients refused at RCPT with `550 5.1.1`.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub refused_recipients: BTreeSet<String>,
+    /// The CRL distribution point is down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crl: Option<CrlOutage>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -39,6 +54,17 @@ mod opt_secs {
         match d {
             Some(d) => s.serialize_f64(d.as_secs_f64()),
             None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        let secs: Option<f64> = serde::Deserialize::deserialize(d)?;
+        match secs {
+            None => Ok(None),
+            Some(s) if (0.0..1e9).contains(&s) => Ok(Some(Duration::from_secs_f64(s))),
+            Some(s) => Err(serde::de::Error::custom(format!("durée invalide : {s}"))),
         }
     }
 }

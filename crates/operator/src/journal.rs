@@ -242,6 +242,19 @@ pub enum EventKind {
         /// Local BALs it was delivered to.
         delivered_to: Vec<String>,
     },
+    /// An HTTP request from a client (autoconfig, CRL, OCSP, Pro Santé Connect).
+    HttpRequest {
+        /// Over HTTPS.
+        tls: bool,
+        /// Method.
+        method: String,
+        /// `Host` header.
+        host: Option<String>,
+        /// Path.
+        path: String,
+        /// Status of the answer.
+        status: u16,
+    },
     /// The operator delivered a delivery status notification (RFC 3464) to a sender.
     DsnSent {
         /// The sender's BAL.

@@ -12,6 +12,7 @@ mod conn;
 pub mod directory;
 pub mod dsn;
 pub mod faults;
+mod http;
 mod imap;
 pub mod journal;
 pub mod psc;

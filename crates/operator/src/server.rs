@@ -23,12 +23,10 @@ use crate::{imap, smtp};
 #[non_exhaustive]
 pub enum OperatorError {
     /// A listener could not be bound.
-    #[error("binding {service:?} {entry:?} listener on {addr}: {source}")]
+    #[error("binding the {listener} listener on {addr}: {source}")]
     Bind {
-        /// Protocol.
-        service: Service,
-        /// Entry point.
-        entry: EntryPoint,
+        /// Which listener (`SMTP psc`, `HTTPS`...).
+        listener: String,
         /// Requested address.
         addr: SocketAddr,
         /// The underlying error.
@@ -69,6 +67,10 @@ pub struct Listen {
     pub app_smtp: SocketAddr,
     /// IMAP, application entry point.
     pub app_imap: SocketAddr,
+    /// Plain HTTP: CRL distribution points, control API.
+    pub http: SocketAddr,
+    /// HTTPS: autoconfiguration, Pro Santé Connect.
+    pub https: SocketAddr,
 }
 
 impl Listen {
@@ -80,17 +82,21 @@ impl Listen {
             psc_imap: any,
             app_smtp: any,
             app_imap: any,
+            http: any,
+            https: any,
         }
     }
 
     /// The référentiel's ports (587, 143) on two addresses, one per entry point, like the two
-    /// front hosts of a real operator.
+    /// front hosts of a real operator; HTTP (80) and HTTPS (443) on the first.
     pub fn standard(psc: IpAddr, app: IpAddr) -> Self {
         Listen {
             psc_smtp: SocketAddr::new(psc, 587),
             psc_imap: SocketAddr::new(psc, 143),
             app_smtp: SocketAddr::new(app, 587),
             app_imap: SocketAddr::new(app, 143),
+            http: SocketAddr::new(psc, 80),
+            https: SocketAddr::new(psc, 443),
         }
     }
 }
@@ -156,6 +162,10 @@ impl OperatorConfig {
 /// State shared by every session of one operator.
 #[derive(Debug)]
 pub struct Shared {
+    /// Where the listeners are, once bound (the autoconfiguration advertises them).
+    pub(crate) addresses: std::sync::OnceLock<Addresses>,
+    /// Fires when the operator stops (for requests that would otherwise wait forever).
+    pub(crate) shutdown: watch::Receiver<bool>,
     /// Hashes of the access tokens refused so far, to flag a client that retries one.
     pub(crate) refused_tokens: std::sync::Mutex<std::collections::HashSet<u64>>,
     /// Behaviour switched at run time.
@@ -182,6 +192,50 @@ impl Shared {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .tls_profile
+    }
+
+    /// Switches the TLS profile, journaled.
+    pub(crate) fn set_tls_profile(&self, profile: TlsProfile) {
+        self.settings
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .tls_profile = profile;
+        self.journal
+            .record(None, EventKind::TlsProfileChanged { profile });
+    }
+
+    /// Replaces the faults, journaled.
+    pub(crate) fn set_faults(&self, faults: Faults) {
+        self.settings
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .faults = faults.clone();
+        self.journal
+            .record(None, EventKind::FaultsChanged { faults });
+    }
+
+    /// Puts a message into a BAL's INBOX, as if delivered by another operator, journaled.
+    pub(crate) fn deliver(&self, bal: &str, message: &[u8]) -> Result<PathBuf, OperatorError> {
+        let known = self
+            .directory
+            .bal(bal)
+            .ok_or_else(|| OperatorError::Unknown(format!("BAL inconnue {bal}")))?;
+        let path = self
+            .store
+            .inject(&known.address, message)
+            .map_err(|source| OperatorError::Data {
+                path: PathBuf::from(&known.address),
+                source,
+            })?;
+        self.journal.record(
+            None,
+            EventKind::MessageInjected {
+                bal: known.address.clone(),
+                message_id: crate::smtp::header_value(message, "Message-ID"),
+                path: path.display().to_string(),
+            },
+        );
+        Ok(path)
     }
 
     /// The faults in force.
@@ -286,6 +340,10 @@ pub struct Addresses {
     pub app_smtp: SocketAddr,
     /// IMAP, application entry point.
     pub app_imap: SocketAddr,
+    /// Plain HTTP: CRL distribution points, control API.
+    pub http: SocketAddr,
+    /// HTTPS: autoconfiguration, Pro Santé Connect.
+    pub https: SocketAddr,
 }
 
 impl Addresses {
@@ -329,7 +387,10 @@ impl Operator {
             "https://psc.{}/auth/realms/esante-wallet",
             config.directory.operator.domain
         );
+        let (shutdown, _) = watch::channel(false);
         let shared = Arc::new(Shared {
+            addresses: std::sync::OnceLock::new(),
+            shutdown: shutdown.subscribe(),
             refused_tokens: std::sync::Mutex::new(Default::default()),
             settings: std::sync::RwLock::new(Settings {
                 tls_profile: TlsProfile::Good,
@@ -343,25 +404,13 @@ impl Operator {
             limits: config.limits,
         });
 
-        let (shutdown, _) = watch::channel(false);
         let mut tasks = JoinSet::new();
-        let mut bind = async |service, entry, addr| -> Result<SocketAddr, OperatorError> {
-            let listener = TcpListener::bind(addr)
-                .await
-                .map_err(|source| OperatorError::Bind {
-                    service,
-                    entry,
-                    addr,
-                    source,
-                })?;
-            let local = listener
-                .local_addr()
-                .map_err(|source| OperatorError::Bind {
-                    service,
-                    entry,
-                    addr,
-                    source,
-                })?;
+        let mut bind = async |service: Service,
+                              entry: EntryPoint,
+                              addr|
+               -> Result<SocketAddr, OperatorError> {
+            let name = format!("{service} {entry:?}");
+            let (listener, local) = bind_listener(&name, addr).await?;
             shared.journal.record(
                 None,
                 EventKind::ListenerReady {
@@ -380,12 +429,29 @@ impl Operator {
             Ok(local)
         };
         let l = config.listen;
+        let psc_smtp = bind(Service::Smtp, EntryPoint::Psc, l.psc_smtp).await?;
+        let psc_imap = bind(Service::Imap, EntryPoint::Psc, l.psc_imap).await?;
+        let app_smtp = bind(Service::Smtp, EntryPoint::App, l.app_smtp).await?;
+        let app_imap = bind(Service::Imap, EntryPoint::App, l.app_imap).await?;
+        let (http, http_addr) = bind_listener("HTTP", l.http).await?;
+        let (https, https_addr) = bind_listener("HTTPS", l.https).await?;
         let addresses = Addresses {
-            psc_smtp: bind(Service::Smtp, EntryPoint::Psc, l.psc_smtp).await?,
-            psc_imap: bind(Service::Imap, EntryPoint::Psc, l.psc_imap).await?,
-            app_smtp: bind(Service::Smtp, EntryPoint::App, l.app_smtp).await?,
-            app_imap: bind(Service::Imap, EntryPoint::App, l.app_imap).await?,
+            psc_smtp,
+            psc_imap,
+            app_smtp,
+            app_imap,
+            http: http_addr,
+            https: https_addr,
         };
+        let _ = shared.addresses.set(addresses);
+        let https_config = shared.tls.https_config()?;
+        tasks.spawn(serve_http(http, shared.clone(), shutdown.subscribe()));
+        tasks.spawn(serve_https(
+            https,
+            https_config,
+            shared.clone(),
+            shutdown.subscribe(),
+        ));
         Ok(OperatorHandle {
             shared,
             addresses,
@@ -413,14 +479,7 @@ impl OperatorHandle {
 
     /// Switches the TLS profile; connections that upgrade from now on see it.
     pub fn set_tls_profile(&self, profile: TlsProfile) {
-        self.shared
-            .settings
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .tls_profile = profile;
-        self.shared
-            .journal
-            .record(None, EventKind::TlsProfileChanged { profile });
+        self.shared.set_tls_profile(profile);
     }
 
     /// The current TLS profile.
@@ -429,16 +488,9 @@ impl OperatorHandle {
     }
 
     /// Replaces the faults in force; sessions opened from now on see them (authentication
-    /// refusals and slowness apply at once).
+    /// refusals, slowness and CRL outages apply at once).
     pub fn set_faults(&self, faults: Faults) {
-        self.shared
-            .settings
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .faults = faults.clone();
-        self.shared
-            .journal
-            .record(None, EventKind::FaultsChanged { faults });
+        self.shared.set_faults(faults);
     }
 
     /// The faults in force.
@@ -471,28 +523,7 @@ impl OperatorHandle {
 
     /// Puts a message into a BAL's INBOX, as if delivered by another operator.
     pub fn deliver(&self, bal: &str, message: &[u8]) -> Result<PathBuf, OperatorError> {
-        let known = self
-            .shared
-            .directory
-            .bal(bal)
-            .ok_or_else(|| OperatorError::Unknown(format!("unknown BAL {bal}")))?;
-        let path = self
-            .shared
-            .store
-            .inject(&known.address, message)
-            .map_err(|source| OperatorError::Data {
-                path: PathBuf::from(&known.address),
-                source,
-            })?;
-        self.shared.journal.record(
-            None,
-            EventKind::MessageInjected {
-                bal: known.address.clone(),
-                message_id: crate::smtp::header_value(message, "Message-ID"),
-                path: path.display().to_string(),
-            },
-        );
-        Ok(path)
+        self.shared.deliver(bal, message)
     }
 
     /// Stops listening, closes the sessions and waits for them.
@@ -506,6 +537,78 @@ impl Drop for OperatorHandle {
     fn drop(&mut self) {
         self.shutdown.send_replace(true);
     }
+}
+
+async fn bind_listener(
+    name: &str,
+    addr: SocketAddr,
+) -> Result<(TcpListener, SocketAddr), OperatorError> {
+    let error = |source| OperatorError::Bind {
+        listener: name.to_owned(),
+        addr,
+        source,
+    };
+    let listener = TcpListener::bind(addr).await.map_err(error)?;
+    let local = listener.local_addr().map_err(error)?;
+    Ok((listener, local))
+}
+
+/// Plain HTTP: CRLs and the control API.
+async fn serve_http(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let router = crate::http::plain(shared);
+    let stop = async move {
+        let _ = shutdown.changed().await;
+    };
+    if let Err(e) = axum::serve(listener, router)
+        .with_graceful_shutdown(stop)
+        .await
+    {
+        tracing::error!(error = %e, "HTTP listener failed");
+    }
+}
+
+/// HTTPS: autoconfiguration and Pro Santé Connect.
+async fn serve_https(
+    listener: TcpListener,
+    config: Arc<rustls::ServerConfig>,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    let router = crate::http::secure(shared.clone());
+    let mut connections = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let Ok((tcp, _)) = accepted else {
+            tokio::task::yield_now().await;
+            continue;
+        };
+        let acceptor = acceptor.clone();
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let timeout = shared.limits.handshake_timeout;
+        let mut stop = shutdown.clone();
+        connections.spawn(async move {
+            let Ok(Ok(tls)) = tokio::time::timeout(timeout, acceptor.accept(tcp)).await else {
+                return;
+            };
+            let builder =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(tls), service);
+            tokio::select! {
+                _ = connection => {}
+                _ = stop.changed() => {}
+            }
+        });
+        while connections.try_join_next().is_some() {}
+    }
+    connections.abort_all();
 }
 
 async fn accept_loop(

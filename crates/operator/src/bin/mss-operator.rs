@@ -33,6 +33,12 @@ struct Args {
     /// IMAP port of both entry points.
     #[arg(long, default_value_t = 143)]
     imap_port: u16,
+    /// HTTP port (CRL distribution points, control API), on the PSC address.
+    #[arg(long, default_value_t = 80)]
+    http_port: u16,
+    /// HTTPS port (autoconfiguration), on the PSC address.
+    #[arg(long, default_value_t = 443)]
+    https_port: u16,
     /// Also write the journal as JSON lines to this file.
     #[arg(long)]
     journal: Option<PathBuf>,
@@ -71,14 +77,16 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     listen.app_smtp.set_port(args.smtp_port);
     listen.psc_imap.set_port(args.imap_port);
     listen.app_imap.set_port(args.imap_port);
+    listen.http.set_port(args.http_port);
+    listen.https.set_port(args.https_port);
     let mut config = OperatorConfig::new(directory, Arc::new(pki), args.data);
     config.listen = listen;
     config.journal_file = args.journal;
     let handle = Operator::start(config).await?;
     let a = handle.addresses();
     eprintln!(
-        "prêt : PSC smtp {} imap {} ; applicatif smtp {} imap {}",
-        a.psc_smtp, a.psc_imap, a.app_smtp, a.app_imap
+        "prêt : PSC smtp {} imap {} ; applicatif smtp {} imap {} ; http {} https {}",
+        a.psc_smtp, a.psc_imap, a.app_smtp, a.app_imap, a.http, a.https
     );
     tokio::signal::ctrl_c().await?;
     handle.shutdown().await;

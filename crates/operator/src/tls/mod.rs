@@ -233,6 +233,30 @@ impl TlsContext {
         Ok(config)
     }
 
+    /// The fake IGC Santé this context serves.
+    pub(crate) fn pki(&self) -> &pki::Pki {
+        &self.pki
+    }
+
+    /// The configuration of the HTTPS services (autoconfig, Pro Santé Connect): the good
+    /// profile, HTTP/1.1, no client certificate.
+    pub(crate) fn https_config(&self) -> Result<Arc<ServerConfig>, TlsConfigError> {
+        let chain = vec![
+            CertificateDer::from(self.pki.server.cert.der.clone()),
+            self.organisations.clone(),
+        ];
+        let key = PrivateKeyDer::from_pem_slice(self.pki.server.key.expose().as_bytes())
+            .map_err(config_error)?;
+        let mut config = ServerConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(config_error)?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .map_err(config_error)?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+
     /// The OpenSSL context of a weak profile on an entry point (built once, then cached).
     fn weak_config(
         &self,
