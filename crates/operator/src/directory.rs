@@ -340,6 +340,7 @@ impl Directory {
             ],
             server_organisation: pki_organisation(&op.name),
             crl_base_url: format!("http://crl.{}/igc-sante", op.domain),
+            ocsp_url: format!("http://ocsp.{}/ocsp", op.domain),
             structures: self
                 .application_structures()
                 .into_iter()

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// How the CRL distribution point fails.
+/// How an HTTP revocation service (CRL distribution point, OCSP responder) fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum CrlOutage {
+pub enum Outage {
     /// Answers `503 Service Unavailable`.
     Unavailable,
     /// Accepts the request and never answers.
@@ -40,7 +40,10 @@ pub struct Faults {
     pub refused_recipients: BTreeSet<String>,
     /// The CRL distribution point is down.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub crl: Option<CrlOutage>,
+    pub crl: Option<Outage>,
+    /// The OCSP responder is down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ocsp: Option<Outage>,
 }
 
 fn is_zero(n: &u32) -> bool {

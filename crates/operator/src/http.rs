@@ -23,7 +23,7 @@ use axum::routing::{get, post, put};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::faults::{CrlOutage, Faults};
+use crate::faults::{Faults, Outage};
 use crate::journal::{EntryPoint, EventKind, Service};
 use crate::server::Shared;
 use crate::tls::TlsProfile;
@@ -39,6 +39,8 @@ pub(crate) fn plain(shared: Arc<Shared>) -> Router {
     let state = Http { shared, tls: false };
     Router::new()
         .route("/igc-sante/{file}", get(crl))
+        .route("/ocsp", post(ocsp_post))
+        .route("/ocsp/{request}", get(ocsp_get))
         .route("/api/state", get(api_state))
         .route("/api/journal", get(api_journal))
         .route("/api/tls-profile", put(api_tls_profile))
@@ -105,21 +107,76 @@ async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "rien à cette adresse")
 }
 
-async fn crl(State(http): State<Http>, Path(file): Path<String>) -> Response {
-    match http.shared.faults().crl {
-        Some(CrlOutage::Unavailable) => {
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "distribution de CRL indisponible",
-            );
-        }
-        Some(CrlOutage::Hang) => {
+/// Applies an outage fault: `Some(response)` when the service must not answer normally.
+async fn outage(http: &Http, outage: Option<Outage>, what: &str) -> Option<Response> {
+    match outage {
+        Some(Outage::Unavailable) => Some(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{what} indisponible"),
+        )),
+        Some(Outage::Hang) => {
             // Never answer: until the client gives up, or the operator stops.
             let mut stop = http.shared.shutdown.clone();
             let _ = stop.changed().await;
-            return error(StatusCode::SERVICE_UNAVAILABLE, "arrêt de l'opérateur");
+            Some(error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "arrêt de l'opérateur",
+            ))
         }
-        None => {}
+        None => None,
+    }
+}
+
+async fn ocsp_answer(http: &Http, request: &[u8]) -> Response {
+    if let Some(r) = outage(http, http.shared.faults().ocsp, "répondeur OCSP").await {
+        return r;
+    }
+    let answer = pki::ocsp::respond(
+        http.shared.tls.pki(),
+        request,
+        time::OffsetDateTime::now_utc(),
+    );
+    http.shared.journal.record(
+        None,
+        EventKind::OcspAnswered {
+            certificates: answer
+                .certificates
+                .iter()
+                .map(|(serial, status)| {
+                    let status = match status {
+                        pki::ocsp::CertStatus::Good => "good",
+                        pki::ocsp::CertStatus::Revoked => "revoked",
+                        pki::ocsp::CertStatus::Unknown => "unknown",
+                    };
+                    (serial.clone(), status.to_owned())
+                })
+                .collect(),
+        },
+    );
+    (
+        [(header::CONTENT_TYPE, "application/ocsp-response")],
+        Body::from(answer.der),
+    )
+        .into_response()
+}
+
+async fn ocsp_post(State(http): State<Http>, body: axum::body::Bytes) -> Response {
+    ocsp_answer(&http, &body).await
+}
+
+/// RFC 6960 appendix A.1: `GET {url}/{url-encoding of base-64 encoding of the DER request}`.
+async fn ocsp_get(State(http): State<Http>, Path(request): Path<String>) -> Response {
+    use base64::Engine;
+    match base64::engine::general_purpose::STANDARD.decode(request.trim()) {
+        Ok(der) => ocsp_answer(&http, &der).await,
+        // Still an OCSP answer: malformedRequest.
+        Err(_) => ocsp_answer(&http, b"").await,
+    }
+}
+
+async fn crl(State(http): State<Http>, Path(file): Path<String>) -> Response {
+    if let Some(r) = outage(&http, http.shared.faults().crl, "distribution de CRL").await {
+        return r;
     }
     let pki = http.shared.tls.pki();
     let der = match file.as_str() {

@@ -255,6 +255,12 @@ pub enum EventKind {
         /// Status of the answer.
         status: u16,
     },
+    /// The OCSP responder answered.
+    OcspAnswered {
+        /// Serial (hexadecimal) and status (`good`, `revoked`, `unknown`) of each certificate
+        /// asked about; empty for a malformed request.
+        certificates: Vec<(String, String)>,
+    },
     /// The operator delivered a delivery status notification (RFC 3464) to a sender.
     DsnSent {
         /// The sender's BAL.

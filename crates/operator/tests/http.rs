@@ -114,14 +114,14 @@ async fn crls_are_served_where_the_certificates_say_and_can_fail() {
     );
 
     f.op.set_faults(Faults {
-        crl: Some(operator::faults::CrlOutage::Unavailable),
+        crl: Some(operator::faults::Outage::Unavailable),
         ..Faults::default()
     });
     let out = curl(&["-sS", "-o", "/dev/null", "-w", "%{http_code}", &url]).await;
     assert_eq!(out.stdout, "503", "{}", out.all());
 
     f.op.set_faults(Faults {
-        crl: Some(operator::faults::CrlOutage::Hang),
+        crl: Some(operator::faults::Outage::Hang),
         ..Faults::default()
     });
     let out = curl(&["-sS", "--max-time", "1", &url]).await;

@@ -332,7 +332,7 @@ pub(crate) fn ensure(
                     &standard_org,
                     &commercial,
                 );
-                let cert = client(structure, flaw, now, &leaf_key, issuer)?;
+                let cert = client(profile, structure, flaw, now, &leaf_key, issuer)?;
                 files::write(&path, &cert.pem)?;
                 generated.push(format!("certificat client hostile « {} »", flaw.state()));
             }
@@ -407,10 +407,12 @@ fn server(
     ];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
+    crate::add_aia(&mut params, profile);
     crate::sign(&what, &params, key, |p, k| p.signed_by(k, issuer))
 }
 
 fn client(
+    profile: &Profile,
     structure: &crate::Structure,
     flaw: Flaw,
     now: OffsetDateTime,
@@ -437,6 +439,7 @@ fn client(
     ];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     params.use_authority_key_identifier_extension = true;
+    crate::add_aia(&mut params, profile);
     crate::sign(&what, &params, key, |p, k| p.signed_by(k, issuer))
 }
 

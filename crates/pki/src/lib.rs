@@ -11,6 +11,7 @@
 mod files;
 pub mod hostile;
 pub mod inspect;
+pub mod ocsp;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -104,6 +105,10 @@ pub struct Profile {
     pub server_organisation: String,
     /// Base URL of the CRL distribution points written in the certificates.
     pub crl_base_url: String,
+    /// URL of the OCSP responder written in the leaves' Authority Information Access (none if
+    /// empty). Defaulted so an older folder keeps its CAs and only reissues its leaves.
+    #[serde(default)]
+    pub ocsp_url: String,
     /// Structures that receive an ORG AUTH_CLI client certificate.
     pub structures: Vec<Structure>,
 }
@@ -226,6 +231,25 @@ impl Pki {
             .iter()
             .find(|c| c.structure.id_nat_struc == id_nat_struc)
             .map(|c| &c.credential)
+    }
+
+    /// DER of every leaf the Elementaire Organisations CA issued (what its OCSP responder
+    /// knows).
+    pub fn issued_by_organisations(&self) -> Vec<Vec<u8>> {
+        let organisations = inspect::summarize(&self.organisations.cert.der)
+            .map(|s| s.subject)
+            .unwrap_or_default();
+        let mut all = vec![self.server.cert.der.clone()];
+        all.extend(self.clients.iter().map(|c| c.credential.cert.der.clone()));
+        all.extend(
+            self.hostile
+                .servers
+                .values()
+                .chain(self.hostile.clients.values())
+                .map(|c| c.cert.der.clone()),
+        );
+        all.retain(|der| inspect::summarize(der).is_ok_and(|s| s.issuer == organisations));
+        all
     }
 
     /// Paths of the files in the folder, for tools that take file names (openssl, curl).
@@ -581,8 +605,18 @@ fn generate_server(
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
     params.crl_distribution_points = vec![crl_point(profile, files::ORGANISATIONS_CRL_URL_NAME)];
+    add_aia(&mut params, profile);
     let cert = sign(what, &params, &key, |p, k| p.signed_by(k, issuer))?;
     Ok((cert, key))
+}
+
+/// Names the OCSP responder in a leaf, when the profile has one.
+pub(crate) fn add_aia(params: &mut CertificateParams, profile: &Profile) {
+    if !profile.ocsp_url.is_empty() {
+        params
+            .custom_extensions
+            .push(ocsp::aia_extension(&profile.ocsp_url));
+    }
 }
 
 fn generate_client(
@@ -614,6 +648,7 @@ fn generate_client(
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     params.use_authority_key_identifier_extension = true;
     params.crl_distribution_points = vec![crl_point(profile, files::ORGANISATIONS_CRL_URL_NAME)];
+    add_aia(&mut params, profile);
     let cert = sign(&what, &params, &key, |p, k| p.signed_by(k, issuer))?;
     Ok((cert, key))
 }
@@ -665,6 +700,7 @@ mod tests {
             server_ips: vec!["127.0.0.1".parse().expect("ip")],
             server_organisation: "OPERATEUR FICTIF".into(),
             crl_base_url: "http://crl.example.mssante.fr/".into(),
+            ocsp_url: "http://ocsp.example.mssante.fr/ocsp".into(),
             structures: vec![Structure {
                 id_nat_struc: "1750000001".into(),
                 name: "CENTRE HOSPITALIER FICTIF".into(),

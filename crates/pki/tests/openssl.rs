@@ -15,6 +15,7 @@ fn profile() -> Profile {
         server_ips: vec!["127.0.0.1".parse().expect("ip")],
         server_organisation: "OPERATEUR FICTIF MSSANTE".into(),
         crl_base_url: "http://crl.operateur-test.mssante.fr".into(),
+        ocsp_url: "http://ocsp.operateur-test.mssante.fr/ocsp".into(),
         structures: vec![Structure {
             id_nat_struc: "1750000001".into(),
             name: "CENTRE HOSPITALIER FICTIF".into(),
