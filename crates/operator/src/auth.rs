@@ -124,6 +124,19 @@ fn xoauth2_decide(shared: &Shared, mut attempt: Attempt, token: &str) -> Attempt
         }
     };
     attempt.token = Some(claims.summary());
+    let ended = crate::psc::Psc::session_ended(
+        &shared
+            .psc_sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()),
+        claims.sid.as_deref(),
+    );
+    if ended {
+        attempt.result = Err(Refusal::Credentials(
+            "la session Pro Santé Connect de ce jeton est terminée".into(),
+        ));
+        return attempt;
+    }
     let directory = &shared.directory;
     attempt.result = match directory.bal(&parsed_user) {
         None => Err(Refusal::Credentials(format!(

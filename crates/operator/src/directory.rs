@@ -332,6 +332,7 @@ impl Directory {
                 op.psc_host.clone(),
                 op.authcli_host.clone(),
                 op.autoconfig_host.clone(),
+                format!("psc.{}", op.domain),
                 "localhost".to_owned(),
             ],
             server_ips: vec![

@@ -47,6 +47,7 @@ pub(crate) fn plain(shared: Arc<Shared>) -> Router {
         .route("/api/faults", put(api_faults))
         .route("/api/deliver", post(api_deliver))
         .route("/api/psc/token", post(api_token))
+        .route("/api/psc/revoke", post(api_psc_revoke))
         .route("/api/reset", post(api_reset))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
@@ -60,6 +61,42 @@ pub(crate) fn plain(shared: Arc<Shared>) -> Router {
 pub(crate) fn secure(shared: Arc<Shared>) -> Router {
     let state = Http { shared, tls: true };
     Router::new()
+        .route(
+            &format!("{REALM}/.well-known/openid-configuration"),
+            get(oidc_discovery),
+        )
+        .route(
+            &format!("{REALM}/protocol/openid-connect/certs"),
+            get(oidc_jwks),
+        )
+        .route(
+            &format!("{REALM}/protocol/openid-connect/auth"),
+            get(oidc_authorize),
+        )
+        .route(
+            &format!("{REALM}/protocol/openid-connect/token"),
+            post(oidc_token),
+        )
+        .route(
+            &format!("{REALM}/protocol/openid-connect/ext/ciba/auth"),
+            post(oidc_ciba),
+        )
+        .route(
+            &format!("{REALM}/protocol/openid-connect/token/introspect"),
+            post(oidc_introspect),
+        )
+        .route(
+            &format!("{REALM}/protocol/openid-connect/userinfo"),
+            get(oidc_userinfo),
+        )
+        .route(
+            &format!("{REALM}/protocol/openid-connect/logout"),
+            get(oidc_logout).post(oidc_logout_form),
+        )
+        .route(
+            &format!("{REALM}/protocol/openid-connect/revoke"),
+            post(oidc_revoke),
+        )
         .route("/mail/config-v1.1.xml", get(autoconfig))
         .route(
             "/.well-known/autoconfig/mail/config-v1.1.xml",
@@ -377,4 +414,321 @@ async fn api_reset(State(http): State<Http>) -> Response {
     http.shared.set_tls_profile(TlsProfile::Good);
     http.shared.set_faults(Faults::default());
     axum::Json(json!({ "reset": true })).into_response()
+}
+
+/// Path of the fake PSC's realm, like the real one (`/auth/realms/esante-wallet`).
+const REALM: &str = "/auth/realms/esante-wallet";
+
+fn oauth_error(status: StatusCode, code: &str, description: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(json!({ "error": code, "error_description": description.into() })),
+    )
+        .into_response()
+}
+
+async fn oidc_discovery(State(http): State<Http>) -> Response {
+    let issuer = http.shared.psc.issuer().to_owned();
+    let base = format!("{issuer}/protocol/openid-connect");
+    axum::Json(json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{base}/auth"),
+        "token_endpoint": format!("{base}/token"),
+        "introspection_endpoint": format!("{base}/token/introspect"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
+        "end_session_endpoint": format!("{base}/logout"),
+        "revocation_endpoint": format!("{base}/revoke"),
+        "jwks_uri": format!("{base}/certs"),
+        "backchannel_authentication_endpoint": format!("{base}/ext/ciba/auth"),
+        "grant_types_supported": [
+            "authorization_code", "refresh_token", "urn:openid:params:grant-type:ciba"
+        ],
+        "response_types_supported": ["code"],
+        "backchannel_token_delivery_modes_supported": ["poll"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "acr_values_supported": ["eidas1"],
+        "scopes_supported": ["openid", "scope_all"],
+    }))
+    .into_response()
+}
+
+async fn oidc_jwks(State(http): State<Http>) -> Response {
+    axum::Json(http.shared.psc.jwks()).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct AuthorizeQuery {
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    state: Option<String>,
+    nonce: Option<String>,
+    /// National ID of a test identity: the flow completes without a browser.
+    login_hint: Option<String>,
+}
+
+async fn oidc_authorize(State(http): State<Http>, Query(q): Query<AuthorizeQuery>) -> Response {
+    let shared = &http.shared;
+    let Some(hint) = q.login_hint.as_deref() else {
+        // A tester with a browser: pick a test identity.
+        let mut page = String::from(
+            "<!doctype html><html lang=\"fr\"><meta charset=\"utf-8\"><title>Pro Santé Connect fictif</title><h1>Pro Santé Connect fictif</h1><p>Choisissez une identité de test :</p><ul>",
+        );
+        for p in &shared.directory.professionals {
+            let mut query = vec![("login_hint", p.id.as_str())];
+            for (k, v) in [
+                ("client_id", &q.client_id),
+                ("redirect_uri", &q.redirect_uri),
+                ("state", &q.state),
+                ("nonce", &q.nonce),
+            ] {
+                if let Some(v) = v {
+                    query.push((k, v));
+                }
+            }
+            let query = serde_urlencoded::to_string(&query).unwrap_or_default();
+            page.push_str(&format!(
+                "<li><a href=\"?{}\">{}</a> ({})</li>",
+                xml_escape(&query),
+                xml_escape(&p.display_name()),
+                xml_escape(&p.id)
+            ));
+        }
+        page.push_str("</ul></html>");
+        return ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
+    };
+    let Some(p) = shared.directory.professional(hint) else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unknown_user",
+            format!("identité inconnue {hint}"),
+        );
+    };
+    let client_id = q
+        .client_id
+        .clone()
+        .unwrap_or_else(|| "lps-sous-test".into());
+    let code = shared.psc.authorize(
+        &mut shared
+            .psc_sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()),
+        p,
+        &client_id,
+        q.redirect_uri.as_deref(),
+        q.nonce.as_deref(),
+    );
+    match &q.redirect_uri {
+        Some(uri) => {
+            let mut params = vec![("code", code.as_str())];
+            if let Some(state) = &q.state {
+                params.push(("state", state));
+            }
+            let sep = if uri.contains('?') { '&' } else { '?' };
+            let location = format!(
+                "{uri}{sep}{}",
+                serde_urlencoded::to_string(&params).unwrap_or_default()
+            );
+            (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+        }
+        None => axum::Json(json!({ "code": code, "state": q.state })).into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenForm {
+    grant_type: String,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    refresh_token: Option<String>,
+    auth_req_id: Option<String>,
+    client_id: Option<String>,
+}
+
+async fn oidc_token(State(http): State<Http>, axum::Form(form): axum::Form<TokenForm>) -> Response {
+    let shared = &http.shared;
+    let mut sessions = shared
+        .psc_sessions
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let missing = |what: &str| crate::psc::GrantError::InvalidRequest(format!("{what} manquant"));
+    let outcome = match form.grant_type.as_str() {
+        "authorization_code" => match &form.code {
+            Some(code) => shared.psc.exchange_code(
+                &mut sessions,
+                &shared.directory,
+                code,
+                form.redirect_uri.as_deref(),
+            ),
+            None => Err(missing("code")),
+        },
+        "refresh_token" => match &form.refresh_token {
+            Some(r) => shared.psc.refresh(&mut sessions, &shared.directory, r),
+            None => Err(missing("refresh_token")),
+        },
+        "urn:openid:params:grant-type:ciba" => match &form.auth_req_id {
+            Some(id) => shared.psc.ciba_token(&mut sessions, &shared.directory, id),
+            None => Err(missing("auth_req_id")),
+        },
+        other => Err(crate::psc::GrantError::InvalidRequest(format!(
+            "grant_type non pris en charge : {other}"
+        ))),
+    };
+    drop(sessions);
+    let (professional, error) = match &outcome {
+        Ok((p, _)) => (Some(p.clone()), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    shared.journal.record(
+        None,
+        EventKind::PscGrant {
+            grant_type: form.grant_type.clone(),
+            client_id: form.client_id.clone(),
+            professional,
+            error,
+        },
+    );
+    match outcome {
+        Ok((_, tokens)) => axum::Json(tokens).into_response(),
+        Err(e) => oauth_error(StatusCode::BAD_REQUEST, e.code(), e.to_string()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CibaForm {
+    login_hint: Option<String>,
+    client_id: Option<String>,
+}
+
+async fn oidc_ciba(State(http): State<Http>, axum::Form(form): axum::Form<CibaForm>) -> Response {
+    let shared = &http.shared;
+    let Some(p) = form
+        .login_hint
+        .as_deref()
+        .and_then(|h| shared.directory.professional(h))
+    else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unknown_user_id",
+            "login_hint inconnu",
+        );
+    };
+    let client_id = form.client_id.unwrap_or_else(|| "lps-sous-test".into());
+    let id = shared.psc.ciba_request(
+        &mut shared
+            .psc_sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()),
+        p,
+        &client_id,
+    );
+    axum::Json(json!({ "auth_req_id": id, "expires_in": 120, "interval": 1 })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenOnly {
+    token: Option<String>,
+    refresh_token: Option<String>,
+}
+
+async fn oidc_introspect(
+    State(http): State<Http>,
+    axum::Form(form): axum::Form<TokenOnly>,
+) -> Response {
+    let shared = &http.shared;
+    let token = form.token.unwrap_or_default();
+    match shared.psc.validate(&token) {
+        Ok(claims) => {
+            let ended = crate::psc::Psc::session_ended(
+                &shared
+                    .psc_sessions
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()),
+                claims.sid.as_deref(),
+            );
+            if ended {
+                return axum::Json(json!({ "active": false })).into_response();
+            }
+            let mut value = serde_json::to_value(&claims).unwrap_or_default();
+            if let Some(map) = value.as_object_mut() {
+                map.insert("active".into(), json!(true));
+            }
+            axum::Json(value).into_response()
+        }
+        Err(_) => axum::Json(json!({ "active": false })).into_response(),
+    }
+}
+
+async fn oidc_userinfo(State(http): State<Http>, headers: axum::http::HeaderMap) -> Response {
+    let shared = &http.shared;
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    match shared.psc.validate(token) {
+        Ok(c) => axum::Json(json!({
+            "sub": c.sub, "preferred_username": c.preferred_username,
+            "SubjectNameID": c.preferred_username,
+            "given_name": c.given_name, "family_name": c.family_name,
+        }))
+        .into_response(),
+        Err(e) => oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", e.to_string()),
+    }
+}
+
+fn end_session(shared: &Shared, refresh_token: Option<&str>, by: &str) -> Response {
+    let ended = refresh_token.and_then(|r| {
+        crate::psc::Psc::end_session(
+            &mut shared
+                .psc_sessions
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+            r,
+        )
+    });
+    match ended {
+        Some(professional) => {
+            shared.journal.record(
+                None,
+                EventKind::PscSessionEnded {
+                    professional,
+                    sessions: 1,
+                    by: by.to_owned(),
+                },
+            );
+            StatusCode::NO_CONTENT.into_response()
+        }
+        // RFC 7009: revoking an unknown token still answers 200.
+        None => StatusCode::OK.into_response(),
+    }
+}
+
+async fn oidc_logout(State(http): State<Http>, Query(q): Query<TokenOnly>) -> Response {
+    end_session(&http.shared, q.refresh_token.as_deref(), "logout")
+}
+
+async fn oidc_logout_form(
+    State(http): State<Http>,
+    axum::Form(f): axum::Form<TokenOnly>,
+) -> Response {
+    end_session(&http.shared, f.refresh_token.as_deref(), "logout")
+}
+
+async fn oidc_revoke(State(http): State<Http>, axum::Form(f): axum::Form<TokenOnly>) -> Response {
+    let token = f.token.or(f.refresh_token);
+    end_session(&http.shared, token.as_deref(), "revoke")
+}
+
+#[derive(Debug, Deserialize)]
+struct RevokeBody {
+    professional: String,
+}
+
+async fn api_psc_revoke(
+    State(http): State<Http>,
+    axum::Json(body): axum::Json<RevokeBody>,
+) -> Response {
+    let n = http.shared.end_psc_sessions(&body.professional, "harnais");
+    axum::Json(json!({ "sessions_ended": n })).into_response()
 }

@@ -255,6 +255,26 @@ pub enum EventKind {
         /// Status of the answer.
         status: u16,
     },
+    /// A grant at the fake Pro Santé Connect's token endpoint.
+    PscGrant {
+        /// `authorization_code`, `refresh_token`, CIBA...
+        grant_type: String,
+        /// The LPS's client ID.
+        client_id: Option<String>,
+        /// The professional, when known.
+        professional: Option<String>,
+        /// The OAuth error when refused.
+        error: Option<String>,
+    },
+    /// Sessions of a professional ended at the fake Pro Santé Connect.
+    PscSessionEnded {
+        /// National ID.
+        professional: String,
+        /// How many sessions.
+        sessions: usize,
+        /// Who ended them (`harnais`, `logout`, `revoke`).
+        by: String,
+    },
     /// The OCSP responder answered.
     OcspAnswered {
         /// Serial (hexadecimal) and status (`good`, `revoked`, `unknown`) of each certificate

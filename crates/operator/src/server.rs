@@ -172,6 +172,8 @@ pub struct Shared {
     pub(crate) settings: std::sync::RwLock<Settings>,
     pub(crate) directory: Directory,
     pub(crate) psc: Psc,
+    /// Sessions of the fake Pro Santé Connect.
+    pub(crate) psc_sessions: std::sync::Mutex<crate::psc::Sessions>,
     pub(crate) tls: TlsContext,
     pub(crate) store: Store,
     pub(crate) journal: Journal,
@@ -192,6 +194,23 @@ impl Shared {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .tls_profile
+    }
+
+    /// Ends a professional's PSC sessions, journaled.
+    pub(crate) fn end_psc_sessions(&self, professional: &str, by: &str) -> usize {
+        let n = Psc::end_sessions_of(
+            &mut self.psc_sessions.lock().unwrap_or_else(|p| p.into_inner()),
+            professional,
+        );
+        self.journal.record(
+            None,
+            EventKind::PscSessionEnded {
+                professional: professional.to_owned(),
+                sessions: n,
+                by: by.to_owned(),
+            },
+        );
+        n
     }
 
     /// Switches the TLS profile, journaled.
@@ -397,6 +416,7 @@ impl Operator {
                 faults: Faults::default(),
             }),
             psc: Psc::new(issuer, &config.pki)?,
+            psc_sessions: std::sync::Mutex::new(Default::default()),
             tls: TlsContext::new(config.pki.clone())?,
             directory: config.directory,
             store,
@@ -496,6 +516,13 @@ impl OperatorHandle {
     /// The faults in force.
     pub fn faults(&self) -> Faults {
         self.shared.faults()
+    }
+
+    /// Ends every Pro Santé Connect session of a professional (as a PSC logout would): their
+    /// refresh tokens stop working and the operator refuses their access tokens. Returns how
+    /// many sessions ended.
+    pub fn end_psc_sessions(&self, professional: &str) -> usize {
+        self.shared.end_psc_sessions(professional, "harnais")
     }
 
     /// The fake Pro Santé Connect.
