@@ -124,13 +124,22 @@ fn xoauth2_decide(shared: &Shared, mut attempt: Attempt, token: &str) -> Attempt
         }
     };
     attempt.token = Some(claims.summary());
-    let ended = crate::psc::Psc::session_ended(
-        &shared
+    let (ended, refreshed) = {
+        let sessions = shared
             .psc_sessions
             .lock()
-            .unwrap_or_else(|p| p.into_inner()),
-        claims.sid.as_deref(),
-    );
+            .unwrap_or_else(|p| p.into_inner());
+        (
+            crate::psc::Psc::session_ended(&sessions, claims.sid.as_deref()),
+            crate::psc::Psc::from_refresh(&sessions, &claims.jti),
+        )
+    };
+    if refreshed && shared.faults().refuse_refreshed_tokens {
+        attempt.result = Err(Refusal::Credentials(
+            "défaut injecté : jeton issu d'un rafraîchissement refusé".into(),
+        ));
+        return attempt;
+    }
     if ended {
         attempt.result = Err(Refusal::Credentials(
             "la session Pro Santé Connect de ce jeton est terminée".into(),

@@ -32,6 +32,10 @@ pub struct Faults {
     /// Refuse this many of the next authentications, however valid.
     #[serde(skip_serializing_if = "is_zero")]
     pub refuse_next_auth: u32,
+    /// Refuse access tokens obtained through a refresh grant, as if the operator had not yet
+    /// seen the refresh (the client must cope, e.g. refresh again or re-authenticate).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub refuse_refreshed_tokens: bool,
     /// Delay every reply by this much.
     #[serde(with = "opt_secs", skip_serializing_if = "Option::is_none", default)]
     pub slow_replies: Option<Duration>,

@@ -171,6 +171,8 @@ pub struct Sessions {
     codes: std::collections::HashMap<String, Pending>,
     /// CIBA request id → pending authentication.
     ciba: std::collections::HashMap<String, Pending>,
+    /// IDs (`jti`) of the access tokens a refresh grant issued.
+    refreshed: std::collections::HashSet<String>,
 }
 
 fn random() -> String {
@@ -365,7 +367,15 @@ impl Psc {
         let tokens = self
             .tokens(p, &id, &next, None, &session.client_id)
             .map_err(|e| GrantError::InvalidRequest(e.to_string()))?;
+        if let Ok(claims) = self.validate(&tokens.access_token) {
+            sessions.refreshed.insert(claims.jti);
+        }
         Ok((p.id.clone(), tokens))
+    }
+
+    /// Whether an access token came from a refresh grant.
+    pub fn from_refresh(sessions: &Sessions, jti: &str) -> bool {
+        sessions.refreshed.contains(jti)
     }
 
     /// Ends the session a refresh token belongs to; returns the professional.

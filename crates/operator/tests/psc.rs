@@ -340,3 +340,76 @@ async fn ciba_and_logout() {
         .await;
     assert_eq!(unknown["error"], "unknown_user_id");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_from_a_refresh_can_be_refused_on_request() {
+    if !have("curl") {
+        return;
+    }
+    let f = start().await;
+    let psc = Psc::new(&f);
+    let code = psc
+        .json(&[&format!(
+            "{}/protocol/openid-connect/auth?client_id=lps&login_hint={PS_MARIE}",
+            psc.base
+        )])
+        .await["code"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let first = psc
+        .token(&[("grant_type", "authorization_code"), ("code", &code)])
+        .await;
+    let refreshed = psc
+        .token(&[
+            ("grant_type", "refresh_token"),
+            (
+                "refresh_token",
+                first["refresh_token"].as_str().expect("refresh"),
+            ),
+        ])
+        .await;
+    f.op.set_faults(operator::Faults {
+        refuse_refreshed_tokens: true,
+        ..operator::Faults::default()
+    });
+    let smtp = format!("smtp://127.0.0.1:{}", f.op.addresses().psc_smtp.port());
+    let try_token = |token: String| {
+        let (smtp, root) = (smtp.clone(), s(&f.root()));
+        async move {
+            run(
+                "curl",
+                [
+                    "-sS",
+                    "--url",
+                    &smtp,
+                    "--ssl-reqd",
+                    "--cacert",
+                    &root,
+                    "--mail-from",
+                    BAL_MARIE,
+                    "--mail-rcpt",
+                    BAL_PAUL,
+                    "--upload-file",
+                    "-",
+                    "--user",
+                    &format!("{BAL_MARIE}:"),
+                    "--oauth2-bearer",
+                    &token,
+                    "--sasl-ir",
+                ]
+                .map(str::to_owned)
+                .to_vec(),
+                Some(b"Subject: x\r\n\r\ny\r\n".to_vec()),
+            )
+            .await
+            .ok
+        }
+    };
+    assert!(try_token(first["access_token"].as_str().expect("a").to_owned()).await);
+    assert!(!try_token(refreshed["access_token"].as_str().expect("a").to_owned()).await);
+    assert!(f.op.journal().snapshot().iter().any(|e| matches!(
+        &e.kind,
+        EventKind::Auth { reason: Some(r), .. } if r.contains("rafraîchissement")
+    )));
+}
