@@ -101,6 +101,12 @@ fn main() {
             "0",
             "--imap-port",
             "0",
+            "--http-port",
+            "0",
+            "--https-port",
+            "0",
+            "--dns-port",
+            "0",
         ])
         .stderr(Stdio::piped())
         .spawn()

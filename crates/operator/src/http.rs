@@ -277,7 +277,7 @@ async fn api_state(State(http): State<Http>) -> Response {
         json!({
             "psc_smtp": a.psc_smtp, "psc_imap": a.psc_imap,
             "app_smtp": a.app_smtp, "app_imap": a.app_imap,
-            "http": a.http, "https": a.https,
+            "http": a.http, "https": a.https, "dns": a.dns,
         })
     });
     axum::Json(json!({

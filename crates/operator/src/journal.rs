@@ -275,6 +275,17 @@ pub enum EventKind {
         /// Who ended them (`harnais`, `logout`, `revoke`).
         by: String,
     },
+    /// A DNS query to the operator's responder.
+    DnsQuery {
+        /// Who asked.
+        peer: SocketAddr,
+        /// The name, lower case.
+        name: String,
+        /// The record type (`A`, `AAAA`...).
+        record_type: String,
+        /// The address answered, if any.
+        answer: Option<std::net::IpAddr>,
+    },
     /// The OCSP responder answered.
     OcspAnswered {
         /// Serial (hexadecimal) and status (`good`, `revoked`, `unknown`) of each certificate

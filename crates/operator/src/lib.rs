@@ -10,6 +10,7 @@
 mod auth;
 mod conn;
 pub mod directory;
+mod dns;
 pub mod dsn;
 pub mod faults;
 mod http;

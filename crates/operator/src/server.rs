@@ -71,6 +71,8 @@ pub struct Listen {
     pub http: SocketAddr,
     /// HTTPS: autoconfiguration, Pro Santé Connect.
     pub https: SocketAddr,
+    /// UDP: the DNS responder for the operator's names (none: no responder).
+    pub dns: Option<SocketAddr>,
 }
 
 impl Listen {
@@ -84,6 +86,7 @@ impl Listen {
             app_imap: any,
             http: any,
             https: any,
+            dns: Some(any),
         }
     }
 
@@ -97,6 +100,7 @@ impl Listen {
             app_imap: SocketAddr::new(app, 143),
             http: SocketAddr::new(psc, 80),
             https: SocketAddr::new(psc, 443),
+            dns: Some(SocketAddr::new(psc, 53)),
         }
     }
 }
@@ -363,6 +367,8 @@ pub struct Addresses {
     pub http: SocketAddr,
     /// HTTPS: autoconfiguration, Pro Santé Connect.
     pub https: SocketAddr,
+    /// UDP: the DNS responder, when there is one.
+    pub dns: Option<SocketAddr>,
 }
 
 impl Addresses {
@@ -455,6 +461,24 @@ impl Operator {
         let app_imap = bind(Service::Imap, EntryPoint::App, l.app_imap).await?;
         let (http, http_addr) = bind_listener("HTTP", l.http).await?;
         let (https, https_addr) = bind_listener("HTTPS", l.https).await?;
+        let dns = match l.dns {
+            Some(addr) => {
+                let socket = tokio::net::UdpSocket::bind(addr).await.map_err(|source| {
+                    OperatorError::Bind {
+                        listener: "DNS".into(),
+                        addr,
+                        source,
+                    }
+                })?;
+                let local = socket.local_addr().map_err(|source| OperatorError::Bind {
+                    listener: "DNS".into(),
+                    addr,
+                    source,
+                })?;
+                Some((socket, local))
+            }
+            None => None,
+        };
         let addresses = Addresses {
             psc_smtp,
             psc_imap,
@@ -462,9 +486,19 @@ impl Operator {
             app_imap,
             http: http_addr,
             https: https_addr,
+            dns: dns.as_ref().map(|(_, a)| *a),
         };
         let _ = shared.addresses.set(addresses);
         let https_config = shared.tls.https_config()?;
+        if let Some((socket, _)) = dns {
+            let names = crate::dns::Names::of(&shared, psc_smtp, app_smtp);
+            tasks.spawn(crate::dns::serve(
+                socket,
+                shared.clone(),
+                names,
+                shutdown.subscribe(),
+            ));
+        }
         tasks.spawn(serve_http(http, shared.clone(), shutdown.subscribe()));
         tasks.spawn(serve_https(
             https,

@@ -26,6 +26,12 @@ fn starts_on_ephemeral_ports_and_serves() {
             "0",
             "--imap-port",
             "0",
+            "--http-port",
+            "0",
+            "--https-port",
+            "0",
+            "--dns-port",
+            "0",
         ])
         .stderr(Stdio::piped())
         .spawn()

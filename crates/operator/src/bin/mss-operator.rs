@@ -39,6 +39,13 @@ struct Args {
     /// HTTPS port (autoconfiguration), on the PSC address.
     #[arg(long, default_value_t = 443)]
     https_port: u16,
+    /// UDP port of the DNS responder for the operator's names, on the PSC address (0: any
+    /// free port; `--no-dns`: none).
+    #[arg(long, default_value_t = 53)]
+    dns_port: u16,
+    /// Do not run the DNS responder.
+    #[arg(long)]
+    no_dns: bool,
     /// Also write the journal as JSON lines to this file.
     #[arg(long)]
     journal: Option<PathBuf>,
@@ -79,14 +86,21 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     listen.app_imap.set_port(args.imap_port);
     listen.http.set_port(args.http_port);
     listen.https.set_port(args.https_port);
+    listen.dns = (!args.no_dns).then(|| std::net::SocketAddr::new(args.psc_ip, args.dns_port));
     let mut config = OperatorConfig::new(directory, Arc::new(pki), args.data);
     config.listen = listen;
     config.journal_file = args.journal;
     let handle = Operator::start(config).await?;
     let a = handle.addresses();
     eprintln!(
-        "prêt : PSC smtp {} imap {} ; applicatif smtp {} imap {} ; http {} https {}",
-        a.psc_smtp, a.psc_imap, a.app_smtp, a.app_imap, a.http, a.https
+        "prêt : PSC smtp {} imap {} ; applicatif smtp {} imap {} ; http {} https {} ; dns {}",
+        a.psc_smtp,
+        a.psc_imap,
+        a.app_smtp,
+        a.app_imap,
+        a.http,
+        a.https,
+        a.dns.map_or_else(|| "aucun".to_owned(), |d| d.to_string())
     );
     tokio::signal::ctrl_c().await?;
     handle.shutdown().await;
