@@ -640,7 +640,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         let Some(auth) = &state.auth else {
             return self.no(tag, None, "Authenticate first").await;
         };
-        let snapshot = match self.shared.store.snapshot(&auth.bal) {
+        let snapshot = match self.shared.store.snapshot(&auth.bal, "INBOX") {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read mailbox");

@@ -1,12 +1,14 @@
 //! The mailbox store: Maildir folders under a data directory.
 //!
 //! ```text
-//! <data>/spool/{tmp,new}/          every accepted submission, byte for byte as received
-//! <data>/bal/<address>/{tmp,new,cur}/   one Maildir per BAL (INBOX)
-//! <data>/bal/<address>/uidlist.json     IMAP UIDVALIDITY, UIDNEXT and the UID of each file
+//! <data>/spool/{tmp,new}/                 every accepted submission, byte for byte as received
+//! <data>/bal/<address>/{tmp,new,cur}/     INBOX of a BAL
+//! <data>/bal/<address>/.<Name>/...        its other mailboxes (Maildir++): Sent, Drafts, Trash
+//! <data>/bal/<address>[/.<Name>]/uidlist.json   UIDVALIDITY, UIDNEXT and the UID of each file
 //! ```
 //!
 //! Files are written in `tmp/` then renamed (atomic); flags live in the Maildir `:2,` suffix.
+//! Every change bumps a counter IMAP IDLE waits on.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -17,6 +19,23 @@ use std::sync::{Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::io::AsyncWriteExt;
+use tokio::sync::watch;
+
+/// The mailboxes of every BAL, with their RFC 6154 special use.
+pub const MAILBOXES: [(&str, Option<&str>); 4] = [
+    ("INBOX", None),
+    ("Sent", Some("Sent")),
+    ("Drafts", Some("Drafts")),
+    ("Trash", Some("Trash")),
+];
+
+/// The canonical name of a mailbox, if it exists (INBOX is case-insensitive, others exact).
+pub fn mailbox_name(name: &str) -> Option<&'static str> {
+    if name.eq_ignore_ascii_case("INBOX") {
+        return Some("INBOX");
+    }
+    MAILBOXES.iter().map(|(n, _)| *n).find(|n| *n == name)
+}
 
 /// An IMAP system flag stored as a Maildir info letter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -96,6 +115,7 @@ pub struct Store {
     root: PathBuf,
     // Serialises UID assignment and renames; each operation is a few file system calls.
     lock: Mutex<()>,
+    changes: watch::Sender<u64>,
 }
 
 /// A message being received, written to `spool/tmp` and moved to `spool/new` on commit.
@@ -176,6 +196,30 @@ fn bal_folder(address: &str) -> String {
     }
 }
 
+fn read_uidlist(dir: &Path) -> io::Result<UidList> {
+    let mut list: UidList = match fs::read_to_string(dir.join("uidlist.json")) {
+        Ok(text) => serde_json::from_str(&text).unwrap_or_default(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => UidList::default(),
+        Err(e) => return Err(e),
+    };
+    if list.uid_validity == 0 {
+        list.uid_validity = u32::try_from(OffsetDateTime::now_utc().unix_timestamp())
+            .unwrap_or(1)
+            .max(1);
+        list.uid_next = 1;
+    }
+    Ok(list)
+}
+
+fn write_uidlist(dir: &Path, list: &UidList) -> io::Result<()> {
+    let tmp = dir.join("uidlist.json.tmp");
+    fs::write(
+        &tmp,
+        serde_json::to_vec_pretty(list).map_err(io::Error::other)?,
+    )?;
+    fs::rename(&tmp, dir.join("uidlist.json"))
+}
+
 impl Store {
     /// Opens (creating if needed) a store under `root`.
     pub fn open(root: &Path) -> io::Result<Self> {
@@ -185,6 +229,7 @@ impl Store {
         Ok(Store {
             root: root.to_owned(),
             lock: Mutex::new(()),
+            changes: watch::channel(0).0,
         })
     }
 
@@ -192,9 +237,21 @@ impl Store {
         self.lock.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The Maildir of a BAL, created on first use.
-    fn maildir(&self, bal: &str) -> io::Result<PathBuf> {
-        let dir = self.root.join("bal").join(bal_folder(bal));
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// A receiver that wakes on every change of any mailbox (IMAP IDLE).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    /// The Maildir of a mailbox of a BAL, created on first use.
+    fn maildir(&self, bal: &str, mailbox: &str) -> io::Result<PathBuf> {
+        let mut dir = self.root.join("bal").join(bal_folder(bal));
+        if mailbox != "INBOX" {
+            dir = dir.join(format!(".{mailbox}"));
+        }
         for sub in ["tmp", "new", "cur"] {
             fs::create_dir_all(dir.join(sub))?;
         }
@@ -215,48 +272,98 @@ impl Store {
         })
     }
 
-    /// Delivers a copy of a stored message into a BAL's INBOX.
-    pub fn deliver(&self, bal: &str, source: &Path) -> io::Result<PathBuf> {
-        let dir = self.maildir(bal)?;
+    fn write_new(
+        &self,
+        dir: &Path,
+        write: impl FnOnce(&Path) -> io::Result<()>,
+    ) -> io::Result<PathBuf> {
         let name = unique_name();
         let tmp = dir.join("tmp").join(&name);
-        fs::copy(source, &tmp)?;
+        write(&tmp)?;
         fs::File::open(&tmp)?.sync_all()?;
         let new = dir.join("new").join(&name);
         fs::rename(&tmp, &new)?;
+        self.changed();
         Ok(new)
+    }
+
+    /// Delivers a copy of a stored message into a BAL's INBOX.
+    pub fn deliver(&self, bal: &str, source: &Path) -> io::Result<PathBuf> {
+        let dir = self.maildir(bal, "INBOX")?;
+        self.write_new(&dir, |tmp| fs::copy(source, tmp).map(|_| ()))
     }
 
     /// Puts a message given as bytes into a BAL's INBOX (the harness's deliveries).
     pub fn inject(&self, bal: &str, message: &[u8]) -> io::Result<PathBuf> {
-        let dir = self.maildir(bal)?;
-        let name = unique_name();
-        let tmp = dir.join("tmp").join(&name);
-        fs::write(&tmp, message)?;
-        fs::File::open(&tmp)?.sync_all()?;
-        let new = dir.join("new").join(&name);
-        fs::rename(&tmp, &new)?;
-        Ok(new)
+        let dir = self.maildir(bal, "INBOX")?;
+        self.write_new(&dir, |tmp| fs::write(tmp, message))
     }
 
-    /// The INBOX of a BAL: new messages move to `cur/` and get their UIDs.
-    pub fn snapshot(&self, bal: &str) -> io::Result<Snapshot> {
+    /// Stores a message in a mailbox with its flags and assigns its UID at once (IMAP APPEND,
+    /// COPY): returns (UIDVALIDITY, UID).
+    fn add(
+        &self,
+        bal: &str,
+        mailbox: &str,
+        flags: &BTreeSet<Flag>,
+        write: impl FnOnce(&Path) -> io::Result<()>,
+    ) -> io::Result<(u32, u32)> {
         let _guard = self.guard();
-        let dir = self.maildir(bal)?;
-        let list_path = dir.join("uidlist.json");
-        let mut list: UidList = match fs::read_to_string(&list_path) {
-            Ok(text) => serde_json::from_str(&text).unwrap_or_default(),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => UidList::default(),
+        let dir = self.maildir(bal, mailbox)?;
+        let name = unique_name();
+        let tmp = dir.join("tmp").join(&name);
+        write(&tmp)?;
+        fs::File::open(&tmp)?.sync_all()?;
+        fs::rename(
+            &tmp,
+            dir.join("cur")
+                .join(format!("{name}{}", info_suffix(flags))),
+        )?;
+        let mut list = read_uidlist(&dir)?;
+        let uid = list.uid_next;
+        list.uids.insert(name, uid);
+        list.uid_next += 1;
+        write_uidlist(&dir, &list)?;
+        self.changed();
+        Ok((list.uid_validity, uid))
+    }
+
+    /// IMAP APPEND.
+    pub fn append(
+        &self,
+        bal: &str,
+        mailbox: &str,
+        flags: &BTreeSet<Flag>,
+        message: &[u8],
+    ) -> io::Result<(u32, u32)> {
+        self.add(bal, mailbox, flags, |tmp| fs::write(tmp, message))
+    }
+
+    /// IMAP COPY of one message into another mailbox of the same BAL.
+    pub fn copy(&self, entry: &Entry, bal: &str, mailbox: &str) -> io::Result<(u32, u32)> {
+        self.add(bal, mailbox, &entry.flags, |tmp| {
+            fs::copy(&entry.path, tmp).map(|_| ())
+        })
+    }
+
+    /// Removes a message (IMAP EXPUNGE).
+    pub fn remove(&self, entry: &Entry) -> io::Result<()> {
+        let _guard = self.guard();
+        match fs::remove_file(&entry.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
-        };
-        let mut changed = false;
-        if list.uid_validity == 0 {
-            list.uid_validity = u32::try_from(OffsetDateTime::now_utc().unix_timestamp())
-                .unwrap_or(1)
-                .max(1);
-            list.uid_next = 1;
-            changed = true;
         }
+        self.changed();
+        Ok(())
+    }
+
+    /// A mailbox of a BAL: new messages move to `cur/` and get their UIDs.
+    pub fn snapshot(&self, bal: &str, mailbox: &str) -> io::Result<Snapshot> {
+        let _guard = self.guard();
+        let dir = self.maildir(bal, mailbox)?;
+        let mut list = read_uidlist(&dir)?;
+        let mut changed = !dir.join("uidlist.json").exists();
 
         // Move new/ to cur/ in arrival order, assigning UIDs.
         let mut arrivals: Vec<(std::time::SystemTime, String)> = Vec::new();
@@ -314,12 +421,7 @@ impl Store {
         messages.sort_by_key(|m| m.uid);
 
         if changed {
-            let tmp = dir.join("uidlist.json.tmp");
-            fs::write(
-                &tmp,
-                serde_json::to_vec_pretty(&list).map_err(io::Error::other)?,
-            )?;
-            fs::rename(&tmp, &list_path)?;
+            write_uidlist(&dir, &list)?;
         }
         Ok(Snapshot {
             uid_validity: list.uid_validity,
@@ -381,12 +483,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("open");
         store.inject("A@x.fr", b"one").expect("inject");
-        let first = store.snapshot("a@x.fr").expect("snapshot");
+        let first = store.snapshot("a@x.fr", "INBOX").expect("snapshot");
         assert_eq!(first.messages.len(), 1);
         assert_eq!(first.messages[0].uid, 1);
 
         store.inject("a@x.fr", b"two").expect("inject");
-        let second = store.snapshot("a@x.fr").expect("snapshot");
+        let second = store.snapshot("a@x.fr", "INBOX").expect("snapshot");
         assert_eq!(second.uid_validity, first.uid_validity);
         assert_eq!(
             second.messages.iter().map(|m| m.uid).collect::<Vec<_>>(),
@@ -395,10 +497,48 @@ mod tests {
 
         let seen = BTreeSet::from([Flag::Seen, Flag::Answered]);
         store.set_flags(&second.messages[0], &seen).expect("flags");
-        let third = store.snapshot("a@x.fr").expect("snapshot");
+        let third = store.snapshot("a@x.fr", "INBOX").expect("snapshot");
         assert_eq!(third.messages[0].flags, seen);
         assert_eq!(third.messages[0].uid, 1);
         assert!(third.messages[0].path.to_string_lossy().ends_with(":2,RS"));
+    }
+
+    #[test]
+    fn append_copy_remove_across_mailboxes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        let changes = store.subscribe();
+        let (validity, uid) = store
+            .append("a@x.fr", "Sent", &BTreeSet::from([Flag::Seen]), b"sent")
+            .expect("append");
+        assert_eq!(uid, 1);
+        assert!(changes.has_changed().expect("watch"));
+        let sent = store.snapshot("a@x.fr", "Sent").expect("sent");
+        assert_eq!(sent.uid_validity, validity);
+        assert_eq!(sent.messages[0].flags, BTreeSet::from([Flag::Seen]));
+        let (_, copied) = store
+            .copy(&sent.messages[0], "a@x.fr", "Trash")
+            .expect("copy");
+        assert_eq!(copied, 1);
+        store.remove(&sent.messages[0]).expect("remove");
+        assert!(
+            store
+                .snapshot("a@x.fr", "Sent")
+                .expect("sent")
+                .messages
+                .is_empty()
+        );
+        let trash = store.snapshot("a@x.fr", "Trash").expect("trash");
+        assert_eq!(fs::read(&trash.messages[0].path).expect("read"), b"sent");
+        assert!(
+            store
+                .snapshot("a@x.fr", "INBOX")
+                .expect("inbox")
+                .messages
+                .is_empty()
+        );
+        assert_eq!(mailbox_name("inbox"), Some("INBOX"));
+        assert_eq!(mailbox_name("sent"), None);
     }
 
     #[test]
