@@ -39,6 +39,9 @@ pub struct Faults {
     /// Delay every reply by this much.
     #[serde(with = "opt_secs", skip_serializing_if = "Option::is_none", default)]
     pub slow_replies: Option<Duration>,
+    /// IMAP MOVE answers `NO` (nothing moves): the client must not lose or duplicate messages.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub move_fails: bool,
     /// Recipients refused at RCPT with `550 5.1.1`.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub refused_recipients: BTreeSet<String>,

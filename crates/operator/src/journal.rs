@@ -308,16 +308,63 @@ pub enum EventKind {
         /// Stored path.
         path: String,
     },
+    /// A client stored a message with IMAP APPEND (e.g. a copy of what it sent, in `Sent`).
+    MessageAppended {
+        /// The BAL.
+        bal: String,
+        /// The mailbox.
+        mailbox: String,
+        /// The UID it got.
+        uid: u32,
+        /// `Message-ID` header, if any.
+        message_id: Option<String>,
+    },
     /// A message was fetched over IMAP.
     MessageFetched {
         /// The BAL.
         bal: String,
+        /// The mailbox (`INBOX`, `Sent`, `Drafts`, `Trash`).
+        mailbox: String,
         /// Its UID.
         uid: u32,
         /// `Message-ID` header, if any.
         message_id: Option<String>,
         /// Whether the body (not only metadata) was sent.
         body: bool,
+    },
+    /// A client changed the flags of a message (IMAP STORE, or a non-peek body fetch setting
+    /// `\Seen`).
+    FlagsChanged {
+        /// The BAL.
+        bal: String,
+        /// The mailbox.
+        mailbox: String,
+        /// The message's UID.
+        uid: u32,
+        /// Its flags now, as IMAP writes them (`\Seen`, `\Deleted`…).
+        flags: Vec<String>,
+    },
+    /// Messages were copied (IMAP COPY) or moved (MOVE) to another mailbox of the BAL.
+    MessagesCopied {
+        /// The BAL.
+        bal: String,
+        /// Source mailbox.
+        from: String,
+        /// Destination mailbox.
+        to: String,
+        /// (source UID, destination UID) of each message.
+        uids: Vec<(u32, u32)>,
+        /// Whether the sources were removed (MOVE).
+        moved: bool,
+    },
+    /// A message was removed for good (IMAP EXPUNGE, CLOSE, MOVE).
+    MessageExpunged {
+        /// The BAL.
+        bal: String,
+        /// The mailbox.
+        mailbox: String,
+        /// Its UID.
+        uid: u32,
     },
 }
 

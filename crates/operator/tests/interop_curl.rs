@@ -72,6 +72,21 @@ async fn curl_sends_and_lists_with_oauth2_bearer() {
         "{}",
         out.all()
     );
+    // SEARCH (URL query), a section, and an upload (APPEND) of Paul's copy of a reply.
+    let out = run("curl", imap("INBOX?SUBJECT%20curl"), None).await;
+    assert!(out.ok && out.stdout.contains("* SEARCH 1"), "{}", out.all());
+    let out = run("curl", imap("INBOX;UID=1;SECTION=TEXT"), None).await;
+    assert!(out.ok && out.stdout.trim() == "Bonjour", "{}", out.all());
+    let reply = f.data.path().join("reply.eml");
+    std::fs::write(&reply, message(BAL_PAUL, BAL_MARIE)).expect("reply");
+    let mut upload = imap("Sent");
+    upload.extend(["-T".into(), s(&reply)]);
+    let out = run("curl", upload, None).await;
+    assert!(out.ok, "{}", out.all());
+    assert!(f.op.journal().snapshot().iter().any(|e| matches!(
+        &e.kind,
+        EventKind::MessageAppended { bal, mailbox, .. } if bal == BAL_PAUL && mailbox == "Sent"
+    )));
 
     let auths: Vec<_> =
         f.op.journal()
@@ -84,7 +99,7 @@ async fn curl_sends_and_lists_with_oauth2_bearer() {
                 _ => None,
             })
             .collect();
-    assert_eq!(auths.len(), 3, "{auths:?}");
+    assert_eq!(auths.len(), 6, "{auths:?}");
     assert!(
         auths
             .iter()

@@ -1,33 +1,41 @@
-//! FETCH: the message data items the operator serves, built from the stored message.
+//! FETCH: the message data items the operator serves, built from the stored message (MIME
+//! structure and sections in `mime.rs`). A body item without `.PEEK` sets `\\Seen` (unless the
+//! mailbox was EXAMINEd), and the FETCH response then carries the new FLAGS.
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::num::NonZeroU32;
 
-use imap_types::core::{IString, Literal, NString};
-use imap_types::fetch::{MessageDataItem, MessageDataItemName, Section};
+use imap_types::IntoStatic;
+use imap_types::core::{IString, Literal, NString, Tag, Vec1};
+use imap_types::fetch::{
+    MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName, Section,
+};
 use imap_types::flag::{Flag as ImapFlag, FlagFetch};
+use imap_types::response::{Code, CodeOther, Data, Response};
+use imap_types::sequence::SequenceSet;
+use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::mailbox::flag_names;
+use super::{Session, State, mime, resolve};
+use crate::journal::EventKind;
 use crate::store::{Entry, Flag};
 
-pub(super) fn supported(name: &MessageDataItemName<'_>) -> bool {
-    match name {
-        MessageDataItemName::Uid
-        | MessageDataItemName::Flags
-        | MessageDataItemName::Rfc822Size
-        | MessageDataItemName::InternalDate
-        | MessageDataItemName::Rfc822
-        | MessageDataItemName::Rfc822Header
-        | MessageDataItemName::Rfc822Text => true,
-        MessageDataItemName::BodyExt { section, .. } => matches!(
-            section,
-            None | Some(Section::Header(None))
-                | Some(Section::Text(None))
-                | Some(Section::HeaderFields(None, _))
-                | Some(Section::HeaderFieldsNot(None, _))
-        ),
-        _ => false,
-    }
+/// Items not served (BINARY is not advertised).
+fn supported(name: &MessageDataItemName<'_>) -> bool {
+    !matches!(
+        name,
+        MessageDataItemName::Binary { .. } | MessageDataItemName::BinarySize { .. }
+    )
+}
+
+/// Items whose answer carries message content, which (without `.PEEK`) marks it `\\Seen`.
+fn sets_seen(name: &MessageDataItemName<'_>) -> bool {
+    matches!(
+        name,
+        MessageDataItemName::BodyExt { peek: false, .. }
+            | MessageDataItemName::Rfc822
+            | MessageDataItemName::Rfc822Text
+    )
 }
 
 pub(super) fn flags_of(flags: &BTreeSet<Flag>) -> Vec<FlagFetch<'static>> {
@@ -51,40 +59,6 @@ fn literal(bytes: &[u8]) -> NString<'static> {
         // Bytes IMAP cannot carry in a literal (NUL): answer NIL rather than break the stream.
         Err(_) => NString(None),
     }
-}
-
-fn split_header(content: &[u8]) -> (&[u8], &[u8]) {
-    match content.windows(4).position(|w| w == b"\r\n\r\n") {
-        Some(i) => content.split_at(i + 4),
-        None => match content.windows(2).position(|w| w == b"\n\n") {
-            Some(i) => content.split_at(i + 2),
-            None => (content, &[]),
-        },
-    }
-}
-
-/// Header fields (with their continuation lines) whose name is, or is not, in `names`.
-fn header_fields(header: &[u8], names: &[String], keep: bool) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut keeping = false;
-    for line in header.split_inclusive(|&b| b == b'\n') {
-        if line == b"\r\n" || line == b"\n" {
-            break;
-        }
-        if !line.starts_with(b" ") && !line.starts_with(b"\t") {
-            let name = line
-                .split(|&b| b == b':')
-                .next()
-                .map(|n| String::from_utf8_lossy(n).trim().to_ascii_lowercase())
-                .unwrap_or_default();
-            keeping = names.contains(&name) == keep;
-        }
-        if keeping {
-            out.extend_from_slice(line);
-        }
-    }
-    out.extend_from_slice(b"\r\n");
-    out
 }
 
 /// One FETCH item: the data, a label for the journal, and whether it carried body content.
@@ -125,7 +99,7 @@ pub(super) fn fetch_item(
             true,
         ),
         MessageDataItemName::Rfc822Header => {
-            let (h, _) = split_header(content);
+            let (h, _) = mime::split_header(content);
             (
                 MessageDataItem::Rfc822Header(literal(h)),
                 format!("RFC822.HEADER {{{}}}", h.len()),
@@ -133,7 +107,7 @@ pub(super) fn fetch_item(
             )
         }
         MessageDataItemName::Rfc822Text => {
-            let (_, t) = split_header(content);
+            let (_, t) = mime::split_header(content);
             (
                 MessageDataItem::Rfc822Text(literal(t)),
                 format!("RFC822.TEXT {{{}}}", t.len()),
@@ -143,42 +117,13 @@ pub(super) fn fetch_item(
         MessageDataItemName::BodyExt {
             section, partial, ..
         } => {
-            let (header, text) = split_header(content);
-            let (bytes, label, is_body): (Cow<'_, [u8]>, &str, bool) = match section {
-                None => (Cow::Borrowed(content), "", true),
-                Some(Section::Header(None)) => (Cow::Borrowed(header), "HEADER", false),
-                Some(Section::Text(None)) => (Cow::Borrowed(text), "TEXT", true),
-                Some(Section::HeaderFields(None, fields)) => {
-                    let names: Vec<String> = fields
-                        .as_ref()
-                        .iter()
-                        .map(|f| String::from_utf8_lossy(f.as_ref()).to_ascii_lowercase())
-                        .collect();
-                    (
-                        Cow::Owned(header_fields(header, &names, true)),
-                        "HEADER.FIELDS",
-                        false,
-                    )
-                }
-                Some(Section::HeaderFieldsNot(None, fields)) => {
-                    let names: Vec<String> = fields
-                        .as_ref()
-                        .iter()
-                        .map(|f| String::from_utf8_lossy(f.as_ref()).to_ascii_lowercase())
-                        .collect();
-                    (
-                        Cow::Owned(header_fields(header, &names, false)),
-                        "HEADER.FIELDS.NOT",
-                        false,
-                    )
-                }
-                _ => return None,
-            };
+            let bytes = mime::section(content, section.as_ref()).unwrap_or_default();
+            let (label, is_body) = section_label(section.as_ref());
             let (origin, slice) = match partial {
-                Some((start, len)) => {
-                    let start = (*start as usize).min(bytes.len());
+                Some((origin, len)) => {
+                    let start = (*origin as usize).min(bytes.len());
                     let end = start.saturating_add(len.get() as usize).min(bytes.len());
-                    (Some(start as u32), &bytes[start..end])
+                    (Some(*origin), &bytes[start..end])
                 }
                 None => (None, &bytes[..]),
             };
@@ -192,24 +137,182 @@ pub(super) fn fetch_item(
                 is_body,
             )
         }
+        MessageDataItemName::Envelope => (
+            MessageDataItem::Envelope(mime::envelope(content)),
+            "ENVELOPE".into(),
+            false,
+        ),
+        MessageDataItemName::BodyStructure => (
+            MessageDataItem::BodyStructure(mime::body_structure(content, true)),
+            "BODYSTRUCTURE".into(),
+            false,
+        ),
+        MessageDataItemName::Body => (
+            MessageDataItem::Body(mime::body_structure(content, false)),
+            "BODY".into(),
+            false,
+        ),
         _ => return None,
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// How the journal names a section, and whether it is message content (not only headers).
+fn section_label(section: Option<&Section<'_>>) -> (String, bool) {
+    let part = |p: Option<&imap_types::fetch::Part>| {
+        p.map(|p| {
+            let n: Vec<String> = p.0.as_ref().iter().map(|n| n.to_string()).collect();
+            format!("{}.", n.join("."))
+        })
+        .unwrap_or_default()
+    };
+    match section {
+        None => (String::new(), true),
+        Some(Section::Part(p)) => (part(Some(p)).trim_end_matches('.').to_owned(), true),
+        Some(Section::Mime(p)) => (format!("{}MIME", part(Some(p))), false),
+        Some(Section::Header(p)) => (format!("{}HEADER", part(p.as_ref())), false),
+        Some(Section::HeaderFields(p, _)) => (format!("{}HEADER.FIELDS", part(p.as_ref())), false),
+        Some(Section::HeaderFieldsNot(p, _)) => {
+            (format!("{}HEADER.FIELDS.NOT", part(p.as_ref())), false)
+        }
+        Some(Section::Text(p)) => (format!("{}TEXT", part(p.as_ref())), true),
+    }
+}
 
-    #[test]
-    fn header_field_selection() {
-        let h = b"From: a\r\nSubject: x\r\n y\r\nTo: b\r\n\r\n";
-        assert_eq!(
-            header_fields(h, &["subject".into()], true),
-            b"Subject: x\r\n y\r\n\r\n"
-        );
-        assert_eq!(
-            header_fields(h, &["subject".into()], false),
-            b"From: a\r\nTo: b\r\n\r\n"
-        );
+impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
+    pub(super) async fn fetch(
+        &mut self,
+        state: &mut State,
+        tag: &Tag<'static>,
+        set: &SequenceSet,
+        names: MacroOrMessageDataItemNames<'static>,
+        uid: bool,
+    ) -> bool {
+        let Some(selected) = state.selected.as_mut() else {
+            return self.no(tag, None, "No mailbox selected").await;
+        };
+        let mut names: Vec<MessageDataItemName<'static>> = match names {
+            MacroOrMessageDataItemNames::Macro(m) => m
+                .expand()
+                .into_iter()
+                .map(IntoStatic::into_static)
+                .collect(),
+            MacroOrMessageDataItemNames::MessageDataItemNames(names) => names,
+        };
+        if let Some(unsupported) = names.iter().find(|n| !supported(n)) {
+            let text = format!("FETCH {unsupported:?} is not supported (BINARY is not advertised)");
+            return self.bad(Some(tag), &text).await;
+        }
+        if uid && !names.contains(&MessageDataItemName::Uid) {
+            names.insert(0, MessageDataItemName::Uid);
+        }
+        let targets = resolve(set, &selected.snapshot, uid);
+        let Some(bal) = state.auth.as_ref().map(|a| a.bal.clone()) else {
+            return self.no(tag, None, "Authenticate first").await;
+        };
+        let mailbox = selected.mailbox;
+        let marks_seen = !selected.read_only && names.iter().any(sets_seen);
+        let mut vanished = false;
+        for index in targets {
+            let Some(mut entry) = selected.snapshot.messages.get(index).cloned() else {
+                continue;
+            };
+            let content = match tokio::fs::read(&entry.path).await {
+                Ok(c) => c,
+                // Another session changed its flags (the file was renamed) or expunged it.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let current = self
+                        .shared
+                        .store
+                        .snapshot(&bal, mailbox)
+                        .ok()
+                        .and_then(|s| s.messages.into_iter().find(|m| m.uid == entry.uid));
+                    match current {
+                        Some(current) => match tokio::fs::read(&current.path).await {
+                            Ok(c) => {
+                                entry = current;
+                                selected.snapshot.messages[index] = entry.clone();
+                                c
+                            }
+                            Err(_) => {
+                                vanished = true;
+                                continue;
+                            }
+                        },
+                        None => {
+                            vanished = true;
+                            continue;
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read message");
+                    return self.no(tag, None, "Message unavailable").await;
+                }
+            };
+            let newly_seen = marks_seen && !entry.flags.contains(&Flag::Seen);
+            if newly_seen {
+                let mut flags = entry.flags.clone();
+                flags.insert(Flag::Seen);
+                match self.shared.store.set_flags(&entry, &flags) {
+                    Ok(path) => {
+                        entry.path = path;
+                        entry.flags = flags;
+                        selected.snapshot.messages[index] = entry.clone();
+                        self.journal.record(EventKind::FlagsChanged {
+                            bal: bal.clone(),
+                            mailbox: mailbox.to_owned(),
+                            uid: entry.uid,
+                            flags: flag_names(&entry.flags),
+                        });
+                    }
+                    Err(e) => tracing::error!(error = %e, "cannot set \\Seen"),
+                }
+            }
+            let mut items = Vec::new();
+            let mut shown = Vec::new();
+            let mut body = false;
+            for name in &names {
+                if let Some((item, label, is_body)) = fetch_item(name, &entry, &content) {
+                    items.push(item);
+                    shown.push(label);
+                    body |= is_body;
+                }
+            }
+            if newly_seen && !names.contains(&MessageDataItemName::Flags) {
+                items.push(MessageDataItem::Flags(flags_of(&entry.flags)));
+                shown.push("FLAGS".to_owned());
+            }
+            let seq = NonZeroU32::new(u32::try_from(index + 1).unwrap_or(u32::MAX))
+                .unwrap_or(NonZeroU32::MIN);
+            let Ok(items) = Vec1::try_from(items) else {
+                continue;
+            };
+            let line = format!("* {seq} FETCH ({})", shown.join(" "));
+            if !self
+                .write(&Response::Data(Data::Fetch { seq, items }), Some(line))
+                .await
+            {
+                return false;
+            }
+            self.journal.record(EventKind::MessageFetched {
+                bal: bal.clone(),
+                mailbox: mailbox.to_owned(),
+                uid: entry.uid,
+                message_id: crate::smtp::header_value(&content, "Message-ID"),
+                body,
+            });
+        }
+        if vanished {
+            // RFC 2180 §4.1.2: the others were sent; say that some are gone.
+            let code = Code::Other(CodeOther::unvalidated(&b"EXPUNGEISSUED"[..]));
+            return self
+                .no(
+                    tag,
+                    Some(code),
+                    "Some of the requested messages no longer exist",
+                )
+                .await;
+        }
+        self.ok(tag, None, "FETCH completed").await
     }
 }

@@ -11,12 +11,13 @@
 //! C: d SELECT INBOX  e UID FETCH 1:* (FLAGS BODY.PEEK[])  f LOGOUT
 //! ```
 //!
-//! This stage serves INBOX with LIST/LSUB, SELECT/EXAMINE, FETCH (UID, FLAGS, RFC822.SIZE,
-//! INTERNALDATE, BODY[]/BODY.PEEK[] with HEADER, TEXT, HEADER.FIELDS and partials, RFC822*),
-//! CLOSE/UNSELECT, NOOP, LOGOUT; other commands get a clear `BAD`.
+//! Once authenticated: ENABLE, LIST/LSUB (RFC 6154 special uses), STATUS, SELECT/EXAMINE,
+//! FETCH (`fetch.rs`, MIME structure in `mime.rs`), SEARCH (`search.rs`), STORE, APPEND, COPY,
+//! MOVE (RFC 6851), EXPUNGE and UID EXPUNGE (RFC 4315 UIDPLUS codes), CLOSE/UNSELECT, IDLE
+//! (RFC 2177), NOOP/CHECK (which report other sessions' changes), LOGOUT (`mailbox.rs` holds the
+//! mailbox-level commands). CREATE/DELETE/RENAME are refused: every BAL has the same four
+//! mailboxes. Other commands get a clear `BAD`.
 
-use std::collections::BTreeSet;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use imap_codec::fragmentizer::{FragmentInfo, Fragmentizer, LiteralAnnouncement};
@@ -27,30 +28,42 @@ use imap_types::IntoStatic;
 use imap_types::auth::{AuthMechanism, AuthenticateData};
 use imap_types::command::{Command, CommandBody};
 use imap_types::core::{LiteralMode, Tag, Vec1};
-use imap_types::fetch::{Macro, MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName};
-use imap_types::flag::{Flag as ImapFlag, FlagNameAttribute, FlagPerm};
-use imap_types::mailbox::{ListMailbox, Mailbox};
+use imap_types::mailbox::ListMailbox;
 use imap_types::response::{
     Capability, Code, CodeOther, CommandContinuationRequest, Data, Greeting, Response, Status,
 };
-use imap_types::sequence::SequenceSet;
+use imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 mod fetch;
-
-use fetch::{fetch_item, flags_of, supported};
+mod mailbox;
+mod mime;
+mod search;
 
 use crate::auth::{self, Authenticated, Refusal};
 use crate::conn::{Conn, Read, line_text};
 use crate::journal::{ClientCertificate, ConnJournal, EntryPoint, EventKind, Verdict};
 use crate::sasl;
 use crate::server::{SessionEnd, Shared};
-use crate::store::{Flag, Snapshot};
+use crate::store::Snapshot;
 
-/// Largest command (with its literals) accepted.
+/// Largest literal accepted in a command other than APPEND.
 const MAX_COMMAND: u32 = 64 * 1024;
+/// Largest message accepted by APPEND: the MES limit of 25 MB, as SMTP's SIZE (advertised as
+/// RFC 7889 `APPENDLIMIT`).
+pub(crate) const MAX_APPEND: u32 = 25 * 1024 * 1024;
+
+/// The largest literal the command being read may carry: a whole message for APPEND.
+fn literal_limit(command_so_far: &[u8]) -> u32 {
+    let mut words = command_so_far.split(|&b| b == b' ');
+    let _tag = words.next();
+    match words.next() {
+        Some(verb) if verb.eq_ignore_ascii_case(b"APPEND") => MAX_APPEND,
+        _ => MAX_COMMAND,
+    }
+}
 /// Errors tolerated before the operator hangs up.
 const MAX_ERRORS: u32 = 20;
 
@@ -66,6 +79,8 @@ struct State {
 
 #[derive(Debug)]
 struct Selected {
+    /// Canonical name of the mailbox.
+    mailbox: &'static str,
     read_only: bool,
     snapshot: Snapshot,
 }
@@ -102,7 +117,7 @@ pub(crate) async fn session(
     let deadline = shared.session_deadline();
     let mut clear = Session {
         conn: Conn::new(tcp, false),
-        frag: Fragmentizer::new(MAX_COMMAND),
+        frag: Fragmentizer::new(MAX_APPEND + MAX_COMMAND),
         entry,
         shared,
         journal,
@@ -138,7 +153,7 @@ pub(crate) async fn session(
     };
     let mut tls = Session {
         conn: Conn::new(handshake.stream, true),
-        frag: Fragmentizer::new(MAX_COMMAND),
+        frag: Fragmentizer::new(MAX_APPEND + MAX_COMMAND),
         entry,
         shared,
         journal,
@@ -200,6 +215,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             caps.push(Capability::SaslIr);
         }
         caps.push(Capability::LoginDisabled);
+        if state.auth.is_some() {
+            caps.extend([
+                Capability::Enable,
+                Capability::Idle,
+                Capability::Move,
+                Capability::UidPlus,
+                Capability::from(imap_types::core::Atom::unvalidated("SPECIAL-USE")),
+                Capability::from(imap_types::core::Atom::unvalidated("APPENDLIMIT=26214400")),
+            ]);
+        }
         caps.push(Capability::Unselect);
         Vec1::unvalidated(caps)
     }
@@ -262,7 +287,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                         }),
                     ..
                 }) => {
-                    if length <= MAX_COMMAND {
+                    if length <= literal_limit(self.frag.message_bytes()) {
                         let cont =
                             CommandContinuationRequest::basic(None, "Ready for literal data");
                         if let Ok(cont) = cont
@@ -273,9 +298,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                             return Message::End(SessionEnd::operator("écriture impossible"));
                         }
                     } else {
+                        let limit = literal_limit(self.frag.message_bytes());
                         let tag = self.frag.decode_tag().map(IntoStatic::into_static);
+                        let (verb, shown) = redact(self.frag.message_bytes(), None);
+                        let shown = format!("{shown} [littéral de {length} octets refusé]");
+                        self.journal.command(self.conn.tls, &verb, &shown);
                         self.frag.skip_message();
-                        if !self.bad(tag.as_ref(), "Literal too large").await {
+                        let written = if limit == MAX_APPEND {
+                            // RFC 7889: a message over APPENDLIMIT gets NO [TOOBIG].
+                            let code = Code::Other(CodeOther::unvalidated(&b"TOOBIG"[..]));
+                            match &tag {
+                                Some(tag) => {
+                                    self.no(tag, Some(code), "Message larger than APPENDLIMIT")
+                                        .await
+                                }
+                                None => self.bad(None, "Message larger than APPENDLIMIT").await,
+                            }
+                        } else {
+                            self.bad(tag.as_ref(), "Literal too large").await
+                        };
+                        if !written {
                             return Message::End(SessionEnd::operator("écriture impossible"));
                         }
                     }
@@ -386,7 +428,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 self.data(Data::Capability(caps)).await
                     && self.ok(&tag, None, "CAPABILITY completed").await
             }
-            CommandBody::Noop => self.ok(&tag, None, "NOOP completed").await,
+            CommandBody::Noop | CommandBody::Check => {
+                let verb = if matches!(command.body, CommandBody::Noop) {
+                    "NOOP completed"
+                } else {
+                    "CHECK completed"
+                };
+                self.refresh(state, true).await && self.ok(&tag, None, verb).await
+            }
             CommandBody::Logout => {
                 if let Ok(bye) = Status::bye(None, "Logging out") {
                     self.write(&Response::Status(bye), None).await;
@@ -450,44 +499,136 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 self.no(&tag, None, text).await
             }
             CommandBody::List {
-                reference,
-                mailbox_wildcard,
-            }
-            | CommandBody::Lsub {
-                reference,
-                mailbox_wildcard,
+                mailbox_wildcard, ..
             } => {
-                let _ = reference;
-                let pattern = list_pattern(&mailbox_wildcard);
-                let mut ok = true;
-                if pattern.is_empty() {
-                    ok = self
-                        .data(Data::List {
-                            items: vec![FlagNameAttribute::Noselect],
-                            delimiter: Some(imap_types::core::QuotedChar::unvalidated('/')),
-                            mailbox: Mailbox::try_from("").unwrap_or(Mailbox::Inbox),
-                        })
-                        .await;
-                } else if matches_inbox(&pattern) {
-                    ok = self
-                        .data(Data::List {
-                            items: vec![],
-                            delimiter: Some(imap_types::core::QuotedChar::unvalidated('/')),
-                            mailbox: Mailbox::Inbox,
-                        })
-                        .await;
-                }
-                ok && self.ok(&tag, None, "LIST completed").await
+                self.list(&tag, &list_pattern(&mailbox_wildcard), false)
+                    .await
             }
+            CommandBody::Lsub {
+                mailbox_wildcard, ..
+            } => {
+                self.list(&tag, &list_pattern(&mailbox_wildcard), true)
+                    .await
+            }
+            CommandBody::Status {
+                mailbox,
+                item_names,
+            } => self.status_cmd(state, &tag, &mailbox, &item_names).await,
             CommandBody::Select { mailbox, .. } => self.select(state, &tag, &mailbox, false).await,
             CommandBody::Examine { mailbox, .. } => self.select(state, &tag, &mailbox, true).await,
-            CommandBody::Close | CommandBody::Unselect => {
-                if state.selected.take().is_some() {
-                    self.ok(&tag, None, "Mailbox closed").await
-                } else {
+            CommandBody::Enable { .. } => {
+                // No extension here needs enabling: answer with the empty list (RFC 5161).
+                self.data(Data::Enabled {
+                    capabilities: Vec::new(),
+                })
+                .await
+                    && self.ok(&tag, None, "ENABLE completed").await
+            }
+            CommandBody::Subscribe { .. } | CommandBody::Unsubscribe { .. } => {
+                self.ok(
+                    &tag,
+                    None,
+                    "Subscriptions are fixed: every mailbox is subscribed",
+                )
+                .await
+            }
+            CommandBody::Create { .. }
+            | CommandBody::Delete { .. }
+            | CommandBody::Rename { .. } => {
+                self.no(
+                    &tag,
+                    Some(Code::Other(CodeOther::unvalidated(&b"CANNOT"[..]))),
+                    "The mailboxes of a BAL are fixed (INBOX, Sent, Drafts, Trash)",
+                )
+                .await
+            }
+            CommandBody::Append {
+                mailbox,
+                flags,
+                message,
+                ..
+            } => self.append(state, &tag, &mailbox, &flags, &message).await,
+            CommandBody::Idle => {
+                if state.selected.is_none() {
                     self.no(&tag, None, "No mailbox selected").await
+                } else {
+                    self.idle(state, &tag).await?
                 }
             }
+            _ if state.selected.is_none() => {
+                state.errors += 1;
+                self.no(&tag, None, "No mailbox selected").await
+            }
+            CommandBody::Close => {
+                let read_write = state.selected.as_ref().is_some_and(|s| !s.read_only);
+                let expunged = !read_write || self.expunge(state, None, true).await;
+                state.selected = None;
+                expunged && self.ok(&tag, None, "CLOSE completed").await
+            }
+            CommandBody::Unselect => {
+                state.selected = None;
+                self.ok(&tag, None, "UNSELECT completed").await
+            }
+            CommandBody::Expunge | CommandBody::ExpungeUid { .. }
+                if state.selected.as_ref().is_some_and(|s| s.read_only) =>
+            {
+                self.no(&tag, None, "Mailbox is read-only (EXAMINE)").await
+            }
+            CommandBody::Expunge => {
+                self.expunge(state, None, false).await
+                    && self.ok(&tag, None, "EXPUNGE completed").await
+            }
+            CommandBody::ExpungeUid { sequence_set } => {
+                let uids = state
+                    .selected
+                    .as_ref()
+                    .map(|s| {
+                        resolve(&sequence_set, &s.snapshot, true)
+                            .into_iter()
+                            .filter_map(|i| s.snapshot.messages.get(i).map(|m| m.uid))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.expunge(state, Some(&uids), false).await
+                    && self.ok(&tag, None, "UID EXPUNGE completed").await
+            }
+            CommandBody::Store {
+                sequence_set,
+                kind,
+                response,
+                flags,
+                uid,
+                ..
+            } => {
+                let change = mailbox::FlagChange {
+                    kind,
+                    response,
+                    flags: &flags,
+                };
+                self.store_cmd(state, &tag, &sequence_set, uid, change)
+                    .await
+            }
+            CommandBody::Copy {
+                sequence_set,
+                mailbox,
+                uid,
+            } => {
+                self.copy(state, &tag, &sequence_set, &mailbox, uid, false)
+                    .await
+            }
+            CommandBody::Move {
+                sequence_set,
+                mailbox,
+                uid,
+            } => {
+                self.copy(state, &tag, &sequence_set, &mailbox, uid, true)
+                    .await
+            }
+            CommandBody::Search {
+                charset,
+                criteria,
+                uid,
+            } => self.search(state, &tag, charset, &criteria, uid).await,
             CommandBody::Fetch {
                 sequence_set,
                 macro_or_item_names,
@@ -620,170 +761,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         };
         fail(ok)
     }
-
-    async fn select(
-        &mut self,
-        state: &mut State,
-        tag: &Tag<'static>,
-        mailbox: &Mailbox<'static>,
-        read_only: bool,
-    ) -> bool {
-        state.selected = None;
-        if *mailbox != Mailbox::Inbox {
-            return self
-                .no(
-                    tag,
-                    Some(Code::Other(CodeOther::unvalidated(&b"NONEXISTENT"[..]))),
-                    "Only INBOX exists",
-                )
-                .await;
-        }
-        let Some(auth) = &state.auth else {
-            return self.no(tag, None, "Authenticate first").await;
-        };
-        let snapshot = match self.shared.store.snapshot(&auth.bal, "INBOX") {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read mailbox");
-                return self.no(tag, None, "Mailbox unavailable").await;
-            }
-        };
-        let exists = u32::try_from(snapshot.messages.len()).unwrap_or(u32::MAX);
-        let flags = vec![
-            ImapFlag::Answered,
-            ImapFlag::Flagged,
-            ImapFlag::Deleted,
-            ImapFlag::Seen,
-            ImapFlag::Draft,
-        ];
-        let perm = flags.iter().cloned().map(FlagPerm::Flag).collect();
-        let mut ok = self.data(Data::Flags(flags)).await
-            && self.data(Data::Exists(exists)).await
-            && self.data(Data::Recent(0)).await;
-        for (code, text) in [
-            (Code::PermanentFlags(perm), "Limited"),
-            (
-                Code::uidvalidity(snapshot.uid_validity).unwrap_or(Code::ReadWrite),
-                "UIDs valid",
-            ),
-            (
-                Code::uidnext(snapshot.uid_next).unwrap_or(Code::ReadWrite),
-                "Predicted next UID",
-            ),
-        ] {
-            ok = ok && self.status(Status::ok(None, Some(code), text)).await;
-        }
-        state.selected = Some(Selected {
-            read_only,
-            snapshot,
-        });
-        let (code, text) = if read_only {
-            (Code::ReadOnly, "EXAMINE completed")
-        } else {
-            (Code::ReadWrite, "SELECT completed")
-        };
-        ok && self.ok(tag, Some(code), text).await
-    }
-
-    async fn fetch(
-        &mut self,
-        state: &mut State,
-        tag: &Tag<'static>,
-        set: &SequenceSet,
-        names: MacroOrMessageDataItemNames<'static>,
-        uid: bool,
-    ) -> bool {
-        let Some(selected) = state.selected.as_mut() else {
-            return self.no(tag, None, "No mailbox selected").await;
-        };
-        let mut names = match names {
-            MacroOrMessageDataItemNames::Macro(Macro::Fast) => vec![
-                MessageDataItemName::Flags,
-                MessageDataItemName::InternalDate,
-                MessageDataItemName::Rfc822Size,
-            ],
-            MacroOrMessageDataItemNames::Macro(other) => {
-                let text = format!("FETCH {other:?} is not supported by this operator yet");
-                return self.bad(Some(tag), &text).await;
-            }
-            MacroOrMessageDataItemNames::MessageDataItemNames(names) => names,
-        };
-        if let Some(unsupported) = names.iter().find(|n| !supported(n)) {
-            let text = format!("FETCH {unsupported:?} is not supported by this operator yet");
-            return self.bad(Some(tag), &text).await;
-        }
-        if uid && !names.contains(&MessageDataItemName::Uid) {
-            names.insert(0, MessageDataItemName::Uid);
-        }
-        let targets = resolve(set, &selected.snapshot, uid);
-        let Some(bal) = state.auth.as_ref().map(|a| a.bal.clone()) else {
-            return self.no(tag, None, "Authenticate first").await;
-        };
-        for index in targets {
-            let Some(entry) = selected.snapshot.messages.get(index).cloned() else {
-                continue;
-            };
-            let content = match tokio::fs::read(&entry.path).await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot read message");
-                    return self.no(tag, None, "Message unavailable").await;
-                }
-            };
-            let mut entry = entry;
-            let sets_seen = !selected.read_only
-                && names.iter().any(|n| {
-                    matches!(
-                        n,
-                        MessageDataItemName::BodyExt { peek: false, .. }
-                            | MessageDataItemName::Rfc822
-                            | MessageDataItemName::Rfc822Text
-                    )
-                });
-            if sets_seen && !entry.flags.contains(&Flag::Seen) {
-                let mut flags = entry.flags.clone();
-                flags.insert(Flag::Seen);
-                if let Ok(path) = self.shared.store.set_flags(&entry, &flags) {
-                    entry.path = path;
-                    entry.flags = flags;
-                    selected.snapshot.messages[index] = entry.clone();
-                }
-            }
-            let mut items = Vec::new();
-            let mut shown = Vec::new();
-            let mut body = false;
-            for name in &names {
-                if let Some((item, label, is_body)) = fetch_item(name, &entry, &content) {
-                    items.push(item);
-                    shown.push(label);
-                    body |= is_body;
-                }
-            }
-            if sets_seen && !names.contains(&MessageDataItemName::Flags) {
-                items.push(MessageDataItem::Flags(flags_of(&entry.flags)));
-                shown.push("FLAGS".to_owned());
-            }
-            let seq = NonZeroU32::new(u32::try_from(index + 1).unwrap_or(u32::MAX))
-                .unwrap_or(NonZeroU32::MIN);
-            let Ok(items) = Vec1::try_from(items) else {
-                continue;
-            };
-            let line = format!("* {seq} FETCH ({})", shown.join(" "));
-            if !self
-                .write(&Response::Data(Data::Fetch { seq, items }), Some(line))
-                .await
-            {
-                return false;
-            }
-            self.journal.record(EventKind::MessageFetched {
-                bal: bal.clone(),
-                uid: entry.uid,
-                message_id: crate::smtp::header_value(&content, "Message-ID"),
-                body,
-            });
-        }
-        self.ok(tag, None, "FETCH completed").await
-    }
 }
 
 fn list_pattern(wildcard: &ListMailbox<'_>) -> String {
@@ -794,47 +771,43 @@ fn list_pattern(wildcard: &ListMailbox<'_>) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Whether a LIST pattern matches "INBOX" (`*` and `%` match anything here: one level).
-fn matches_inbox(pattern: &str) -> bool {
-    fn go(p: &[u8], s: &[u8]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some(b'*' | b'%'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
-            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => go(&p[1..], &s[1..]),
-            _ => false,
+/// Whether a sequence set names `n` (`*` standing for `largest`). Checked range by range, never
+/// expanded: `1:4294967295` costs no more than `1:2`.
+pub(super) fn contains(set: &SequenceSet, n: u32, largest: u32) -> bool {
+    let value = |s: &SeqOrUid| match s {
+        SeqOrUid::Value(v) => v.get(),
+        SeqOrUid::Asterisk => largest,
+    };
+    set.0.as_ref().iter().any(|seq| match seq {
+        Sequence::Single(s) => value(s) == n,
+        Sequence::Range(a, b) => {
+            let (a, b) = (value(a), value(b));
+            a.min(b) <= n && n <= a.max(b)
         }
-    }
-    go(pattern.as_bytes(), b"INBOX")
+    })
 }
 
-/// Indexes (0-based) of the messages a sequence set names.
+/// Indexes (0-based), ascending, of the messages a sequence set names.
 fn resolve(set: &SequenceSet, snapshot: &Snapshot, uid: bool) -> Vec<usize> {
     let messages = &snapshot.messages;
-    if messages.is_empty() {
-        return Vec::new();
-    }
-    if uid {
-        let largest = messages.last().map_or(1, |m| m.uid).max(1);
-        let Some(largest) = NonZeroU32::new(largest) else {
-            return Vec::new();
-        };
-        let wanted: BTreeSet<u32> = set.iter(largest).map(NonZeroU32::get).collect();
-        messages
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| wanted.contains(&m.uid))
-            .map(|(i, _)| i)
-            .collect()
+    let largest = if uid {
+        messages.last().map_or(0, |m| m.uid)
     } else {
-        let Some(largest) = NonZeroU32::new(u32::try_from(messages.len()).unwrap_or(u32::MAX))
-        else {
-            return Vec::new();
-        };
-        set.iter(largest)
-            .map(|n| n.get() as usize - 1)
-            .filter(|&i| i < messages.len())
-            .collect()
-    }
+        u32::try_from(messages.len()).unwrap_or(u32::MAX)
+    };
+    messages
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| {
+            let n = if uid {
+                m.uid
+            } else {
+                u32::try_from(i + 1).unwrap_or(u32::MAX)
+            };
+            contains(set, n, largest)
+        })
+        .map(|(i, _)| i)
+        .collect()
 }
 
 #[cfg(test)]
@@ -842,13 +815,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn list_patterns() {
-        for p in ["*", "%", "INBOX", "inbox", "IN*", "*X"] {
-            assert!(matches_inbox(p), "{p}");
-        }
-        for p in ["Sent", "INBOX/x", "X*"] {
-            assert!(!matches_inbox(p), "{p}");
-        }
+    fn only_append_may_carry_a_whole_message() {
+        assert_eq!(
+            literal_limit(b"a1 APPEND Sent (\\Seen) {30000000}\r\n"),
+            MAX_APPEND
+        );
+        assert_eq!(literal_limit(b"a1 append Sent {3}\r\n"), MAX_APPEND);
+        assert_eq!(literal_limit(b"a1 SEARCH TEXT {100000}\r\n"), MAX_COMMAND);
+        assert_eq!(literal_limit(b""), MAX_COMMAND);
+        assert_eq!(MAX_APPEND, 26_214_400, "the APPENDLIMIT advertised");
+    }
+
+    #[test]
+    fn huge_sequence_sets_are_not_expanded() {
+        let set = SequenceSet::try_from("1:4294967295").expect("set");
+        assert!(contains(&set, 7, 9));
+        let set = SequenceSet::try_from("5:*").expect("set");
+        assert!(
+            contains(&set, 3, 3),
+            "n:* includes the largest even when n > largest"
+        );
+        assert!(!contains(&set, 2, 3));
+        let set = SequenceSet::try_from("2,4:3").expect("set");
+        assert!(contains(&set, 3, 10) && !contains(&set, 1, 10));
     }
 
     #[test]
