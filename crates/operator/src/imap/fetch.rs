@@ -67,7 +67,7 @@ pub(super) fn fetch_item(
     entry: &Entry,
     content: &[u8],
 ) -> Option<(MessageDataItem<'static>, String, bool)> {
-    let size = u32::try_from(content.len()).unwrap_or(u32::MAX);
+    let size = u32::try_from(entry.size).unwrap_or(u32::MAX);
     Some(match name {
         MessageDataItemName::Uid => (
             MessageDataItem::Uid(NonZeroU32::new(entry.uid)?),
@@ -211,12 +211,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         };
         let mailbox = selected.mailbox;
         let marks_seen = !selected.read_only && names.iter().any(sets_seen);
+        // UID, FLAGS, RFC822.SIZE and INTERNALDATE come from the store: no need to read the file.
+        let needs_content = names.iter().any(|n| {
+            !matches!(
+                n,
+                MessageDataItemName::Uid
+                    | MessageDataItemName::Flags
+                    | MessageDataItemName::Rfc822Size
+                    | MessageDataItemName::InternalDate
+            )
+        });
         let mut vanished = false;
         for index in targets {
             let Some(mut entry) = selected.snapshot.messages.get(index).cloned() else {
                 continue;
             };
-            let content = match tokio::fs::read(&entry.path).await {
+            let read = if needs_content {
+                tokio::fs::read(&entry.path).await
+            } else {
+                Ok(Vec::new())
+            };
+            let content = match read {
                 Ok(c) => c,
                 // Another session changed its flags (the file was renamed) or expunged it.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -298,7 +313,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 bal: bal.clone(),
                 mailbox: mailbox.to_owned(),
                 uid: entry.uid,
-                message_id: crate::smtp::header_value(&content, "Message-ID"),
+                message_id: if needs_content {
+                    crate::smtp::header_value(&content, "Message-ID")
+                } else {
+                    None
+                },
                 body,
             });
         }
