@@ -5,6 +5,8 @@
 //!   exits non-zero when a requirement fails. Extra arguments go to `mss-harness report`.
 //! * `cargo xtask certs` — generates (or reuses) the fake IGC Santé in `certs/`.
 //! * `cargo xtask mutants` — lists the mutants of the reference client.
+//! * `cargo xtask fixtures [--bless]` — rewrites the golden messages of `crates/rules/tests/golden`
+//!   from `rules::fixtures` (`--bless`: their expected findings too).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -41,6 +43,35 @@ fn harness(args: &[String]) -> ExitCode {
     }
 }
 
+/// Rewrites the golden messages of the rules crate from its fixtures (`--bless`: also the
+/// expected findings, to review with `git diff`).
+fn fixtures(rest: &[String]) -> ExitCode {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let bless = if rest.iter().any(|a| a == "--bless") {
+        "findings"
+    } else {
+        "messages"
+    };
+    let status = Command::new(cargo)
+        .current_dir(workspace())
+        .env("MSS_BLESS", bless)
+        .args(["test", "--quiet", "--package", "rules", "--test", "golden"])
+        .status();
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(_) => {
+            eprintln!(
+                "xtask: the golden findings differ; review the .json.failed files, then rerun with --bless"
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("xtask: cannot run cargo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let task = args.next().unwrap_or_default();
@@ -49,12 +80,14 @@ fn main() -> ExitCode {
         "report" => harness(&[vec!["report".to_owned()], rest].concat()),
         "certs" => harness(&[vec!["certs".to_owned()], rest].concat()),
         "mutants" => harness(&["mutants".to_owned()]),
+        "fixtures" => fixtures(&rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <report|certs|mutants> [ARGS...]\n\
-                 \n  report   run every scenario against the reference client, write reports/latest/\
-                 \n  certs    generate or reuse the fake IGC Santé in certs/\
-                 \n  mutants  list the mutants of the reference client"
+                "usage: cargo xtask <report|certs|mutants|fixtures> [ARGS...]\n\
+                 \n  report    run every scenario against the reference client, write reports/latest/\
+                 \n  certs     generate or reuse the fake IGC Santé in certs/\
+                 \n  mutants   list the mutants of the reference client\
+                 \n  fixtures  rewrite the rules' golden messages (--bless: and their expected findings)"
             );
             ExitCode::from(2)
         }

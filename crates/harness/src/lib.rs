@@ -5,6 +5,7 @@
 //! The harness contains no protocol code: it asks `operator` (what the SUT did on the wire) and
 //! `client` (the reference SUT), and judges messages with `rules`.
 
+pub mod check;
 pub mod context;
 pub mod driver;
 pub mod mutants;

@@ -5,6 +5,7 @@
 //! mss-harness report                # every scenario against the reference client
 //! mss-harness report --mutant no-x-mss-nil --requirement ECO.2.4.3
 //! mss-harness mutants               # list the mutants
+//! mss-harness check [--family per-org|app] [--format json|text] FILE.eml...
 //! ```
 
 use std::path::PathBuf;
@@ -78,6 +79,36 @@ enum Command {
     },
     /// Lists the mutants of the reference client.
     Mutants,
+    /// Judges .eml files against the ECO.2.x message rules (exit 0: conformant, 1: a
+    /// requirement fails, 2: usage error or unreadable file).
+    Check {
+        /// Family of the sending system.
+        #[arg(long, value_enum, default_value = "per-org")]
+        family: FamilyArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: FormatArg,
+        /// The messages.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// `{"files":[{"path":…,"findings":[…]}]}` on one line.
+    Json,
+    /// One line per finding, failures first; in colour on a terminal.
+    Text,
+}
+
+impl From<FamilyArg> for Family {
+    fn from(f: FamilyArg) -> Family {
+        match f {
+            FamilyArg::PerOrg => Family::PerOrg,
+            FamilyArg::App => Family::App,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -107,6 +138,36 @@ fn run(args: Args) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Check {
+            family,
+            format,
+            files,
+        } => {
+            let report =
+                harness::check::check_files(&files, family.into()).map_err(|e| e.to_string())?;
+            let text = match format {
+                FormatArg::Json => harness::check::render_json(&report) + "\n",
+                FormatArg::Text => {
+                    use std::io::IsTerminal;
+                    let colour =
+                        std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+                    harness::check::render_text(&report, colour)
+                }
+            };
+            // A reader that stops early (`| head`) is not an error worth a panic.
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+                && e.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                return Err(format!("écriture impossible : {e}"));
+            }
+            Ok(if report.failed() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::Mutants => {
             for m in mutants::MUTANTS {
                 println!(
@@ -133,13 +194,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
             let mut config = RunConfig::reference(features, certs);
             config.directory = Directory::load(&directory).map_err(|e| e.to_string())?;
             if !families.is_empty() {
-                config.families = families
-                    .into_iter()
-                    .map(|f| match f {
-                        FamilyArg::PerOrg => Family::PerOrg,
-                        FamilyArg::App => Family::App,
-                    })
-                    .collect();
+                config.families = families.into_iter().map(Family::from).collect();
             }
             if let Some(name) = mutant {
                 let m = mutants::find(&name).ok_or_else(|| {

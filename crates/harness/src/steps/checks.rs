@@ -442,6 +442,7 @@ pub(crate) async fn message_rule(w: &mut MssWorld, rule: MessageRule) -> StepRes
                 let mut registry = ctx.message_ids.lock().unwrap_or_else(|p| p.into_inner());
                 let context = rules::Context {
                     seen_message_ids: registry.clone(),
+                    ..rules::Context::default()
                 };
                 let finding = rules::eco_2_2_1::check(&message, &context);
                 if let Some(id) = message.parsed().message_id() {
