@@ -361,6 +361,27 @@ fn pdf_with_unembedded_font(title: &str, lines: &[String]) -> Vec<u8> {
     out
 }
 
+/// The same PDF with an `/Encrypt` dictionary in its trailer (RC4 40-bit, empty passwords).
+fn encrypted(pdf: Vec<u8>) -> Vec<u8> {
+    let Ok(mut doc) = lopdf::Document::load_mem(&pdf) else {
+        return pdf;
+    };
+    let encrypt = doc.add_object(dictionary! {
+        "Filter" => "Standard",
+        "V" => 1,
+        "R" => 2,
+        "O" => lopdf::Object::string_literal(vec![0u8; 32]),
+        "U" => lopdf::Object::string_literal(vec![0u8; 32]),
+        "P" => -4,
+    });
+    doc.trailer.set("Encrypt", encrypt);
+    let mut out = Vec::new();
+    if doc.save_to(&mut out).is_err() {
+        return pdf;
+    }
+    out
+}
+
 /// The same PDF, its XMP saying nothing of PDF/A.
 fn without_pdfa(pdf: Vec<u8>) -> Vec<u8> {
     // Same length, so the cross-reference offsets stay right.
@@ -652,6 +673,21 @@ pub fn cases() -> Vec<Case> {
         )),
     ));
 
+    out.push(case(
+        "2.1.5-pdf-chiffre",
+        PerOrg,
+        "PDF chiffré (dictionnaire /Encrypt)",
+        compose(&replace_file(
+            docs.clone(),
+            1,
+            (
+                n3_name.clone(),
+                "application/pdf".into(),
+                encrypted(build::pdf(&n3, &p)),
+            ),
+        )),
+    ));
+
     // ECO.2.1.6
     let rename = |name: &str| {
         compose(&replace_file(
@@ -723,6 +759,16 @@ pub fn cases() -> Vec<Case> {
         latin1,
     ));
     out.push(case(
+        "2.2.3-sans-charset",
+        PerOrg,
+        "partie texte sans paramètre charset",
+        edit(
+            compose(&simple()),
+            "text/plain; charset=\"utf-8\"",
+            b"text/plain",
+        ),
+    ));
+    out.push(case(
         "2.2.3-utf8-invalide",
         PerOrg,
         "charset=utf-8 déclaré, octets Latin-1",
@@ -748,6 +794,21 @@ pub fn cases() -> Vec<Case> {
             html: Some("<p>Bonjour,</p><p>Merci de me rappeler demain.</p>".into()),
             ..simple()
         }),
+    ));
+
+    out.push(case(
+        "2.2.4-html-avant-texte",
+        PerOrg,
+        "multipart/alternative dont la première partie est le HTML",
+        {
+            let bytes = compose(&Eml {
+                html: Some("<p>Bonjour,</p><p>Pourriez-vous me rappeler au sujet de notre patiente commune&nbsp;?</p><p>Dr Marie MARTIN</p>".into()),
+                ..simple()
+            });
+            let swapped = edit(bytes, "Content-Type: text/plain", b"Content-Type: text/TEMP");
+            let swapped = edit(swapped, "Content-Type: text/html", b"Content-Type: text/plain");
+            edit(swapped, "Content-Type: text/TEMP", b"Content-Type: text/html")
+        },
     ));
 
     // ECO.2.2.5
