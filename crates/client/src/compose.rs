@@ -10,6 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
 use mail_builder::headers::raw::Raw;
+use rules::remove_header;
 
 use crate::account::{Account, Defect, Defects};
 use crate::spec::{AddressType, MessageSpec, Priority};
@@ -262,30 +263,6 @@ pub fn compose(
         mail_from: account.address.clone(),
         rcpt_to: spec.addresses.iter().map(|a| a.email.clone()).collect(),
     })
-}
-
-/// Removes every occurrence of a header (with its folded lines) from a message.
-fn remove_header(message: &[u8], name: &str) -> Vec<u8> {
-    let end = message
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map_or(message.len(), |p| p + 2);
-    let (head, body) = message.split_at(end);
-    let mut out = Vec::with_capacity(message.len());
-    let mut dropping = false;
-    for line in head.split_inclusive(|&b| b == b'\n') {
-        let continuation = line.first().is_some_and(|b| *b == b' ' || *b == b'\t');
-        if !continuation {
-            dropping = line.len() > name.len()
-                && line[..name.len()].eq_ignore_ascii_case(name.as_bytes())
-                && line[name.len()] == b':';
-        }
-        if !dropping {
-            out.extend_from_slice(line);
-        }
-    }
-    out.extend_from_slice(body);
-    out
 }
 
 #[cfg(test)]

@@ -45,13 +45,9 @@ fn expected_labels(documents: &[Document<'_>]) -> Vec<String> {
 
 /// Checks a message.
 pub fn check(message: &Message<'_>, _context: &Context) -> Finding {
-    let health = message.health();
-    if !health.carries_documents() {
-        return Finding::not_applicable(ID, "aucune archive IHE_XDM jointe");
-    }
-    let documents = match health.documents() {
+    let documents = match crate::documents_to_judge(message, ID, "objet invérifiable") {
         Ok(d) => d,
-        Err(e) => return Finding::fail(ID, format!("objet invérifiable : {e}")),
+        Err(finding) => return finding,
     };
     let subject = message
         .parsed()

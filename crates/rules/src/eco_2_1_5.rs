@@ -15,8 +15,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::health::PdfAttachment;
 use crate::health::cda::{Body, Cda};
-use crate::health::{Document, PdfAttachment};
 use crate::{Context, Finding, Message, text};
 
 /// Requirement ID.
@@ -138,14 +138,11 @@ fn pdf_name(pdf: &PdfAttachment, i: usize) -> String {
 
 /// Checks a message.
 pub fn check(message: &Message<'_>, _context: &Context) -> Finding {
-    let health = message.health();
-    if !health.carries_documents() {
-        return Finding::not_applicable(ID, "aucune archive IHE_XDM jointe");
-    }
-    let documents: Vec<Document<'_>> = match health.documents() {
+    let documents = match crate::documents_to_judge(message, ID, "PDF invérifiables") {
         Ok(d) => d,
-        Err(e) => return Finding::fail(ID, format!("PDF invérifiables : {e}")),
+        Err(finding) => return finding,
     };
+    let health = message.health();
     if health.pdfs.is_empty() {
         return Finding::fail(
             ID,

@@ -124,14 +124,11 @@ fn example(e: &Expected) -> String {
 
 /// Checks a message.
 pub fn check(message: &Message<'_>, _context: &Context) -> Finding {
-    let health = message.health();
-    if !health.carries_documents() {
-        return Finding::not_applicable(ID, "aucune archive IHE_XDM jointe");
-    }
-    let documents = match health.documents() {
+    let documents = match crate::documents_to_judge(message, ID, "noms des PDF invérifiables") {
         Ok(d) => d,
-        Err(e) => return Finding::fail(ID, format!("noms des PDF invérifiables : {e}")),
+        Err(finding) => return finding,
     };
+    let health = message.health();
     if health.pdfs.is_empty() {
         return Finding::fail(ID, "aucun PDF joint");
     }

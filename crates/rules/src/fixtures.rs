@@ -13,7 +13,7 @@ use mail_builder::headers::raw::Raw;
 use crate::Family;
 use crate::health::build::{self, BodySpec, DocumentSpec, PatientSpec, PersonSpec};
 use crate::health::pdfa;
-use crate::ins;
+use crate::{ins, remove_header};
 
 /// The sending professional's BAL.
 pub const SENDER: &str = "marie.martin@operateur-fictif.mssante.fr";
@@ -264,29 +264,6 @@ pub fn compose(eml: &Eml) -> Vec<u8> {
         bytes = remove_header(&bytes, "Message-ID");
     }
     stable_boundaries(bytes)
-}
-
-/// Removes a header (with its folded lines).
-pub fn remove_header(message: &[u8], name: &str) -> Vec<u8> {
-    let end = message
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map_or(message.len(), |p| p + 2);
-    let (head, body) = message.split_at(end);
-    let mut out = Vec::with_capacity(message.len());
-    let mut dropping = false;
-    for line in head.split_inclusive(|&b| b == b'\n') {
-        if !line.starts_with(b" ") && !line.starts_with(b"\t") {
-            dropping = line.len() > name.len()
-                && line[..name.len()].eq_ignore_ascii_case(name.as_bytes())
-                && line[name.len()] == b':';
-        }
-        if !dropping {
-            out.extend_from_slice(line);
-        }
-    }
-    out.extend_from_slice(body);
-    out
 }
 
 /// Replaces bytes once (raw edits no builder can make).

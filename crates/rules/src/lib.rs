@@ -34,7 +34,9 @@ pub mod text;
 use std::collections::BTreeMap;
 
 pub use catalog::Family;
-pub use message::{Attachment, MAX_MESSAGE, Mailbox, Message, ParseError, content_type};
+pub use message::{
+    Attachment, MAX_MESSAGE, Mailbox, Message, ParseError, content_type, remove_header,
+};
 use serde::Serialize;
 
 /// Outcome of one check.
@@ -174,6 +176,23 @@ impl Context {
         let patient = self.patient_domain.to_ascii_lowercase();
         domain == patient || domain.ends_with(&format!(".{patient}"))
     }
+}
+
+/// The documents a rule about health documents judges, or the finding when there are none to
+/// judge: not applicable without an XDM archive, a failure (`what` : why) when the
+/// archive cannot be read or holds no CDA.
+pub(crate) fn documents_to_judge<'m>(
+    message: &'m Message<'_>,
+    id: &'static str,
+    what: &str,
+) -> Result<Vec<health::Document<'m>>, Finding> {
+    let health = message.health();
+    if !health.carries_documents() {
+        return Err(Finding::not_applicable(id, "aucune archive IHE_XDM jointe"));
+    }
+    health
+        .documents()
+        .map_err(|e| Finding::fail(id, format!("{what} : {e}")))
 }
 
 /// A check of one requirement.

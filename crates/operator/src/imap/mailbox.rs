@@ -102,16 +102,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
 
     /// LIST, or LSUB (every mailbox is subscribed).
     pub(super) async fn list(&mut self, tag: &Tag<'static>, pattern: &str, lsub: bool) -> bool {
-        let delimiter = Some(QuotedChar::unvalidated('/'));
-        let done = if lsub {
-            "LSUB completed"
-        } else {
-            "LIST completed"
-        };
-        if pattern.is_empty() {
-            let items = vec![FlagNameAttribute::Noselect];
-            let mailbox = Mailbox::try_from("").unwrap_or(Mailbox::Inbox);
-            let root = if lsub {
+        let entry = |items: Vec<FlagNameAttribute<'static>>, mailbox: Mailbox<'static>| {
+            let delimiter = Some(QuotedChar::unvalidated('/'));
+            if lsub {
                 Data::Lsub {
                     items,
                     delimiter,
@@ -123,17 +116,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                     delimiter,
                     mailbox,
                 }
-            };
-            return self.data(root).await && self.ok(tag, None, done).await;
+            }
+        };
+        let done = if lsub {
+            "LSUB completed"
+        } else {
+            "LIST completed"
+        };
+        if pattern.is_empty() {
+            // The hierarchy delimiter and root (RFC 3501 §6.3.8).
+            let root = Mailbox::try_from("").unwrap_or(Mailbox::Inbox);
+            return self
+                .data(entry(vec![FlagNameAttribute::Noselect], root))
+                .await
+                && self.ok(tag, None, done).await;
         }
         for (name, special) in store::MAILBOXES {
             if !matches(pattern, name) {
                 continue;
             }
-            let mut items = vec![FlagNameAttribute::from(
-                Atom::try_from("HasNoChildren")
-                    .unwrap_or_else(|_| Atom::unvalidated("HasNoChildren")),
-            )];
+            let mut items = vec![FlagNameAttribute::from(Atom::unvalidated("HasNoChildren"))];
             if let Some(special) = special
                 && let Ok(atom) = Atom::try_from(special)
             {
@@ -142,20 +144,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             let Ok(mailbox) = Mailbox::try_from(name) else {
                 continue;
             };
-            let data = if lsub {
-                Data::Lsub {
-                    items,
-                    delimiter,
-                    mailbox,
-                }
-            } else {
-                Data::List {
-                    items,
-                    delimiter,
-                    mailbox,
-                }
-            };
-            if !self.data(data).await {
+            if !self.data(entry(items, mailbox)).await {
                 return false;
             }
         }
