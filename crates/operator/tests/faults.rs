@@ -137,21 +137,7 @@ async fn next_auth_refused_then_recipient_refused() {
         ..Faults::default()
     });
     let a = f.op.addresses().psc_smtp;
-    let out = run(
-        "python3",
-        vec![
-            "-c".into(),
-            SMTPLIB.into(),
-            a.ip().to_string(),
-            a.port().to_string(),
-            s(&f.root()),
-            BAL_MARIE.into(),
-            f.token(PS_MARIE),
-            BAL_PAUL.into(),
-        ],
-        None,
-    )
-    .await;
+    let out = python(&f, SMTPLIB, a, BAL_MARIE, f.token(PS_MARIE), &[BAL_PAUL]).await;
     assert!(out.ok, "{}", out.all());
     assert!(out.stdout.contains("AUTH1 REFUSED 535"), "{}", out.all());
     assert!(out.stdout.contains("AUTH2 OK"), "{}", out.all());

@@ -157,20 +157,7 @@ print("MAILBOXES OK")
 
 async fn imaplib(f: &Fixture, script: &str) -> Output {
     let addr = f.op.addresses().psc_imap;
-    run(
-        "python3",
-        vec![
-            "-c".into(),
-            script.into(),
-            addr.ip().to_string(),
-            addr.port().to_string(),
-            s(&f.root()),
-            BAL_MARIE.into(),
-            f.token(PS_MARIE),
-        ],
-        None,
-    )
-    .await
+    python(f, script, addr, BAL_MARIE, f.token(PS_MARIE), &[]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -252,15 +239,7 @@ async fn idle_reports_a_delivery_at_once() {
     let journal = f.op.journal();
     let client = {
         let addr = f.op.addresses().psc_imap;
-        let args = vec![
-            "-c".into(),
-            IDLE.into(),
-            addr.ip().to_string(),
-            addr.port().to_string(),
-            s(&f.root()),
-            BAL_MARIE.into(),
-            f.token(PS_MARIE),
-        ];
+        let args = python_args(&f, IDLE, addr, BAL_MARIE, f.token(PS_MARIE), &[]);
         tokio::spawn(async move { run("python3", args, None).await })
     };
     journal

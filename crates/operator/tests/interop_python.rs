@@ -71,19 +71,13 @@ async fn smtplib_submits_with_xoauth2() {
     }
     let f = start().await;
     let addr = f.op.addresses().psc_smtp;
-    let out = run(
-        "python3",
-        vec![
-            "-c".into(),
-            SMTP_XOAUTH2.into(),
-            addr.ip().to_string(),
-            addr.port().to_string(),
-            s(&f.root()),
-            BAL_MARIE.into(),
-            f.token(PS_MARIE),
-            BAL_PAUL.into(),
-        ],
-        None,
+    let out = python(
+        &f,
+        SMTP_XOAUTH2,
+        addr,
+        BAL_MARIE,
+        f.token(PS_MARIE),
+        &[BAL_PAUL],
     )
     .await;
     assert!(out.ok && out.stdout.contains("SENT"), "{}", out.all());
@@ -124,20 +118,7 @@ async fn imaplib_fetches_with_xoauth2_continuation() {
     )
     .expect("deliver");
     let addr = f.op.addresses().psc_imap;
-    let out = run(
-        "python3",
-        vec![
-            "-c".into(),
-            IMAP_XOAUTH2.into(),
-            addr.ip().to_string(),
-            addr.port().to_string(),
-            s(&f.root()),
-            BAL_MARIE.into(),
-            f.token(PS_MARIE),
-        ],
-        None,
-    )
-    .await;
+    let out = python(&f, IMAP_XOAUTH2, addr, BAL_MARIE, f.token(PS_MARIE), &[]).await;
     assert!(out.ok && out.stdout.contains("FETCHED"), "{}", out.all());
     assert!(f.op.journal().snapshot().iter().any(|e| matches!(
         &e.kind,
@@ -210,20 +191,7 @@ async fn a_client_retrying_a_refused_token_is_flagged() {
     let f = start().await;
     let addr = f.op.addresses().psc_smtp;
     // Paul's token does not open Marie's BAL; the client insists.
-    let out = run(
-        "python3",
-        vec![
-            "-c".into(),
-            RETRY.into(),
-            addr.ip().to_string(),
-            addr.port().to_string(),
-            s(&f.root()),
-            BAL_MARIE.into(),
-            f.token(PS_PAUL),
-        ],
-        None,
-    )
-    .await;
+    let out = python(&f, RETRY, addr, BAL_MARIE, f.token(PS_PAUL), &[]).await;
     assert_eq!(
         out.stdout.matches("REFUSED 535").count(),
         2,

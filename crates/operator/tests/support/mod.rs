@@ -125,3 +125,42 @@ pub async fn run(program: &str, args: Vec<String>, stdin: Option<Vec<u8>>) -> Ou
 pub fn s(p: &Path) -> String {
     p.display().to_string()
 }
+
+/// Arguments of the tests' Python scripts: `-c SCRIPT host port cafile bal token EXTRA...`.
+pub fn python_args(
+    f: &Fixture,
+    script: &str,
+    addr: std::net::SocketAddr,
+    bal: &str,
+    token: String,
+    extra: &[&str],
+) -> Vec<String> {
+    let mut args = vec![
+        "-c".to_owned(),
+        script.to_owned(),
+        addr.ip().to_string(),
+        addr.port().to_string(),
+        s(&f.root()),
+        bal.to_owned(),
+        token,
+    ];
+    args.extend(extra.iter().map(|e| (*e).to_owned()));
+    args
+}
+
+/// Runs a Python script with [`python_args`].
+pub async fn python(
+    f: &Fixture,
+    script: &str,
+    addr: std::net::SocketAddr,
+    bal: &str,
+    token: String,
+    extra: &[&str],
+) -> Output {
+    run(
+        "python3",
+        python_args(f, script, addr, bal, token, extra),
+        None,
+    )
+    .await
+}
