@@ -10,7 +10,7 @@ use client::{
     Account, Client, ClientError, Credentials, Defect, Defects, Endpoint, MessageSpec, Secret,
     Trust,
 };
-use operator::journal::{EventKind, Verdict};
+use operator::journal::{AuthVerdict, EventKind};
 use operator::{Directory, EntryPoint, Operator, OperatorConfig, OperatorHandle, Service};
 
 const MARIE: &str = "marie.martin@operateur-fictif.mssante.fr";
@@ -150,7 +150,7 @@ async fn application_bal_sends_and_fetches_with_its_certificate() {
     assert_eq!(inbox[0].message_id.as_deref(), Some("to-app@x"));
     let auths = f.op.journal().snapshot().iter().filter(|e| matches!(
         &e.kind,
-        EventKind::Auth { mechanism, verdict: Verdict::Accepted, .. } if mechanism == "PLAIN"
+        EventKind::Auth { mechanism, verdict: AuthVerdict::Accepted, .. } if mechanism == "PLAIN"
     )).count();
     assert_eq!(auths, 2);
 }

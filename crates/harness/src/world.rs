@@ -361,8 +361,8 @@ impl MssWorld {
                     "[{conn}] authentification {mechanism} {} : {}{}",
                     user.as_deref().unwrap_or("?"),
                     match verdict {
-                        operator::journal::Verdict::Accepted => "acceptée",
-                        operator::journal::Verdict::Refused => "refusée",
+                        operator::journal::AuthVerdict::Accepted => "acceptée",
+                        operator::journal::AuthVerdict::Refused => "refusée",
                     },
                     reason
                         .as_deref()

@@ -6,9 +6,10 @@
 //!   whose OU is the IdNatStruc of the structure owning the application BAL named in PLAIN.
 
 use crate::directory::BalFamily;
-use crate::journal::{ClientCertificate, EventKind, Service, TokenSummary, Verdict};
+use crate::journal::{ClientCertificate, EventKind, Service, TokenSummary};
 use crate::sasl;
 use crate::server::Shared;
+use evidence::AuthVerdict as Verdict;
 
 /// A successful authentication.
 #[derive(Debug, Clone, PartialEq, Eq)]

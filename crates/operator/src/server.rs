@@ -223,8 +223,12 @@ impl Shared {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .tls_profile = profile;
-        self.journal
-            .record(None, EventKind::TlsProfileChanged { profile });
+        self.journal.record(
+            None,
+            EventKind::TlsProfileChanged {
+                profile: profile.name(),
+            },
+        );
     }
 
     /// Replaces the faults, journaled.

@@ -7,7 +7,7 @@ mod support;
 
 use std::time::Duration;
 
-use operator::journal::{EventKind, Verdict};
+use operator::journal::{AuthVerdict, EventKind};
 use pki::hostile::Flaw;
 use support::*;
 
@@ -63,12 +63,12 @@ async fn attempt(
             .expect("auth journaled");
     let reason = match &event.kind {
         EventKind::Auth {
-            verdict: Verdict::Refused,
+            verdict: AuthVerdict::Refused,
             reason,
             ..
         } => reason.clone().unwrap_or_default(),
         EventKind::Auth {
-            verdict: Verdict::Accepted,
+            verdict: AuthVerdict::Accepted,
             ..
         } => "accepted".to_owned(),
         _ => unreachable!(),

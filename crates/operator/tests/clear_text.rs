@@ -121,6 +121,51 @@ async fn bytes_pipelined_after_starttls_are_discarded() {
         .expect("injection journaled");
 }
 
+/// Starts an IMAP STARTTLS, sends `after` right behind it, then hands the TLS layer garbage so
+/// the handshake fails and the connection's events are complete.
+async fn imap_starttls_followed_by(after: &[u8]) -> Vec<std::sync::Arc<operator::Event>> {
+    let f = start().await;
+    let mut c = Client::connect(f.op.addresses().psc_imap).await;
+    c.line().await;
+    let mut bytes = b"a1 STARTTLS\r\n".to_vec();
+    bytes.extend_from_slice(after);
+    c.send(&bytes).await;
+    assert!(c.line().await.starts_with("a1 OK"));
+    c.send(b"not a ClientHello\r\n").await;
+    f.op.journal()
+        .wait_for(0, Duration::from_secs(5), |e| {
+            matches!(e.kind, EventKind::TlsFailed { .. })
+        })
+        .await
+        .expect("handshake failure journaled");
+    f.op.journal().snapshot()
+}
+
+#[tokio::test]
+async fn imap_starttls_alone_is_not_an_injection() {
+    let events = imap_starttls_followed_by(b"").await;
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::InjectionDiscarded { .. })),
+        "{events:#?}"
+    );
+}
+
+#[tokio::test]
+async fn imap_bytes_pipelined_after_starttls_are_counted_exactly() {
+    // A whole command and half of the next one.
+    let events = imap_starttls_followed_by(b"a2 CAPABILITY\r\na3 NO").await;
+    let injected: Vec<usize> = events
+        .iter()
+        .filter_map(|e| match e.kind {
+            EventKind::InjectionDiscarded { bytes } => Some(bytes),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(injected, [b"a2 CAPABILITY\r\na3 NO".len()]);
+}
+
 #[tokio::test]
 async fn imap_refuses_authenticate_and_login_before_starttls() {
     let f = start().await;

@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use operator::Faults;
-use operator::journal::{ClosedBy, EventKind, Verdict};
+use operator::journal::{AuthVerdict, ClosedBy, EventKind};
 use support::*;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -148,7 +148,7 @@ async fn next_auth_refused_then_recipient_refused() {
             .iter()
             .filter_map(|e| match &e.kind {
                 EventKind::Auth {
-                    verdict: Verdict::Refused,
+                    verdict: AuthVerdict::Refused,
                     reason,
                     ..
                 } => reason.clone(),

@@ -4,7 +4,7 @@
 
 mod support;
 
-use operator::journal::{EventKind, Verdict};
+use operator::journal::{AuthVerdict, EventKind};
 use support::*;
 
 fn message(from: &str, to: &str) -> Vec<u8> {
@@ -103,7 +103,7 @@ async fn curl_sends_and_lists_with_oauth2_bearer() {
     assert!(
         auths
             .iter()
-            .all(|(m, v)| m == "XOAUTH2" && *v == Verdict::Accepted)
+            .all(|(m, v)| m == "XOAUTH2" && *v == AuthVerdict::Accepted)
     );
 }
 
@@ -160,6 +160,6 @@ async fn curl_with_client_certificate_and_plain() {
     assert!(!out.ok, "{}", out.all());
     assert!(f.op.journal().snapshot().iter().any(|e| matches!(
         &e.kind,
-        EventKind::Auth { verdict: Verdict::Refused, reason: Some(r), .. } if r.contains("OU du certificat")
+        EventKind::Auth { verdict: AuthVerdict::Refused, reason: Some(r), .. } if r.contains("OU du certificat")
     )));
 }

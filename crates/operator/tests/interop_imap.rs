@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use operator::Faults;
-use operator::journal::{EventKind, Service, Verdict};
+use operator::journal::{AuthVerdict, EventKind, Service};
 use support::*;
 
 const MULTIPART: &str = "From: =?utf-8?q?H=C3=B4pital_A?= <secretariat@hopital-a.mssante.fr>\r\nTo: <marie.martin@operateur-fictif.mssante.fr>\r\nSubject: Compte rendu\r\nDate: Tue, 3 Nov 2026 10:00:00 +0100\r\nMessage-ID: <cr-1@hopital-a>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B1\"\r\n\r\n--B1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nR=C3=A9sultats normaux\r\n--B1\r\nContent-Type: application/pdf; name=\"cr.pdf\"\r\nContent-Disposition: attachment; filename=\"cr.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--B1--\r\n";
@@ -390,7 +390,7 @@ async fn mbsync_synchronises_an_application_bal_both_ways() {
     assert!(!journal.iter().any(|e| matches!(&e.kind,
         EventKind::Command { verb, .. } if verb == "LOGIN")));
     assert!(journal.iter().any(|e| matches!(&e.kind,
-        EventKind::Auth { service: Service::Imap, mechanism, verdict: Verdict::Accepted, .. }
+        EventKind::Auth { service: Service::Imap, mechanism, verdict: AuthVerdict::Accepted, .. }
             if mechanism == "PLAIN")));
 }
 

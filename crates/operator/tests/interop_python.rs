@@ -4,7 +4,7 @@
 
 mod support;
 
-use operator::journal::{EventKind, Verdict};
+use operator::journal::{AuthVerdict, EventKind};
 use support::*;
 
 const SMTP_XOAUTH2: &str = r#"
@@ -98,7 +98,7 @@ async fn smtplib_submits_with_xoauth2() {
     assert!(journal.iter().any(|e| matches!(
         &e.kind,
         EventKind::Auth {
-            verdict: Verdict::Accepted,
+            verdict: AuthVerdict::Accepted,
             format_ok: true,
             tls: true,
             ..
@@ -205,7 +205,7 @@ async fn a_client_retrying_a_refused_token_is_flagged() {
             .filter_map(|e| match &e.kind {
                 EventKind::Auth {
                     retried_refused_token,
-                    verdict: Verdict::Refused,
+                    verdict: AuthVerdict::Refused,
                     ..
                 } => Some(*retried_refused_token),
                 _ => None,

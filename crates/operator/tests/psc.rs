@@ -5,7 +5,7 @@
 
 mod support;
 
-use operator::journal::{EventKind, Verdict};
+use operator::journal::{AuthVerdict, EventKind};
 use support::*;
 
 struct Psc<'a> {
@@ -261,7 +261,7 @@ async fn the_whole_psc_flow_and_its_revocation() {
     assert!(!send(access2).await.ok);
     assert!(f.op.journal().snapshot().iter().any(|e| matches!(
         &e.kind,
-        EventKind::Auth { verdict: Verdict::Refused, reason: Some(r), .. } if r.contains("session Pro Santé Connect")
+        EventKind::Auth { verdict: AuthVerdict::Refused, reason: Some(r), .. } if r.contains("session Pro Santé Connect")
     )));
 }
 

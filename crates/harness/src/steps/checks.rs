@@ -3,7 +3,7 @@
 //! offending journal lines.
 
 use operator::Service;
-use operator::journal::{ConnId, EntryPoint, EventKind, Verdict};
+use operator::journal::{AuthVerdict, ConnId, EntryPoint, EventKind};
 
 use crate::world::{MssWorld, StepResult};
 
@@ -205,7 +205,7 @@ pub(crate) async fn authenticated_on_both(w: &mut MssWorld) -> StepResult {
     w.settle().await?;
     for service in [Service::Smtp, Service::Imap] {
         let ok = w.events()?.iter().any(|e| {
-            matches!(&e.kind, EventKind::Auth { service: s, verdict: Verdict::Accepted, .. } if *s == service)
+            matches!(&e.kind, EventKind::Auth { service: s, verdict: AuthVerdict::Accepted, .. } if *s == service)
         });
         if !ok {
             let last = w.connections(service)?.last().copied();
@@ -271,7 +271,7 @@ pub(crate) async fn every_auth(w: &mut MssWorld, expected: Expected) -> StepResu
                     "le login PLAIN vaut « {} » au lieu de l'adresse de la BAL {bal}",
                     user.as_deref().unwrap_or("")
                 )),
-                _ if *verdict != Verdict::Accepted => {
+                _ if *verdict != AuthVerdict::Accepted => {
                     Some(format!("refusée : {}", reason.as_deref().unwrap_or("?")))
                 }
                 _ => None,
@@ -322,7 +322,7 @@ pub(crate) async fn nothing_before_auth(w: &mut MssWorld) -> StepResult {
             for e in w.conn_events(conn)? {
                 match &e.kind {
                     EventKind::Auth {
-                        verdict: Verdict::Accepted,
+                        verdict: AuthVerdict::Accepted,
                         ..
                     } => break,
                     EventKind::Command {

@@ -44,7 +44,9 @@ mod search;
 
 use crate::auth::{self, Authenticated, Refusal};
 use crate::conn::{Conn, Read, line_text};
-use crate::journal::{ClientCertificate, ConnJournal, EntryPoint, EventKind, Verdict};
+use crate::journal::{
+    AuthVerdict as Verdict, ClientCertificate, ConnJournal, EntryPoint, EventKind,
+};
 use crate::sasl;
 use crate::server::{SessionEnd, Shared};
 use crate::store::Snapshot;
@@ -140,7 +142,7 @@ pub(crate) async fn session(
         Step::Close(end) => return end,
         Step::StartTls => {}
     }
-    let pending = clear.conn.buf.len() + clear.frag.message_bytes().len();
+    let pending = clear.conn.buf.len() + bytes_after_current_message(&mut clear.frag);
     let Session { conn, shutdown, .. } = clear;
     let handshake = match shared.starttls(conn.stream, pending, entry, journal).await {
         Ok(h) => h,
@@ -164,6 +166,23 @@ pub(crate) async fn session(
         Step::Close(end) => end,
         Step::StartTls => SessionEnd::operator("STARTTLS répété"),
     }
+}
+
+/// How many bytes the fragmentizer holds beyond the message just decoded (the STARTTLS
+/// command): what the client sent before the TLS handshake. Consumes them.
+fn bytes_after_current_message(frag: &mut Fragmentizer) -> usize {
+    let mut total = 0;
+    let mut in_message = 0;
+    while let Some(info) = frag.progress() {
+        let n = frag.fragment_bytes(info).len();
+        total += n;
+        in_message += n;
+        if frag.is_message_complete() {
+            in_message = 0;
+        }
+    }
+    // An unfinished line sits in the message buffer without a fragment yet.
+    total + frag.message_bytes().len().saturating_sub(in_message)
 }
 
 /// What the journal shows of a command: credentials masked, literals summarised.

@@ -33,7 +33,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use crate::journal::{
-    ClientCertificate, ClientHelloSummary, ConnJournal, EntryPoint, EventKind, Suite,
+    CertificateSummary, ClientCertificate, ClientHelloSummary, ConnJournal, EntryPoint, EventKind,
+    Suite,
 };
 
 /// Why the TLS configuration could not be built.
@@ -276,7 +277,7 @@ impl TlsContext {
     fn judge(&self, chain: &[CertificateDer<'_>]) -> Option<ClientCertificate> {
         let end_entity = chain.first()?;
         let summary = match pki::inspect::summarize(end_entity) {
-            Ok(s) => s,
+            Ok(s) => certificate_summary(s),
             Err(e) => {
                 return Some(ClientCertificate {
                     summary: unreadable_summary(),
@@ -310,8 +311,23 @@ impl TlsContext {
     }
 }
 
-fn unreadable_summary() -> pki::inspect::CertSummary {
-    pki::inspect::CertSummary {
+/// What the journal keeps of a certificate.
+fn certificate_summary(s: pki::inspect::CertSummary) -> CertificateSummary {
+    CertificateSummary {
+        subject: s.subject,
+        issuer: s.issuer,
+        subject_cn: s.subject_cn,
+        subject_ou: s.subject_ou,
+        issuer_cn: s.issuer_cn,
+        serial: s.serial,
+        not_before: s.not_before,
+        not_after: s.not_after,
+        dns_names: s.dns_names,
+    }
+}
+
+fn unreadable_summary() -> CertificateSummary {
+    CertificateSummary {
         subject: "<illisible>".into(),
         issuer: "<illisible>".into(),
         subject_cn: None,
@@ -321,11 +337,6 @@ fn unreadable_summary() -> pki::inspect::CertSummary {
         not_before: time::OffsetDateTime::UNIX_EPOCH,
         not_after: time::OffsetDateTime::UNIX_EPOCH,
         dns_names: Vec::new(),
-        is_ca: false,
-        server_auth: false,
-        client_auth: false,
-        key_bits: None,
-        signature_algorithm: String::new(),
     }
 }
 
