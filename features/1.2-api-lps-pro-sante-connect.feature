@@ -15,9 +15,7 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
     Et un message "eco-1-2-1-per@harnais.invalid" déposé dans sa boîte de réception
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Et le système synchronise sa boîte de réception
-    Alors le système s'est authentifié sur SMTP et sur IMAP
-    Et chaque authentification a utilisé XOAUTH2 au format exact du référentiel, après STARTTLS
-    Et aucune commande n'a précédé le succès de l'authentification
+    Alors chaque authentification a utilisé XOAUTH2 au format exact avec le jeton PSC de la BAL, après STARTTLS et avant toute autre commande
 
   @ECO.1.2.1 @PER_ORG @automated
   Scénario: BAL organisationnelle — XOAUTH2 avec le jeton d'un professionnel habilité
@@ -25,6 +23,4 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
     Et un message "eco-1-2-1-org@harnais.invalid" déposé dans sa boîte de réception
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Et le système synchronise sa boîte de réception
-    Alors le système s'est authentifié sur SMTP et sur IMAP
-    Et chaque authentification a utilisé XOAUTH2 au format exact du référentiel, après STARTTLS
-    Et aucune commande n'a précédé le succès de l'authentification
+    Alors chaque authentification a utilisé XOAUTH2 au format exact avec le jeton PSC de la BAL, après STARTTLS et avant toute autre commande

@@ -14,7 +14,4 @@ Fonctionnalité: API LPS — BAL applicatives, certificat ORG AUTH_CLI (§2.1.1.
     Et un message "eco-1-3-1@harnais.invalid" déposé dans sa boîte de réception
     Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
     Et le système synchronise sa boîte de réception
-    Alors le système s'est authentifié sur SMTP et sur IMAP
-    Et chaque session TLS a présenté un certificat ORG AUTH_CLI valide dont l'OU est "1750000001"
-    Et chaque authentification a utilisé PLAIN avec l'adresse de la BAL, après STARTTLS
-    Et aucune commande n'a précédé le succès de l'authentification
+    Alors chaque session a présenté le certificat ORG AUTH_CLI de la structure puis PLAIN avec l'adresse de la BAL, après STARTTLS et avant toute autre commande

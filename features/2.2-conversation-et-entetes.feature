@@ -13,26 +13,22 @@ Fonctionnalité: Messages — Message-ID et entête X-MSS-NIL (§3.2, §3.8.3)
   Scénario: BAL personnelle — un Message-ID RFC 5322 unique sur chaque nouveau message
     Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
     Quand le système envoie 3 messages à "paul.durand@operateur-fictif.mssante.fr"
-    Alors l'opérateur a accepté 3 messages
-    Et chaque message envoyé porte un Message-ID conforme à la RFC 5322, unique dans la campagne
+    Alors chaque message envoyé porte un Message-ID conforme à la RFC 5322, unique dans la campagne
 
   @ECO.2.2.1 @APP @automated
   Scénario: BAL applicative — un Message-ID RFC 5322 unique sur chaque nouveau message
     Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
     Quand le système envoie 3 messages à "marie.martin@operateur-fictif.mssante.fr"
-    Alors l'opérateur a accepté 3 messages
-    Et chaque message envoyé porte un Message-ID conforme à la RFC 5322, unique dans la campagne
+    Alors chaque message envoyé porte un Message-ID conforme à la RFC 5322, unique dans la campagne
 
   @ECO.2.4.3 @PER_ORG @automated
   Scénario: BAL personnelle — X-MSS-NIL renseigné sur chaque message
     Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
     Quand le système envoie 2 messages à "paul.durand@operateur-fictif.mssante.fr"
-    Alors l'opérateur a accepté 2 messages
-    Et chaque message envoyé porte un entête X-MSS-NIL renseigné
+    Alors chaque message envoyé porte un entête X-MSS-NIL renseigné
 
   @ECO.2.4.3 @APP @automated
   Scénario: BAL applicative — X-MSS-NIL renseigné sur chaque message
     Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
     Quand le système envoie 2 messages à "marie.martin@operateur-fictif.mssante.fr"
-    Alors l'opérateur a accepté 2 messages
-    Et chaque message envoyé porte un entête X-MSS-NIL renseigné
+    Alors chaque message envoyé porte un entête X-MSS-NIL renseigné

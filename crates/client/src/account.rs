@@ -103,11 +103,21 @@ pub enum Defect {
     ReusedMessageId,
     /// Sends messages without an `X-MSS-NIL` header.
     NoNil,
+    /// Pipelines a command right behind `STARTTLS`, before the TLS handshake (SMTP and IMAP).
+    StarttlsPipelining,
+    /// Names another BAL of the same professional in XOAUTH2's `user=`.
+    Xoauth2WrongUser,
+    /// Authenticates with PLAIN on the Pro Santé Connect entry point, the token as password.
+    PlainInsteadOfXoauth2,
+    /// Sends a command inside TLS before authenticating (refused), then authenticates.
+    CommandBeforeAuth,
+    /// Gives PLAIN the BAL's local part instead of its address.
+    PlainWrongLogin,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 7] = [
+    pub const ALL: [Defect; 12] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -115,6 +125,11 @@ impl Defect {
         Defect::NoMessageId,
         Defect::ReusedMessageId,
         Defect::NoNil,
+        Defect::StarttlsPipelining,
+        Defect::Xoauth2WrongUser,
+        Defect::PlainInsteadOfXoauth2,
+        Defect::CommandBeforeAuth,
+        Defect::PlainWrongLogin,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -127,6 +142,11 @@ impl Defect {
             Defect::NoMessageId => "no-message-id",
             Defect::ReusedMessageId => "reused-message-id",
             Defect::NoNil => "no-x-mss-nil",
+            Defect::StarttlsPipelining => "starttls-pipelining",
+            Defect::Xoauth2WrongUser => "xoauth2-wrong-user",
+            Defect::PlainInsteadOfXoauth2 => "plain-instead-of-xoauth2",
+            Defect::CommandBeforeAuth => "command-before-auth",
+            Defect::PlainWrongLogin => "plain-wrong-login",
         }
     }
 }

@@ -45,6 +45,8 @@ struct Wire<S> {
     frag: Fragmentizer,
     timeout: Duration,
     next_tag: u32,
+    /// Bytes written right behind the next command, without waiting for its reply (defect).
+    pipelined: Option<Vec<u8>>,
 }
 
 /// The result of one tagged command: untagged data and the final status.
@@ -62,6 +64,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
             frag: Fragmentizer::new(MAX_RESPONSE),
             timeout,
             next_tag: 1,
+            pipelined: None,
         }
     }
 
@@ -119,7 +122,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
             step,
             detail: format!("{e:?}"),
         })?;
-        let bytes = CommandCodec::default().encode(&command).dump();
+        let mut bytes = CommandCodec::default().encode(&command).dump();
+        if let Some(extra) = self.pipelined.take() {
+            bytes.extend_from_slice(&extra);
+        }
         self.write(step, &bytes).await?;
         let tag = Tag::try_from(tag_text.as_str()).map_err(|e| ClientError::Protocol {
             step,
@@ -212,6 +218,10 @@ pub(crate) async fn fetch_inbox(
     if !capabilities(&caps).contains(&Capability::StartTls) {
         return Err(ClientError::NoStartTls);
     }
+    if defects.contains(&Defect::StarttlsPipelining) {
+        // The defect: a command pipelined behind STARTTLS, before the handshake.
+        clear.pipelined = Some(b"Z1 NOOP\r\n".to_vec());
+    }
     let started = clear
         .run("STARTTLS", CommandBody::StartTLS, &mut no_continuation)
         .await?;
@@ -232,16 +242,30 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
         .run("CAPABILITY", CommandBody::Capability, &mut no_continuation)
         .await?;
     let caps = capabilities(&caps);
+    if defects.contains(&Defect::CommandBeforeAuth) {
+        // The defect: the mailbox opened before authenticating; the refusal is ignored.
+        let select = CommandBody::select("INBOX").map_err(|e| ClientError::Protocol {
+            step: "SELECT",
+            detail: format!("{e:?}"),
+        })?;
+        let _ = wire.run("SELECT", select, &mut no_continuation).await?;
+    }
+    let xoauth2 = matches!(account.credentials, Credentials::Xoauth2 { .. });
+    let user = sasl::sasl_user(&account.address, defects, xoauth2);
     let (mechanism, raw) = match &account.credentials {
+        Credentials::Xoauth2 { token } if defects.contains(&Defect::PlainInsteadOfXoauth2) => (
+            AuthMechanism::Plain,
+            format!("\0{user}\0{}", token.0).into_bytes(),
+        ),
         Credentials::Xoauth2 { token } => (
             AuthMechanism::XOAuth2,
             sasl::xoauth2(
-                &account.address,
+                &user,
                 &token.0,
                 defects.contains(&Defect::Xoauth2BadSeparators),
             ),
         ),
-        Credentials::Certificate { .. } => (AuthMechanism::Plain, sasl::plain(&account.address)),
+        Credentials::Certificate { .. } => (AuthMechanism::Plain, sasl::plain(&user)),
     };
     let sasl_ir = caps.contains(&Capability::SaslIr);
     let body = if sasl_ir {

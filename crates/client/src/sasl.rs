@@ -18,3 +18,23 @@ pub fn plain(user: &str) -> Vec<u8> {
 pub fn base64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
 }
+
+/// The BAL named in the SASL exchange (`xoauth2`: XOAUTH2's `user=`, else PLAIN's login): the
+/// account's, or with a defect, another one of the same professional (the organisational BAL
+/// `cardiologie@` of the domain) for XOAUTH2, or a bare local part for PLAIN.
+pub fn sasl_user(address: &str, defects: &crate::Defects, xoauth2: bool) -> String {
+    use crate::Defect;
+    let (local, domain) = address.rsplit_once('@').unwrap_or((address, ""));
+    if xoauth2 && defects.contains(&Defect::Xoauth2WrongUser) {
+        let other = if local == "cardiologie" {
+            "marie.martin"
+        } else {
+            "cardiologie"
+        };
+        format!("{other}@{domain}")
+    } else if !xoauth2 && defects.contains(&Defect::PlainWrongLogin) {
+        local.to_owned()
+    } else {
+        address.to_owned()
+    }
+}

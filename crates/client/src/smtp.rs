@@ -112,20 +112,25 @@ fn dot_stuff(message: &[u8]) -> Vec<u8> {
 
 /// The AUTH command line for the account's credentials.
 fn auth_line(account: &Account, defects: &Defects) -> String {
+    let xoauth2 = matches!(account.credentials, Credentials::Xoauth2 { .. });
+    let user = sasl::sasl_user(&account.address, defects, xoauth2);
     match &account.credentials {
+        Credentials::Xoauth2 { token } if defects.contains(&Defect::PlainInsteadOfXoauth2) => {
+            format!(
+                "AUTH PLAIN {}",
+                sasl::base64(format!("\0{user}\0{}", token.0).as_bytes())
+            )
+        }
         Credentials::Xoauth2 { token } => {
             let raw = sasl::xoauth2(
-                &account.address,
+                &user,
                 &token.0,
                 defects.contains(&Defect::Xoauth2BadSeparators),
             );
             format!("AUTH XOAUTH2 {}", sasl::base64(&raw))
         }
         Credentials::Certificate { .. } => {
-            format!(
-                "AUTH PLAIN {}",
-                sasl::base64(&sasl::plain(&account.address))
-            )
+            format!("AUTH PLAIN {}", sasl::base64(&sasl::plain(&user)))
         }
     }
 }
@@ -166,7 +171,19 @@ pub(crate) async fn submit(
         let _ = clear.command("QUIT", "QUIT", 2).await;
         return Err(ClientError::NoStartTls);
     }
-    clear.command("STARTTLS", "STARTTLS", 2).await?;
+    if defects.contains(&Defect::StarttlsPipelining) {
+        // The defect: a command pipelined behind STARTTLS, before the handshake.
+        clear.send("STARTTLS", b"STARTTLS\r\nNOOP\r\n").await?;
+        let reply = clear.reply("STARTTLS").await?;
+        if !reply.starts_with('2') {
+            return Err(ClientError::Unexpected {
+                step: "STARTTLS",
+                reply: reply.trim_end().to_owned(),
+            });
+        }
+    } else {
+        clear.command("STARTTLS", "STARTTLS", 2).await?;
+    }
     let stream = net::upgrade(clear.stream, tls, &account.smtp.host, timeout).await?;
     let mut wire = Wire {
         stream,
@@ -174,6 +191,15 @@ pub(crate) async fn submit(
         timeout,
     };
     wire.command("EHLO", "EHLO lps-de-reference", 2).await?;
+    if defects.contains(&Defect::CommandBeforeAuth) {
+        // The defect: a transaction started before authenticating; the refusal is ignored.
+        wire.send(
+            "MAIL FROM",
+            format!("MAIL FROM:<{}>\r\n", message.mail_from).as_bytes(),
+        )
+        .await?;
+        let _ = wire.reply("MAIL FROM").await?;
+    }
     wire.send(
         "AUTH",
         format!("{}\r\n", auth_line(account, defects)).as_bytes(),

@@ -240,6 +240,9 @@ pub enum EventKind {
         /// The client presented again a token the operator had already refused.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         retried_refused_token: bool,
+        /// The operator refused on purpose (an injected fault), whatever the client sent.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        provoked: bool,
         /// Claims of the access token (XOAUTH2).
         token: Option<TokenSummary>,
         /// Decision.

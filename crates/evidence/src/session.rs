@@ -34,6 +34,36 @@ impl SessionEvidence {
         SessionEvidence { events }
     }
 
+    /// The evidence of one entry point: its connections' events, and the events of no
+    /// connection (markers, HTTP requests, profile switches).
+    pub fn restricted_to(&self, entry: EntryPoint) -> SessionEvidence {
+        let keep: std::collections::BTreeSet<ConnId> = self
+            .connections()
+            .iter()
+            .filter(|c| c.entry == entry)
+            .map(|c| c.id)
+            .collect();
+        SessionEvidence {
+            events: self
+                .events
+                .iter()
+                .filter(|e| e.conn.is_none_or(|c| keep.contains(&c)))
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The entry points the client reached.
+    pub fn entry_points(&self) -> Vec<EntryPoint> {
+        let mut out = Vec::new();
+        for c in self.connections() {
+            if !out.contains(&c.entry) {
+                out.push(c.entry);
+            }
+        }
+        out
+    }
+
     /// Every event.
     pub fn events(&self) -> &[Event] {
         &self.events

@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Every requirement of [`rules::OFFLINE`] appears once per file, in catalogue order, with
-//! `verdict` one of `pass`, `fail`, `not_applicable`. Exit status: 0 without `fail`, 1 with one,
+//! `verdict` one of `pass`, `fail`, `not_applicable`; each file also says the `family` it was
+//! judged for (given with `--family`, or that of the sender's BAL in the directory, `PER_ORG`
+//! when the sender is unknown). Message-IDs are compared across the files given (ECO.2.2.1). Exit status: 0 without `fail`, 1 with one,
 //! 2 on a usage error or an unreadable file (one line on stderr, nothing on stdout).
 
 use std::io::Read;
@@ -30,6 +32,8 @@ pub enum Format {
 pub struct FileFindings {
     /// The path as given.
     pub path: String,
+    /// The family it was judged for.
+    pub family: Family,
     /// One finding per offline requirement.
     pub findings: Vec<Finding>,
 }
@@ -112,17 +116,48 @@ pub fn check_bytes(bytes: &[u8], family: Family) -> Result<Vec<Finding>, String>
     Ok(rules::check_all(&message, &context))
 }
 
-/// Judges files: all of them are read and parsed before anything is reported.
-pub fn check_files(paths: &[PathBuf], family: Family) -> Result<CheckReport, CheckError> {
+/// The family of the BAL that sent a message, from the directory.
+fn sender_family(message: &Message<'_>, directory: &operator::Directory) -> Option<Family> {
+    let from = message.parsed().from()?.first()?.address()?.to_owned();
+    let bal = directory.bal(&from)?;
+    Some(match bal.family {
+        operator::directory::BalFamily::Application => Family::App,
+        _ => Family::PerOrg,
+    })
+}
+
+/// Judges files: all of them are read and parsed before anything is reported. `family`
+/// `None`: each file's sender's family in the directory (PER_ORG when unknown). Message-IDs
+/// are compared across the files, in the order given.
+pub fn check_files(
+    paths: &[PathBuf],
+    family: Option<Family>,
+    directory: &operator::Directory,
+) -> Result<CheckReport, CheckError> {
     let mut files = Vec::with_capacity(paths.len());
+    let mut seen = std::collections::BTreeMap::new();
     for path in paths {
+        let shown = path.display().to_string();
         let bytes = read_limited(path)?;
-        let findings = check_bytes(&bytes, family).map_err(|reason| CheckError::NotAMessage {
-            path: path.display().to_string(),
-            reason,
+        let message = Message::parse(&bytes).map_err(|e| CheckError::NotAMessage {
+            path: shown.clone(),
+            reason: e.to_string(),
         })?;
+        let family = family
+            .or_else(|| sender_family(&message, directory))
+            .unwrap_or(Family::PerOrg);
+        let context = Context {
+            family,
+            seen_message_ids: seen.clone(),
+            ..Context::default()
+        };
+        let findings = rules::check_all(&message, &context);
+        if let Some(id) = message.parsed().message_id() {
+            seen.entry(id.to_owned()).or_insert_with(|| shown.clone());
+        }
         files.push(FileFindings {
-            path: path.display().to_string(),
+            path: shown,
+            family,
             findings,
         });
     }
@@ -139,6 +174,7 @@ fn rank(v: Verdict) -> u8 {
         Verdict::Fail => 0,
         Verdict::Pass => 1,
         Verdict::NotApplicable => 2,
+        Verdict::NotTested => 3,
     }
 }
 
@@ -151,6 +187,7 @@ pub fn render_text(report: &CheckReport, colour: bool) -> String {
                 Verdict::Fail => ("ÉCHEC", "31;1"),
                 Verdict::Pass => ("OK   ", "32"),
                 Verdict::NotApplicable => ("N/A  ", "2"),
+                Verdict::NotTested => ("N/T  ", "33"),
             };
             let label = if colour {
                 format!("\x1b[{code}m{label}\x1b[0m")
@@ -208,6 +245,7 @@ mod tests {
         let report = CheckReport {
             files: vec![FileFindings {
                 path: "a.eml".into(),
+                family: Family::PerOrg,
                 findings: check_bytes(b"Subject: x\r\n\r\nx", Family::PerOrg).expect("message"),
             }],
         };

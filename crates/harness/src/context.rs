@@ -1,15 +1,30 @@
 //! What a run is configured with, and the state its scenarios share.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use catalog::Family;
 use client::Defects;
-use operator::Directory;
+use operator::{Directory, OperatorHandle};
 
-use crate::driver::{ReferenceDriver, SutDriver};
+use crate::driver::SutDriver;
+use crate::driver::profile::Profile;
+use crate::driver::reference::ReferenceDriver;
+
+/// Which system is under test.
+#[derive(Debug, Clone)]
+pub enum Sut {
+    /// The reference client in process; a mutant when `defects` is not empty. Every scenario
+    /// gets its own operator on ephemeral ports, and scenarios run concurrently.
+    Reference {
+        /// Defects injected.
+        defects: Defects,
+    },
+    /// An external SUT described by a profile. One operator on the profile's addresses for the
+    /// whole run, reset between scenarios, which run one after another.
+    External(Box<Profile>),
+}
 
 /// How to run the scenarios.
 #[derive(Debug, Clone)]
@@ -22,15 +37,15 @@ pub struct RunConfig {
     pub directory: Directory,
     /// Families of the SUT: scenarios of other families are not run.
     pub families: Vec<Family>,
-    /// Defects injected into the reference client (a mutant), empty for the conformant one.
-    pub defects: Defects,
+    /// The system under test.
+    pub sut: Sut,
     /// Only scenarios whose name contains this text.
     pub name_filter: Option<String>,
     /// Only scenarios tagged with one of these requirement IDs.
     pub requirements: Vec<String>,
     /// Where to write each scenario's journal (none: keep them in memory only).
     pub journals: Option<PathBuf>,
-    /// Longest wait for an observable effect (journal events, SUT actions).
+    /// Longest wait for an observable effect of an action (a message reaching the operator).
     pub timeout: Duration,
     /// Print each scenario's outcome as it finishes.
     pub verbose: bool,
@@ -44,7 +59,9 @@ impl RunConfig {
             certs,
             directory: Directory::embedded(),
             families: vec![Family::PerOrg, Family::App],
-            defects: Defects::new(),
+            sut: Sut::Reference {
+                defects: Defects::new(),
+            },
             name_filter: None,
             requirements: Vec::new(),
             journals: None,
@@ -53,10 +70,52 @@ impl RunConfig {
         }
     }
 
+    /// The same run against an external SUT described by a profile (its families and
+    /// effect timeout apply).
+    pub fn with_profile(mut self, profile: Profile) -> Self {
+        self.families = profile.families();
+        if let Some(t) = profile
+            .effect_timeout
+            .or(Some(profile.timeout))
+            .and_then(|t| crate::driver::profile::seconds(t, "timeout").ok())
+        {
+            self.timeout = t;
+        }
+        self.sut = Sut::External(Box::new(profile));
+        self
+    }
+
+    /// The reference client with one more defect.
+    pub fn with_defect(mut self, defect: client::Defect) -> Self {
+        if let Sut::Reference { defects } = &mut self.sut {
+            defects.insert(defect);
+        }
+        self
+    }
+
     /// Describes the SUT for reports.
     pub fn sut_description(&self) -> String {
-        ReferenceDriver::new(self.defects.clone(), self.timeout).describe()
+        match &self.sut {
+            Sut::Reference { defects } => {
+                ReferenceDriver::new(defects.clone(), self.timeout).describe()
+            }
+            Sut::External(profile) => profile.describe(),
+        }
     }
+}
+
+/// A driver shared by the steps of a scenario (and, for an external SUT, by the whole run).
+pub type SharedDriver = Arc<tokio::sync::Mutex<Box<dyn SutDriver>>>;
+
+/// The operator and driver of an external SUT, alive for the whole run.
+#[derive(Debug)]
+pub struct External {
+    /// The operator, on the profile's addresses.
+    pub operator: OperatorHandle,
+    /// The driver.
+    pub driver: SharedDriver,
+    /// Its data folder.
+    pub data: tempfile::TempDir,
 }
 
 /// State shared by the scenarios of one run.
@@ -66,16 +125,20 @@ pub struct RunContext {
     pub config: RunConfig,
     /// The fake IGC Santé, loaded once.
     pub pki: Arc<pki::Pki>,
-    /// Message-IDs sent so far in the run, with the scenario that sent them (ECO.2.2.1).
-    pub message_ids: Mutex<BTreeMap<String, String>>,
+    /// The external SUT's operator and driver; `None` for the reference client.
+    pub external: Option<External>,
 }
 
 impl RunContext {
-    /// A driver for a new scenario.
-    pub fn driver(&self) -> Box<dyn SutDriver> {
-        Box::new(ReferenceDriver::new(
-            self.config.defects.clone(),
-            self.config.timeout,
-        ))
+    /// A driver for a new scenario: the run's own for an external SUT, a fresh reference
+    /// client otherwise (`None` if an external SUT has no driver: a bench defect).
+    pub fn driver(&self) -> Option<SharedDriver> {
+        match (&self.external, &self.config.sut) {
+            (Some(external), _) => Some(external.driver.clone()),
+            (None, Sut::Reference { defects }) => Some(Arc::new(tokio::sync::Mutex::new(
+                Box::new(ReferenceDriver::new(defects.clone(), self.config.timeout)),
+            ))),
+            (None, Sut::External(_)) => None,
+        }
     }
 }

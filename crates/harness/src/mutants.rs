@@ -25,13 +25,18 @@ impl Mutant {
 pub const MUTANTS: &[Mutant] = &[
     Mutant {
         defect: Defect::SmtpAuthInClear,
-        description: "envoie AUTH en clair avant STARTTLS, puis poursuit normalement",
-        fails: &["ECO.1.0.1"],
+        description: "envoie AUTH en clair avant STARTTLS (refusé), puis poursuit normalement",
+        fails: &["ECO.1.0.1", "ECO.1.2.1", "ECO.1.3.1"],
     },
     Mutant {
         defect: Defect::ImapWithoutStartTls,
-        description: "ouvre la session IMAP sans STARTTLS",
-        fails: &["ECO.1.0.2"],
+        description: "ouvre la session IMAP sans STARTTLS et s'authentifie en clair",
+        fails: &["ECO.1.0.2", "ECO.1.2.1", "ECO.1.3.1"],
+    },
+    Mutant {
+        defect: Defect::StarttlsPipelining,
+        description: "envoie une commande juste derrière STARTTLS, avant la négociation TLS",
+        fails: &["ECO.1.0.1", "ECO.1.0.2"],
     },
     Mutant {
         defect: Defect::Xoauth2BadSeparators,
@@ -39,8 +44,28 @@ pub const MUTANTS: &[Mutant] = &[
         fails: &["ECO.1.2.1"],
     },
     Mutant {
+        defect: Defect::Xoauth2WrongUser,
+        description: "nomme dans « user= » une autre BAL du professionnel (acceptée par l'opérateur)",
+        fails: &["ECO.1.2.1"],
+    },
+    Mutant {
+        defect: Defect::PlainInsteadOfXoauth2,
+        description: "s'authentifie en PLAIN avec le jeton comme mot de passe au lieu de XOAUTH2",
+        fails: &["ECO.1.2.1"],
+    },
+    Mutant {
+        defect: Defect::CommandBeforeAuth,
+        description: "envoie une commande (MAIL, SELECT) avant de s'authentifier, puis s'authentifie",
+        fails: &["ECO.1.2.1", "ECO.1.3.1"],
+    },
+    Mutant {
         defect: Defect::NoClientCertificate,
         description: "ne présente pas de certificat ORG AUTH_CLI",
+        fails: &["ECO.1.3.1"],
+    },
+    Mutant {
+        defect: Defect::PlainWrongLogin,
+        description: "donne à PLAIN la partie locale de la BAL au lieu de son adresse",
         fails: &["ECO.1.3.1"],
     },
     Mutant {

@@ -1,4 +1,9 @@
-//! The results model: what each scenario did, and the verdict of each requirement.
+//! The results model: what each scenario judged (typed findings, never panic strings), and the
+//! verdict of each requirement.
+//!
+//! Precedence when a requirement has several scenarios: a failure wins; then a harness error
+//! (the bench could not judge: fix it before trusting a pass); then a pass, stated for the
+//! families actually exercised; otherwise `non testé` with the reasons.
 
 use catalog::{Catalogue, Family, Level, Method};
 use serde::Serialize;
@@ -7,10 +12,76 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScenarioStatus {
-    /// Every step passed.
+    /// Every judging step passed.
     Passed,
-    /// A step failed.
+    /// A judging step failed: the SUT does not conform.
     Failed,
+    /// The scenario could not judge (an action the driver lacks, nothing observed).
+    NotTested,
+    /// The bench failed (set-up, an undefined step, a broken driver): not the SUT's fault.
+    HarnessError,
+}
+
+impl ScenarioStatus {
+    /// French label.
+    pub fn label(self) -> &'static str {
+        match self {
+            ScenarioStatus::Passed => "réussi",
+            ScenarioStatus::Failed => "en échec",
+            ScenarioStatus::NotTested => "non testé",
+            ScenarioStatus::HarnessError => "erreur du banc",
+        }
+    }
+
+    /// A one-character mark for terminals.
+    pub fn mark(self) -> &'static str {
+        match self {
+            ScenarioStatus::Passed => "✔",
+            ScenarioStatus::Failed => "✘",
+            ScenarioStatus::NotTested => "○",
+            ScenarioStatus::HarnessError => "⚠",
+        }
+    }
+}
+
+/// What one judging step concluded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepFinding {
+    /// The Gherkin step that judged (or `campagne` for run-wide checks).
+    pub step: String,
+    /// Requirement ID.
+    pub requirement: String,
+    /// The rule's verdict.
+    pub verdict: rules::Verdict,
+    /// Explanation (French).
+    pub detail: String,
+    /// What shows it (transcript lines…).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
+}
+
+impl StepFinding {
+    /// A finding of a rule, attributed to a step.
+    pub fn from_rule(step: &str, finding: rules::Finding) -> Self {
+        StepFinding {
+            step: step.to_owned(),
+            requirement: finding.requirement.to_owned(),
+            verdict: finding.verdict,
+            detail: finding.detail,
+            evidence: finding.evidence,
+        }
+    }
+}
+
+/// One action asked of the SUT through its driver, and what came of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionRecord {
+    /// The action (`send`, `sync`…).
+    pub action: String,
+    /// Whether the driver reported success.
+    pub ok: bool,
+    /// What happened (French).
+    pub outcome: String,
 }
 
 /// One scenario run.
@@ -22,14 +93,21 @@ pub struct ScenarioResult {
     pub name: String,
     /// Requirement IDs it verifies (its `@ECO.x.y.z` tags).
     pub requirements: Vec<String>,
-    /// Families it applies to.
+    /// Families it applies to (its tags).
     pub families: Vec<Family>,
+    /// The family it exercised (that of the BAL the SUT was configured for).
+    pub family: Option<Family>,
     /// Outcome.
     pub status: ScenarioStatus,
-    /// Why it failed, with the journal lines that show it.
-    pub failure: Option<String>,
-    /// What the checks observed.
-    pub evidence: Vec<String>,
+    /// Why it failed, was not tested, or what the bench could not do.
+    pub reason: Option<String>,
+    /// What its judging steps concluded.
+    pub findings: Vec<StepFinding>,
+    /// What was asked of the SUT.
+    pub actions: Vec<ActionRecord>,
+    /// Message-IDs of the messages the operator accepted from the SUT (run-wide uniqueness).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub message_ids: Vec<String>,
     /// File name of the scenario's journal inside the journals folder (`journaux/`).
     pub journal: Option<String>,
     /// Duration in milliseconds.
@@ -40,16 +118,18 @@ pub struct ScenarioResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// Every scenario passed.
+    /// Its scenarios passed (for the families the explanation names).
     Passed,
     /// A scenario failed.
     Failed,
     /// The requirement does not concern the SUT's families.
     NotApplicable,
-    /// No scenario could verify it in this run.
+    /// No scenario could verify it in this run; the explanation says why.
     NotTested,
     /// Optional requirement: reported, never failed.
     Informational,
+    /// The bench could not judge it (set-up, undefined step, broken driver).
+    HarnessError,
 }
 
 impl Verdict {
@@ -61,6 +141,7 @@ impl Verdict {
             Verdict::NotApplicable => "Non applicable",
             Verdict::NotTested => "Non testée",
             Verdict::Informational => "Informative",
+            Verdict::HarnessError => "Erreur du banc",
         }
     }
 }
@@ -84,6 +165,8 @@ pub struct RequirementResult {
     pub verdict: Verdict,
     /// Why this verdict (French).
     pub explanation: String,
+    /// Families for which it passed.
+    pub families_passed: Vec<Family>,
     /// Indexes of its scenarios in [`RunResults::scenarios`].
     pub scenarios: Vec<usize>,
 }
@@ -101,6 +184,8 @@ pub struct Summary {
     pub not_tested: usize,
     /// Informational requirements.
     pub informational: usize,
+    /// Requirements the bench could not judge.
+    pub harness_errors: usize,
     /// Scenarios run.
     pub scenarios: usize,
     /// Scenarios failed.
@@ -126,7 +211,9 @@ pub struct RunResults {
     pub requirements: Vec<RequirementResult>,
     /// Every scenario run.
     pub scenarios: Vec<ScenarioResult>,
-    /// Problems of the run itself (unreadable feature files...).
+    /// Findings of run-wide checks (e.g. a Message-ID used in two scenarios).
+    pub run_findings: Vec<StepFinding>,
+    /// Problems of the run itself (unreadable feature files…).
     pub problems: Vec<String>,
 }
 
@@ -134,12 +221,13 @@ impl Summary {
     /// The counts in one French sentence.
     pub fn sentence(&self) -> String {
         format!(
-            "{} conformes, {} non conformes, {} non testées, {} non applicables, {} informatives — {} scénarios, {} en échec",
+            "{} conformes, {} non conformes, {} non testées, {} non applicables, {} informatives, {} en erreur du banc — {} scénarios, {} en échec",
             self.passed,
             self.failed,
             self.not_tested,
             self.not_applicable,
             self.informational,
+            self.harness_errors,
             self.scenarios,
             self.scenarios_failed
         )
@@ -147,17 +235,68 @@ impl Summary {
 }
 
 impl RunResults {
-    /// Whether the SUT failed a requirement or the run had a problem.
+    /// Whether the SUT failed a requirement, or the bench could not judge one, or the run had
+    /// a problem.
     pub fn failed(&self) -> bool {
-        self.summary.failed > 0 || !self.problems.is_empty()
+        self.summary.failed > 0 || self.summary.harness_errors > 0 || !self.problems.is_empty()
+    }
+
+    /// The verdict of one requirement.
+    pub fn verdict(&self, id: &str) -> Option<Verdict> {
+        self.requirements
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.verdict)
     }
 }
 
-/// Computes each requirement's verdict from the scenarios.
+/// What one scenario says about one requirement.
+enum Contribution {
+    Fail(String),
+    Error(String),
+    NotTested(String),
+    Pass(Option<Family>),
+}
+
+fn contributions(id: &str, s: &ScenarioResult) -> Vec<Contribution> {
+    let label = |text: &str| format!("« {} » : {text}", s.name);
+    match s.status {
+        ScenarioStatus::HarnessError => {
+            return vec![Contribution::Error(label(
+                s.reason.as_deref().unwrap_or("erreur du banc"),
+            ))];
+        }
+        ScenarioStatus::NotTested if !s.findings.iter().any(|f| f.requirement == id) => {
+            return vec![Contribution::NotTested(label(
+                s.reason.as_deref().unwrap_or("non testé"),
+            ))];
+        }
+        _ => {}
+    }
+    let mine: Vec<&StepFinding> = s.findings.iter().filter(|f| f.requirement == id).collect();
+    if mine.is_empty() {
+        return vec![Contribution::Error(label(&format!(
+            "aucune étape du scénario ne juge {id} (défaut du banc)"
+        )))];
+    }
+    mine.into_iter()
+        .map(|f| match f.verdict {
+            rules::Verdict::Fail => Contribution::Fail(label(&f.detail)),
+            // « Not applicable to this message » judged nothing: never a pass by itself.
+            rules::Verdict::NotTested | rules::Verdict::NotApplicable => {
+                Contribution::NotTested(label(&f.detail))
+            }
+            rules::Verdict::Pass => Contribution::Pass(s.family),
+        })
+        .collect()
+}
+
+/// Computes each requirement's verdict from the scenarios and the run-wide findings.
 pub fn aggregate(
     catalogue: &Catalogue,
     families: &[Family],
     scenarios: &[ScenarioResult],
+    run_findings: &[StepFinding],
 ) -> Vec<RequirementResult> {
     catalogue
         .iter()
@@ -168,11 +307,33 @@ pub fn aggregate(
                 .filter(|(_, s)| s.requirements.contains(&r.id))
                 .map(|(i, _)| i)
                 .collect();
-            let failed: Vec<&ScenarioResult> = mine
-                .iter()
-                .map(|&i| &scenarios[i])
-                .filter(|s| s.status == ScenarioStatus::Failed)
-                .collect();
+            let mut fails = Vec::new();
+            let mut errors = Vec::new();
+            let mut not_tested = Vec::new();
+            let mut passed_families: Vec<Family> = Vec::new();
+            let mut passes = 0;
+            for &i in &mine {
+                for c in contributions(&r.id, &scenarios[i]) {
+                    match c {
+                        Contribution::Fail(t) => fails.push(t),
+                        Contribution::Error(t) => errors.push(t),
+                        Contribution::NotTested(t) => not_tested.push(t),
+                        Contribution::Pass(f) => {
+                            passes += 1;
+                            if let Some(f) = f
+                                && !passed_families.contains(&f)
+                            {
+                                passed_families.push(f);
+                            }
+                        }
+                    }
+                }
+            }
+            for f in run_findings.iter().filter(|f| f.requirement == r.id) {
+                if f.verdict == rules::Verdict::Fail {
+                    fails.push(format!("campagne : {}", f.detail));
+                }
+            }
             let applies = r.families.iter().any(|f| families.contains(f));
             let (verdict, explanation) = if !applies {
                 (
@@ -184,12 +345,12 @@ pub fn aggregate(
                     ),
                 )
             } else if r.level == Level::Peut {
-                let seen = if mine.is_empty() {
-                    "non observée dans cette campagne".to_owned()
-                } else if failed.is_empty() {
-                    "observée".to_owned()
+                let seen = if passes > 0 {
+                    "observée"
+                } else if mine.is_empty() {
+                    "non observée dans cette campagne"
                 } else {
-                    "non observée".to_owned()
+                    "non observée"
                 };
                 (
                     Verdict::Informational,
@@ -200,30 +361,39 @@ pub fn aggregate(
                     Verdict::NotTested,
                     "texte incomplet dans le référentiel source : non vérifiable".to_owned(),
                 )
-            } else if mine.is_empty() {
+            } else if mine.is_empty() && fails.is_empty() {
                 (
                     Verdict::NotTested,
                     "aucun scénario de cette campagne ne la vérifie encore".to_owned(),
                 )
-            } else if !failed.is_empty() {
-                (
-                    Verdict::Failed,
-                    format!(
-                        "{} scénario(s) sur {} en échec : {}",
-                        failed.len(),
-                        mine.len(),
-                        failed
-                            .iter()
-                            .map(|s| s.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" ; ")
-                    ),
-                )
+            } else if !fails.is_empty() {
+                (Verdict::Failed, fails.join(" ; "))
+            } else if !errors.is_empty() {
+                (Verdict::HarnessError, errors.join(" ; "))
+            } else if passes > 0 {
+                let mut text = format!(
+                    "conforme pour {} ({passes} vérification(s) réussie(s))",
+                    if passed_families.is_empty() {
+                        "les scénarios joués".to_owned()
+                    } else {
+                        join(&passed_families)
+                    }
+                );
+                let missing: Vec<Family> = r
+                    .families
+                    .iter()
+                    .filter(|f| families.contains(f) && !passed_families.contains(f))
+                    .copied()
+                    .collect();
+                if !missing.is_empty() {
+                    text.push_str(&format!(" ; non exercée pour {}", join(&missing)));
+                }
+                if !not_tested.is_empty() {
+                    text.push_str(&format!(" ; non testé : {}", not_tested.join(" ; ")));
+                }
+                (Verdict::Passed, text)
             } else {
-                (
-                    Verdict::Passed,
-                    format!("{} scénario(s) réussi(s)", mine.len()),
-                )
+                (Verdict::NotTested, not_tested.join(" ; "))
             };
             RequirementResult {
                 id: r.id.clone(),
@@ -234,6 +404,11 @@ pub fn aggregate(
                 method: r.method,
                 verdict,
                 explanation,
+                families_passed: if verdict == Verdict::Passed {
+                    passed_families
+                } else {
+                    Vec::new()
+                },
                 scenarios: mine,
             }
         })
@@ -257,6 +432,7 @@ pub fn summarize(requirements: &[RequirementResult], scenarios: &[ScenarioResult
             Verdict::NotApplicable => s.not_applicable += 1,
             Verdict::NotTested => s.not_tested += 1,
             Verdict::Informational => s.informational += 1,
+            Verdict::HarnessError => s.harness_errors += 1,
         }
     }
     s
@@ -274,15 +450,33 @@ fn join(families: &[Family]) -> String {
 mod tests {
     use super::*;
 
-    fn scenario(req: &str, status: ScenarioStatus) -> ScenarioResult {
+    fn finding(req: &str, verdict: rules::Verdict) -> StepFinding {
+        StepFinding {
+            step: "Alors …".into(),
+            requirement: req.into(),
+            verdict,
+            detail: "détail".into(),
+            evidence: vec![],
+        }
+    }
+
+    fn scenario(
+        req: &str,
+        family: Family,
+        status: ScenarioStatus,
+        findings: Vec<StepFinding>,
+    ) -> ScenarioResult {
         ScenarioResult {
             feature: "f".into(),
-            name: format!("{req} {status:?}"),
+            name: format!("{req} {status:?} {family:?}"),
             requirements: vec![req.into()],
-            families: vec![Family::PerOrg],
+            families: vec![family],
+            family: Some(family),
             status,
-            failure: None,
-            evidence: vec![],
+            reason: Some("raison".into()),
+            findings,
+            actions: vec![],
+            message_ids: vec![],
             journal: None,
             duration_ms: 1,
         }
@@ -294,22 +488,71 @@ mod tests {
 
     #[test]
     fn verdicts() {
+        use rules::Verdict::{Fail, NotTested, Pass};
         let catalogue = Catalogue::embedded();
+        let pass =
+            |req: &str, fam| scenario(req, fam, ScenarioStatus::Passed, vec![finding(req, Pass)]);
         let scenarios = vec![
-            scenario("ECO.1.0.1", ScenarioStatus::Passed),
-            scenario("ECO.1.0.2", ScenarioStatus::Passed),
-            scenario("ECO.1.0.2", ScenarioStatus::Failed),
-            scenario("ECO.1.1.2", ScenarioStatus::Failed),
+            pass("ECO.1.0.1", Family::PerOrg),
+            pass("ECO.1.0.2", Family::PerOrg),
+            scenario(
+                "ECO.1.0.2",
+                Family::App,
+                ScenarioStatus::Failed,
+                vec![finding("ECO.1.0.2", Fail)],
+            ),
+            // A harness error never hides behind a pass, never becomes a failure.
+            pass("ECO.2.2.1", Family::PerOrg),
+            scenario(
+                "ECO.2.2.1",
+                Family::App,
+                ScenarioStatus::HarnessError,
+                vec![],
+            ),
+            // Passed for one family, not tested for the other: conforme for the one exercised.
+            pass("ECO.2.4.3", Family::PerOrg),
+            scenario("ECO.2.4.3", Family::App, ScenarioStatus::NotTested, vec![]),
+            // Only not tested: not tested, never conforme.
+            scenario(
+                "ECO.1.2.1",
+                Family::PerOrg,
+                ScenarioStatus::Passed,
+                vec![finding("ECO.1.2.1", NotTested)],
+            ),
+            // A scenario that judges nothing of its requirement is a bench defect.
+            scenario(
+                "ECO.1.3.1",
+                Family::App,
+                ScenarioStatus::Passed,
+                vec![finding("ECO.1.0.1", Pass)],
+            ),
         ];
-        let per_org = aggregate(&catalogue, &[Family::PerOrg], &scenarios);
-        assert_eq!(verdict_of(&per_org, "ECO.1.0.1"), Verdict::Passed);
-        assert_eq!(verdict_of(&per_org, "ECO.1.0.2"), Verdict::Failed);
+        let both = [Family::PerOrg, Family::App];
+        let r = aggregate(&catalogue, &both, &scenarios, &[]);
+        assert_eq!(verdict_of(&r, "ECO.1.0.1"), Verdict::Passed);
+        assert_eq!(verdict_of(&r, "ECO.1.0.2"), Verdict::Failed);
+        assert_eq!(verdict_of(&r, "ECO.2.2.1"), Verdict::HarnessError);
+        assert_eq!(verdict_of(&r, "ECO.2.4.3"), Verdict::Passed);
+        let nil = r.iter().find(|r| r.id == "ECO.2.4.3").expect("2.4.3");
+        assert_eq!(nil.families_passed, vec![Family::PerOrg]);
+        assert!(
+            nil.explanation.contains("non exercée pour APP"),
+            "{}",
+            nil.explanation
+        );
+        assert_eq!(verdict_of(&r, "ECO.1.2.1"), Verdict::NotTested);
+        assert_eq!(verdict_of(&r, "ECO.1.3.1"), Verdict::HarnessError);
+        assert_eq!(verdict_of(&r, "ECO.1.2.2"), Verdict::NotTested);
+        assert_eq!(verdict_of(&r, "ECO.2.1.1"), Verdict::NotTested);
+        assert_eq!(verdict_of(&r, "ECO.1.1.2"), Verdict::Informational);
+        let per_org = aggregate(&catalogue, &[Family::PerOrg], &scenarios, &[]);
         assert_eq!(verdict_of(&per_org, "ECO.1.3.1"), Verdict::NotApplicable);
-        assert_eq!(verdict_of(&per_org, "ECO.1.2.2"), Verdict::NotTested);
-        assert_eq!(verdict_of(&per_org, "ECO.2.1.1"), Verdict::NotTested);
-        assert_eq!(verdict_of(&per_org, "ECO.1.1.2"), Verdict::Informational);
-        let summary = summarize(&per_org, &scenarios);
-        assert_eq!(summary.failed, 1);
-        assert_eq!(summary.scenarios_failed, 2);
+        // A run-wide finding fails its requirement.
+        let run = [finding("ECO.1.0.1", Fail)];
+        let r = aggregate(&catalogue, &both, &scenarios, &run);
+        assert_eq!(verdict_of(&r, "ECO.1.0.1"), Verdict::Failed);
+        let summary = summarize(&r, &scenarios);
+        assert_eq!(summary.harness_errors, 2);
+        assert_eq!(summary.scenarios_failed, 1);
     }
 }

@@ -1,34 +1,47 @@
-//! Running the scenarios: cucumber over `features/`, one fresh operator per scenario, results
-//! collected from the scenario hooks.
+//! Running the scenarios: cucumber over `features/`. Against the reference client, every
+//! scenario gets its own operator and scenarios run concurrently; against an external SUT, one
+//! operator on the profile's addresses serves the whole run, reset between scenarios, which run
+//! one after another. Results are typed: the world's findings and stop reason, merged with what
+//! the [`writer`](crate::writer) saw of each step.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use catalog::{Catalogue, Family};
+use cucumber::World as _;
 use cucumber::event::ScenarioFinished;
 use cucumber::gherkin;
-use cucumber::writer::{Coloring, Verbosity};
-use cucumber::{World as _, WriterExt as _};
 use futures::FutureExt as _;
+use operator::{Listen, OperatorConfig};
+use tokio::io::AsyncBufReadExt as _;
 
-use crate::context::{RunConfig, RunContext};
-use crate::results::{self, RunResults, ScenarioResult, ScenarioStatus};
-use crate::world::MssWorld;
+use crate::context::{External, RunConfig, RunContext, SharedDriver, Sut};
+use crate::driver::SutDriver;
+use crate::driver::command::CommandTransport;
+use crate::driver::external::ExternalDriver;
+use crate::driver::http::HttpTransport;
+use crate::driver::manual::ManualDriver;
+use crate::driver::profile::{DriverKind, Profile, ProfileError, StartSettings, resolve_program};
+use crate::results::{self, RunResults, ScenarioResult, ScenarioStatus, StepFinding};
+use crate::world::{MssWorld, Stop};
+use crate::writer::{Recorder, ScenarioKey, StepOutcome, key};
 
 /// Why a run could not happen.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunError {
     /// The fake IGC Santé could not be loaded or generated.
-    #[error("fake IGC Santé: {0}")]
+    #[error("IGC Santé fictive : {0}")]
     Pki(#[from] pki::Error),
     /// The features folder is missing.
-    #[error("no feature files in {0}")]
+    #[error("aucun fichier de scénarios dans {0}")]
     NoFeatures(String),
     /// A report or journal could not be written.
-    #[error("{path}: {source}")]
+    #[error("{path} : {source}")]
     Io {
         /// The path.
         path: String,
@@ -36,6 +49,15 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
+    /// The SUT profile is unusable.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// The shared operator could not start (a port already taken…).
+    #[error("démarrage de l'opérateur fictif : {0}")]
+    Operator(#[from] operator::OperatorError),
+    /// The SUT's process could not be started.
+    #[error("démarrage du système testé : {0}")]
+    SutStart(String),
 }
 
 /// Tags of a scenario, with the feature's and the rule's.
@@ -73,36 +95,164 @@ fn slug(text: &str) -> String {
     out.trim_matches('-').chars().take(60).collect()
 }
 
-/// Text of a panic payload (failed steps panic with their explanation).
-fn panic_text(info: &cucumber::event::Info) -> String {
-    if let Some(s) = info.downcast_ref::<String>() {
-        s.clone()
-    } else if let Some(s) = info.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else {
-        "échec sans explication".to_owned()
+/// How cucumber saw a scenario end.
+#[derive(Debug, Clone)]
+enum Ending {
+    Passed,
+    StepSkipped,
+    StepFailed,
+    BeforeHookFailed,
+}
+
+/// What the scenario hook kept of a scenario.
+#[derive(Debug)]
+struct Collected {
+    result: ScenarioResult,
+    stop: Option<Stop>,
+    ending: Ending,
+}
+
+/// The SUT's own process (a profile's `start`), stopped when dropped.
+#[derive(Debug)]
+struct SutProcess {
+    child: tokio::process::Child,
+    /// The first line it printed (the base URL of an HTTP driver).
+    first_line: Option<String>,
+}
+
+impl SutProcess {
+    /// Stops the process (it may already have ended).
+    async fn stop(mut self) {
+        let _ = self.child.kill().await;
+    }
+
+    async fn start(
+        settings: &StartSettings,
+        wait: Duration,
+        log: Option<&Path>,
+    ) -> Result<SutProcess, RunError> {
+        let program = resolve_program(&settings.run[0], settings.workdir.as_deref())
+            .map_err(RunError::SutStart)?;
+        let mut command = tokio::process::Command::new(&program);
+        command
+            .args(&settings.run[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true);
+        match log.map(std::fs::File::create) {
+            Some(Ok(file)) => {
+                command.stderr(file);
+            }
+            _ => {
+                command.stderr(Stdio::null());
+            }
+        }
+        if let Some(dir) = &settings.workdir {
+            command.current_dir(dir);
+        }
+        let mut child = command
+            .spawn()
+            .map_err(|e| RunError::SutStart(format!("{} : {e}", program.display())))?;
+        let Some(stdout) = child.stdout.take() else {
+            return Ok(SutProcess {
+                child,
+                first_line: None,
+            });
+        };
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let first = match tokio::time::timeout(wait, lines.next_line()).await {
+            Ok(Ok(Some(line))) => Some(line.trim().to_owned()),
+            Ok(Ok(None)) | Ok(Err(_)) => {
+                let status = child.try_wait().ok().flatten();
+                return Err(RunError::SutStart(format!(
+                    "{} s'est arrêté sans rien écrire ({})",
+                    program.display(),
+                    status.map_or("état inconnu".to_owned(), |s| s.to_string())
+                )));
+            }
+            Err(_) => None,
+        };
+        // Keep reading so the process never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(SutProcess {
+            child,
+            first_line: first,
+        })
     }
 }
 
-fn describe(finished: &ScenarioFinished) -> (ScenarioStatus, Option<String>) {
-    use cucumber::event::StepError;
-    match finished {
-        ScenarioFinished::StepPassed => (ScenarioStatus::Passed, None),
-        ScenarioFinished::StepSkipped => (
-            ScenarioStatus::Failed,
-            Some("une étape n'a pas de définition dans le harnais (défaut du harnais)".into()),
-        ),
-        ScenarioFinished::StepFailed(_, _, StepError::Panic(info)) => {
-            (ScenarioStatus::Failed, Some(panic_text(info)))
+/// The operator, process and driver of an external SUT.
+async fn start_external(
+    config: &RunConfig,
+    profile: &Profile,
+    pki: &Arc<pki::Pki>,
+) -> Result<(External, Option<SutProcess>), RunError> {
+    let o = profile.operator;
+    let at = |ip, port| std::net::SocketAddr::new(ip, port);
+    let listen = Listen {
+        psc_smtp: at(o.psc_address, o.smtp_port),
+        psc_imap: at(o.psc_address, o.imap_port),
+        app_smtp: at(o.app_address, o.app_smtp_port.unwrap_or(o.smtp_port)),
+        app_imap: at(o.app_address, o.app_imap_port.unwrap_or(o.imap_port)),
+        http: at(o.psc_address, o.http_port),
+        https: at(o.psc_address, o.https_port),
+        dns: o.dns_port.map(|p| at(o.psc_address, p)),
+    };
+    let data = tempfile::tempdir().map_err(|source| RunError::Io {
+        path: "dossier temporaire".into(),
+        source,
+    })?;
+    let mut operator_config = OperatorConfig::new(
+        config.directory.clone(),
+        pki.clone(),
+        data.path().to_owned(),
+    );
+    operator_config.listen = listen;
+    operator_config.journal_file = config.journals.as_ref().map(|d| d.join("operateur.jsonl"));
+    let operator = operator::Operator::start(operator_config).await?;
+    let wait = crate::driver::profile::seconds(profile.timeout, "timeout")
+        .unwrap_or(Duration::from_secs(30));
+    let process = match &profile.start {
+        Some(start) => {
+            let log = config.journals.as_ref().map(|d| d.join("sut-stderr.log"));
+            Some(SutProcess::start(start, wait, log.as_deref()).await?)
         }
-        ScenarioFinished::StepFailed(_, _, other) => {
-            (ScenarioStatus::Failed, Some(other.to_string()))
+        None => None,
+    };
+    let description = profile.describe();
+    let driver: Box<dyn SutDriver> = match profile.driver {
+        DriverKind::Command => Box::new(ExternalDriver::new(
+            description,
+            Box::new(CommandTransport::new(profile)?),
+        )),
+        DriverKind::Http => {
+            let base = profile
+                .http
+                .as_ref()
+                .and_then(|h| h.base_url.clone())
+                .or_else(|| process.as_ref().and_then(|p| p.first_line.clone()))
+                .ok_or_else(|| {
+                    RunError::SutStart(
+                        "le processus démarré n'a pas écrit son URL de base en première ligne"
+                            .into(),
+                    )
+                })?;
+            Box::new(ExternalDriver::new(
+                description,
+                Box::new(HttpTransport::new(profile, &base)?),
+            ))
         }
-        ScenarioFinished::BeforeHookFailed(info) => (
-            ScenarioStatus::Failed,
-            Some(format!("préparation du scénario : {}", panic_text(info))),
-        ),
-    }
+        DriverKind::Manual => Box::new(ManualDriver::new(operator.journal().clone(), wait)),
+    };
+    let driver: SharedDriver = Arc::new(tokio::sync::Mutex::new(driver));
+    Ok((
+        External {
+            operator,
+            driver,
+            data,
+        },
+        process,
+    ))
 }
 
 /// Runs the scenarios against the SUT and computes the verdicts.
@@ -115,19 +265,29 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
         return Err(RunError::NoFeatures(config.features.display().to_string()));
     }
     let (pki, _) = pki::ensure(&config.certs, &config.directory.pki_profile())?;
+    let pki = Arc::new(pki);
     if let Some(dir) = &config.journals {
         std::fs::create_dir_all(dir).map_err(|source| RunError::Io {
             path: dir.display().to_string(),
             source,
         })?;
     }
+    let (external, process) = match &config.sut {
+        Sut::External(profile) => {
+            let (external, process) = start_external(&config, profile, &pki).await?;
+            (Some(external), process)
+        }
+        Sut::Reference { .. } => (None, None),
+    };
+    let sequential = external.is_some();
     let ctx = Arc::new(RunContext {
         config: config.clone(),
-        pki: Arc::new(pki),
-        message_ids: Mutex::new(Default::default()),
+        pki,
+        external,
     });
-    let collected: Arc<Mutex<Vec<ScenarioResult>>> = Arc::default();
+    let collected: Arc<Mutex<HashMap<ScenarioKey, Collected>>> = Arc::default();
     let counter = Arc::new(AtomicUsize::new(0));
+    let recorder = Recorder::default();
 
     let before_ctx = ctx.clone();
     let after_ctx = ctx.clone();
@@ -136,13 +296,13 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
     let name_filter = config.name_filter.clone();
     let wanted = config.requirements.clone();
 
-    let writer = cucumber::writer::Basic::new(std::io::sink(), Coloring::Never, Verbosity::Default)
-        .summarized();
-    let writer = MssWorld::cucumber()
-        .with_writer(writer)
+    MssWorld::cucumber()
+        .with_writer(recorder.clone())
         .with_cli(cucumber::cli::Opts::<_, _, _, cucumber::cli::Empty>::default())
-        .before(move |_, _, _, world| {
+        .max_concurrent_scenarios(if sequential { Some(1) } else { Some(64) })
+        .before(move |_, _, scenario, world| {
             world.ctx = Some(before_ctx.clone());
+            world.scenario = scenario.name.clone();
             async {}.boxed_local()
         })
         .after(move |feature, rule, scenario, finished, world| {
@@ -150,29 +310,52 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
             let collected = after_collected.clone();
             let index = counter.fetch_add(1, Ordering::Relaxed) + 1;
             let all_tags: Vec<String> = tags(feature, rule, scenario).cloned().collect();
+            let scenario_key = key(feature, scenario);
             let feature_name = feature.name.clone();
             let scenario_name = scenario.name.clone();
-            let (status, failure) = describe(finished);
-            let mut evidence = Vec::new();
-            let mut op = None;
-            let mut started = None;
+            let ending = match finished {
+                ScenarioFinished::StepPassed => Ending::Passed,
+                ScenarioFinished::StepSkipped => Ending::StepSkipped,
+                ScenarioFinished::StepFailed(..) => Ending::StepFailed,
+                ScenarioFinished::BeforeHookFailed(_) => Ending::BeforeHookFailed,
+            };
+            let mut taken = None;
             if let Some(w) = world {
-                evidence = std::mem::take(&mut w.evidence);
-                op = w.op.take();
-                started = w.started;
+                let journal_events = w
+                    .operator()
+                    .map(|op| op.journal().since(w.mark))
+                    .unwrap_or_default();
+                taken = Some((
+                    std::mem::take(&mut w.findings),
+                    std::mem::take(&mut w.actions),
+                    w.stop.take(),
+                    w.family(),
+                    w.accepted_message_ids(),
+                    w.started,
+                    w.own_operator.take(),
+                    journal_events,
+                ));
+                if let Some(op) = w.operator() {
+                    op.mark(&format!("fin du scénario « {} »", w.scenario));
+                }
             }
             async move {
+                let (findings, actions, stop, family, message_ids, started, own_operator, events) =
+                    taken.unwrap_or_default();
                 let mut journal = None;
-                if let Some(op) = op {
-                    if let Some(dir) = &ctx.config.journals {
-                        let name = format!(
-                            "{index:03}-{}.jsonl",
-                            slug(&format!("{} {}", all_tags.join(" "), scenario_name))
-                        );
-                        if op.journal().write_jsonl(&dir.join(&name)).is_ok() {
-                            journal = Some(name);
-                        }
+                if let Some(dir) = &ctx.config.journals
+                    && !events.is_empty()
+                {
+                    let name = format!(
+                        "{index:03}-{}.jsonl",
+                        slug(&format!("{} {}", all_tags.join(" "), scenario_name))
+                    );
+                    let text = evidence::to_jsonl(events.iter().map(|e| &**e));
+                    if std::fs::write(dir.join(&name), text).is_ok() {
+                        journal = Some(name);
                     }
+                }
+                if let Some(op) = own_operator {
                     op.shutdown().await;
                 }
                 let result = ScenarioResult {
@@ -180,33 +363,23 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
                     name: scenario_name,
                     requirements: requirement_tags(all_tags.iter()),
                     families: family_tags(all_tags.iter()),
-                    status,
-                    failure,
-                    evidence,
+                    family,
+                    status: ScenarioStatus::Passed,
+                    reason: None,
+                    findings,
+                    actions,
+                    message_ids,
                     journal,
                     duration_ms: started.map_or(0, |s| s.elapsed().as_millis() as u64),
                 };
-                if ctx.config.verbose {
-                    let mark = match result.status {
-                        ScenarioStatus::Passed => "✔",
-                        ScenarioStatus::Failed => "✘",
-                    };
-                    println!(
-                        "{mark} {} — {} ({} ms)",
-                        result.requirements.join(" "),
-                        result.name,
-                        result.duration_ms
-                    );
-                    if let Some(f) = &result.failure {
-                        for line in f.lines().take(12) {
-                            println!("    {line}");
-                        }
-                    }
-                }
-                collected
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(result);
+                collected.lock().unwrap_or_else(|p| p.into_inner()).insert(
+                    scenario_key,
+                    Collected {
+                        result,
+                        stop,
+                        ending,
+                    },
+                );
             }
             .boxed_local()
         })
@@ -226,19 +399,18 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
         })
         .await;
 
-    let mut problems = Vec::new();
-    use cucumber::writer::Stats as _;
-    if writer.parsing_errors() > 0 {
-        problems.push(format!(
-            "{} fichier(s) de scénarios illisible(s) dans {}",
-            writer.parsing_errors(),
-            config.features.display()
-        ));
-    }
-    if writer.hook_errors() > 0 {
-        problems.push(format!("{} erreur(s) de préparation", writer.hook_errors()));
-    }
-    let mut scenarios = std::mem::take(&mut *collected.lock().unwrap_or_else(|p| p.into_inner()));
+    let recorded =
+        std::mem::take(&mut *recorder.recorded.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut problems: Vec<String> = recorded
+        .parse_errors
+        .iter()
+        .map(|e| format!("fichier de scénarios illisible : {e}"))
+        .collect();
+    let collected = std::mem::take(&mut *collected.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut scenarios: Vec<ScenarioResult> = collected
+        .into_iter()
+        .map(|(k, c)| settle(c, recorded.steps.get(&k).map(Vec::as_slice).unwrap_or(&[])))
+        .collect();
     scenarios.sort_by(|a, b| {
         let key = |s: &ScenarioResult| {
             s.requirements
@@ -248,8 +420,21 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
         };
         key(a).cmp(&key(b)).then_with(|| a.name.cmp(&b.name))
     });
+    let run_findings = unique_message_ids(&scenarios);
+
+    if let Ok(ctx) = Arc::try_unwrap(ctx)
+        && let Some(external) = ctx.external
+    {
+        external.operator.shutdown().await;
+    } else if sequential {
+        problems.push("l'opérateur partagé n'a pas pu être arrêté proprement".into());
+    }
+    if let Some(process) = process {
+        process.stop().await;
+    }
+
     let catalogue = Catalogue::embedded();
-    let requirements = results::aggregate(&catalogue, &config.families, &scenarios);
+    let requirements = results::aggregate(&catalogue, &config.families, &scenarios, &run_findings);
     let summary = results::summarize(&requirements, &scenarios);
     Ok(RunResults {
         harness_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -260,14 +445,103 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
         summary,
         requirements,
         scenarios,
+        run_findings,
         problems,
     })
+}
+
+/// The status of a scenario from what its steps judged and how it ended.
+fn settle(c: Collected, steps: &[(String, StepOutcome)]) -> ScenarioResult {
+    let mut r = c.result;
+    let first_fail = r
+        .findings
+        .iter()
+        .find(|f| f.verdict == rules::Verdict::Fail)
+        .map(|f| format!("{} : {}", f.requirement, f.detail));
+    let undefined = steps
+        .iter()
+        .find(|(_, o)| *o == StepOutcome::Undefined)
+        .map(|(t, _)| t.clone());
+    let broken = steps.iter().find_map(|(t, o)| match o {
+        StepOutcome::Failed(e) => Some((t.clone(), e.clone())),
+        _ => None,
+    });
+    let (status, reason) = match (&c.stop, &c.ending) {
+        (Some(Stop::HarnessError(why)), _) => (ScenarioStatus::HarnessError, Some(why.clone())),
+        _ if first_fail.is_some() => (ScenarioStatus::Failed, first_fail),
+        (Some(Stop::NotTested(why)), _) => (ScenarioStatus::NotTested, Some(why.clone())),
+        (None, Ending::StepSkipped) => (
+            ScenarioStatus::HarnessError,
+            Some(format!(
+                "étape sans définition dans le banc : « {} »",
+                undefined.unwrap_or_else(|| "?".into())
+            )),
+        ),
+        (None, Ending::StepFailed) => (
+            ScenarioStatus::HarnessError,
+            Some(match broken {
+                Some((step, e)) => format!("l'étape « {step} » a échoué dans le banc : {e}"),
+                None => "une étape a échoué dans le banc".into(),
+            }),
+        ),
+        (None, Ending::BeforeHookFailed) => (
+            ScenarioStatus::HarnessError,
+            Some("la préparation du scénario a échoué".into()),
+        ),
+        (None, Ending::Passed) if r.findings.is_empty() => (
+            ScenarioStatus::HarnessError,
+            Some("aucune étape du scénario ne juge quoi que ce soit (défaut du banc)".into()),
+        ),
+        (None, Ending::Passed)
+            if r.findings
+                .iter()
+                .all(|f| f.verdict == rules::Verdict::NotTested) =>
+        {
+            let why: Vec<&str> = r.findings.iter().map(|f| f.detail.as_str()).collect();
+            (ScenarioStatus::NotTested, Some(why.join(" ; ")))
+        }
+        (None, Ending::Passed) => (ScenarioStatus::Passed, None),
+    };
+    r.status = status;
+    r.reason = reason;
+    r
+}
+
+/// ECO.2.2.1 across the run: a Message-ID the operator accepted in two scenarios.
+fn unique_message_ids(scenarios: &[ScenarioResult]) -> Vec<StepFinding> {
+    let mut first_seen: HashMap<&str, &str> = HashMap::new();
+    let mut findings = Vec::new();
+    for s in scenarios {
+        let mut within = std::collections::HashSet::new();
+        for id in &s.message_ids {
+            if !within.insert(id.as_str()) {
+                // Repeated inside one scenario: its own ECO.2.2.1 step judges that.
+                continue;
+            }
+            match first_seen.get(id.as_str()) {
+                Some(other) => findings.push(StepFinding {
+                    step: "campagne".into(),
+                    requirement: rules::eco_2_2_1::ID.into(),
+                    verdict: rules::Verdict::Fail,
+                    detail: format!(
+                        "le Message-ID <{id}> a servi dans deux scénarios : « {other} » et « {} »",
+                        s.name
+                    ),
+                    evidence: Vec::new(),
+                }),
+                None => {
+                    first_seen.insert(id, &s.name);
+                }
+            }
+        }
+    }
+    findings
 }
 
 /// Every requirement tag of every feature file, with the file, for consistency checks.
 pub fn feature_tags(features: &Path) -> Result<Vec<(String, String, Vec<String>)>, String> {
     let mut out = Vec::new();
-    let mut paths: Vec<_> = std::fs::read_dir(features)
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(features)
         .map_err(|e| format!("{}: {e}", features.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "feature"))

@@ -1,193 +1,330 @@
-//! The state of one scenario: a fresh operator, the SUT driver, what the SUT did, and the
-//! evidence the report will show. Step definitions (in `steps/`) are one line each calling a
-//! method here.
+//! The state of one scenario and what its steps do: provoke (operator, driver actions),
+//! collect (wait for the effect in the journal), judge (ask `rules`, keep the typed finding).
+//! Step definitions (in `steps/`) are one line each calling a method here.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use client::{Account, Credentials, Endpoint, MessageSpec, Secret, Trust};
+use catalog::Family;
+use evidence::{EventKind, SessionEvidence};
 use operator::directory::{Bal, BalFamily};
-use operator::journal::{ConnId, Event, EventKind};
-use operator::{EntryPoint, Operator, OperatorConfig, OperatorHandle, Service};
+use operator::{EntryPoint, OperatorConfig, OperatorHandle, Service};
 
-use crate::context::RunContext;
-use crate::driver::{DriverError, SendOutcome, SutDriver, SyncedMessage};
+use crate::context::{RunContext, SharedDriver};
+use crate::driver::types::{
+    AccountSpec, AddressSpec, AddressType, BalKind, CertificateSpec, MessageSpec, PscSpec,
+    ServerSpec, TrustSpec,
+};
+use crate::driver::{Action, DriverError};
+use crate::results::{ActionRecord, StepFinding};
 
-/// Client ID of the LPS at the fake Pro Santé Connect.
-pub const LPS_CLIENT_ID: &str = "lps-sous-test";
+/// Why a scenario stopped before its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// The SUT could not be asked (its driver lacks the action): `non testé`.
+    NotTested(String),
+    /// The bench failed: `erreur du banc`.
+    HarnessError(String),
+}
 
-/// A step's failure: the French explanation shown in the report.
+/// What a step returns: `Err` stops the scenario (the reason is in [`MssWorld::stop`]).
 pub type StepResult = Result<(), String>;
+
+/// The session rules a step can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionRule {
+    /// ECO.1.0.1, SMTP with STARTTLS.
+    Smtp,
+    /// ECO.1.0.2, IMAP with STARTTLS.
+    Imap,
+    /// ECO.1.2.1, XOAUTH2 with a Pro Santé Connect token.
+    Xoauth2,
+    /// ECO.1.3.1, ORG AUTH_CLI certificate then PLAIN.
+    Certificate,
+}
+
+/// The message rules a step can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageRule {
+    /// ECO.2.2.1, Message-ID.
+    MessageId,
+    /// ECO.2.4.3, X-MSS-NIL.
+    Nil,
+}
 
 /// One scenario's world.
 #[derive(cucumber::World, Default)]
 pub struct MssWorld {
     pub(crate) ctx: Option<Arc<RunContext>>,
-    pub(crate) op: Option<OperatorHandle>,
+    /// The scenario's own operator (reference client); `None` when the run shares one.
+    pub(crate) own_operator: Option<OperatorHandle>,
     pub(crate) data: Option<tempfile::TempDir>,
-    pub(crate) driver: Option<Box<dyn SutDriver>>,
+    /// Journal sequence number before the scenario: its evidence comes after.
+    pub(crate) mark: u64,
+    pub(crate) driver: Option<SharedDriver>,
     pub(crate) bal: Option<Bal>,
+    pub(crate) account: Option<AccountSpec>,
+    /// Messages the SUT was asked to send (and said it sent).
+    pub(crate) submissions: usize,
     /// Message-IDs the harness delivered into the SUT's BAL.
     pub(crate) delivered: Vec<String>,
-    /// Outcomes of the sends the SUT was asked for.
-    pub(crate) sends: Vec<Result<SendOutcome, DriverError>>,
-    /// Outcome of the last synchronisation.
-    pub(crate) synced: Option<Result<Vec<SyncedMessage>, DriverError>>,
-    /// Lines the report shows as evidence.
-    pub(crate) evidence: Vec<String>,
+    /// Protocols the SUT was asked to use.
+    pub(crate) services: Vec<Service>,
+    pub(crate) findings: Vec<StepFinding>,
+    pub(crate) actions: Vec<ActionRecord>,
+    pub(crate) stop: Option<Stop>,
     pub(crate) started: Option<Instant>,
+    /// The scenario's name (set before its first step).
+    pub(crate) scenario: String,
 }
 
 impl std::fmt::Debug for MssWorld {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MssWorld")
             .field("bal", &self.bal.as_ref().map(|b| &b.address))
-            .field("evidence", &self.evidence)
+            .field("findings", &self.findings.len())
+            .field("stop", &self.stop)
             .finish()
     }
 }
 
-fn fail<T>(message: impl Into<String>) -> Result<T, String> {
-    Err(message.into())
-}
-
 impl MssWorld {
-    pub(crate) fn ctx(&self) -> Result<&Arc<RunContext>, String> {
-        self.ctx
-            .as_ref()
-            .ok_or_else(|| "contexte de campagne absent (défaut du harnais)".to_owned())
+    /// Stops the scenario as a bench error.
+    fn harness_error<T>(&mut self, why: impl Into<String>) -> Result<T, String> {
+        let why = why.into();
+        self.stop = Some(Stop::HarnessError(why.clone()));
+        Err(why)
     }
 
-    pub(crate) fn op(&self) -> Result<&OperatorHandle, String> {
-        self.op
-            .as_ref()
-            .ok_or_else(|| "l'opérateur fictif n'est pas démarré".to_owned())
+    /// Stops the scenario as not tested.
+    fn not_tested<T>(&mut self, why: impl Into<String>) -> Result<T, String> {
+        let why = why.into();
+        self.stop = Some(Stop::NotTested(why.clone()));
+        Err(why)
     }
 
-    pub(crate) fn timeout(&self) -> Duration {
+    fn ctx(&self) -> Option<Arc<RunContext>> {
+        self.ctx.clone()
+    }
+
+    /// The operator of this scenario.
+    pub(crate) fn operator(&self) -> Option<&OperatorHandle> {
+        self.own_operator.as_ref().or_else(|| {
+            self.ctx
+                .as_ref()
+                .and_then(|c| c.external.as_ref())
+                .map(|e| &e.operator)
+        })
+    }
+
+    fn timeout(&self) -> Duration {
         self.ctx
             .as_ref()
             .map_or(Duration::from_secs(10), |c| c.config.timeout)
     }
 
-    pub(crate) fn note(&mut self, line: impl Into<String>) {
-        self.evidence.push(line.into());
+    /// The family the scenario exercises.
+    pub(crate) fn family(&self) -> Option<Family> {
+        self.bal.as_ref().map(|b| match b.family {
+            BalFamily::Application => Family::App,
+            BalFamily::Personal | BalFamily::Organisational => Family::PerOrg,
+        })
     }
 
-    /// Starts a fresh operator on ephemeral ports.
+    /// « un opérateur MSSanté fictif »: a fresh operator for the reference client, the run's
+    /// operator reset for an external SUT.
     pub async fn start_operator(&mut self) -> StepResult {
-        let ctx = self.ctx()?.clone();
-        let data = tempfile::tempdir().map_err(|e| format!("dossier temporaire : {e}"))?;
-        let config = OperatorConfig::new(
-            ctx.config.directory.clone(),
-            ctx.pki.clone(),
-            data.path().to_owned(),
-        );
-        let op = Operator::start(config)
-            .await
-            .map_err(|e| format!("démarrage de l'opérateur fictif : {e}"))?;
+        let scenario = self.scenario.clone();
+        let Some(ctx) = self.ctx() else {
+            return self.harness_error("contexte de campagne absent");
+        };
         self.started = Some(Instant::now());
-        self.op = Some(op);
-        self.data = Some(data);
-        self.driver = Some(ctx.driver());
+        if let Some(external) = &ctx.external {
+            if let Err(e) = external
+                .operator
+                .reset(&format!("début du scénario « {scenario} »"))
+            {
+                return self.harness_error(format!("remise à zéro de l'opérateur : {e}"));
+            }
+            self.mark = external.operator.journal().len() as u64;
+        } else {
+            let data = match tempfile::tempdir() {
+                Ok(d) => d,
+                Err(e) => return self.harness_error(format!("dossier temporaire : {e}")),
+            };
+            let config = OperatorConfig::new(
+                ctx.config.directory.clone(),
+                ctx.pki.clone(),
+                data.path().to_owned(),
+            );
+            match operator::Operator::start(config).await {
+                Ok(op) => {
+                    self.own_operator = Some(op);
+                    self.data = Some(data);
+                }
+                Err(e) => {
+                    return self.harness_error(format!("démarrage de l'opérateur fictif : {e}"));
+                }
+            }
+        }
+        match ctx.driver() {
+            Some(d) => self.driver = Some(d),
+            None => return self.harness_error("aucun pilote pour le système testé"),
+        }
         Ok(())
     }
 
-    /// The account the SUT gets for a BAL of the directory.
-    fn account_for(&self, bal: &Bal) -> Result<Account, String> {
-        let ctx = self.ctx()?;
-        let op = self.op()?;
+    /// The account description of a BAL of the directory, for the operator as it is bound.
+    fn account_for(&self, bal: &Bal) -> Result<AccountSpec, String> {
+        let ctx = self.ctx().ok_or("contexte de campagne absent")?;
+        let op = self
+            .operator()
+            .ok_or("l'opérateur fictif n'est pas démarré")?;
         let dir = op.directory();
-        let (entry, credentials) = match bal.family {
-            BalFamily::Application => {
-                let structure = bal.structure.as_deref().unwrap_or_default();
-                let cred = ctx.pki.client_for(structure).ok_or_else(|| {
-                    format!("pas de certificat ORG AUTH_CLI pour la structure {structure}")
-                })?;
-                (
-                    EntryPoint::App,
-                    Credentials::Certificate {
-                        chain_pem: cred.chain_pem(),
-                        key_pem: Secret(cred.key.expose().to_owned()),
-                    },
-                )
-            }
-            BalFamily::Personal | BalFamily::Organisational => {
-                let ps = match bal.family {
-                    BalFamily::Personal => bal.owner.clone(),
-                    _ => bal.members.first().cloned(),
-                }
-                .ok_or_else(|| format!("aucun professionnel habilité sur {}", bal.address))?;
-                let token = op
-                    .issue_access_token(&ps, LPS_CLIENT_ID, Duration::from_secs(3600))
-                    .map_err(|e| e.to_string())?;
-                (
-                    EntryPoint::Psc,
-                    Credentials::Xoauth2 {
-                        token: Secret(token),
-                    },
-                )
-            }
+        let addresses = op.addresses();
+        let files = ctx.pki.files();
+        let kind = match bal.family {
+            BalFamily::Personal => BalKind::Per,
+            BalFamily::Organisational => BalKind::Org,
+            BalFamily::Application => BalKind::App,
+        };
+        let entry = if kind == BalKind::App {
+            EntryPoint::App
+        } else {
+            EntryPoint::Psc
         };
         let host = match entry {
             EntryPoint::Psc => dir.operator.psc_host.clone(),
             EntryPoint::App => dir.operator.authcli_host.clone(),
         };
-        let addresses = op.addresses();
-        Ok(Account {
+        let server = |service| {
+            let addr = addresses.of(service, entry);
+            ServerSpec {
+                host: host.clone(),
+                port: addr.port(),
+                address: addr.ip(),
+            }
+        };
+        let (certificate, psc) = match kind {
+            BalKind::App => {
+                let structure = bal.structure.as_deref().unwrap_or_default();
+                let (chain, key) = files.client(structure);
+                if !chain.is_file() {
+                    return Err(format!(
+                        "pas de certificat ORG AUTH_CLI pour la structure {structure}"
+                    ));
+                }
+                (Some(CertificateSpec { chain, key }), None)
+            }
+            BalKind::Per | BalKind::Org => {
+                let professional = match kind {
+                    BalKind::Per => bal.owner.clone(),
+                    _ => bal.members.first().cloned(),
+                }
+                .ok_or_else(|| format!("aucun professionnel habilité sur {}", bal.address))?;
+                let client_id = match &ctx.config.sut {
+                    crate::context::Sut::External(p) => p.psc.client_id.clone(),
+                    crate::context::Sut::Reference { .. } => crate::LPS_CLIENT_ID.to_owned(),
+                };
+                let token = op
+                    .issue_access_token(&professional, &client_id, Duration::from_secs(3600))
+                    .map_err(|e| e.to_string())?;
+                (
+                    None,
+                    Some(PscSpec {
+                        issuer: op.psc_issuer(),
+                        client_id,
+                        professional,
+                        access_token: token,
+                    }),
+                )
+            }
+        };
+        Ok(AccountSpec {
             address: bal.address.clone(),
+            kind,
             display_name: dir.display_name(bal).unwrap_or_default(),
             reply_to: bal.reply_to.clone(),
-            nil: format!("MSS-HARNESS/REFERENCE/{}", env!("CARGO_PKG_VERSION")),
-            smtp: Endpoint {
-                host: host.clone(),
-                addr: addresses.of(Service::Smtp, entry),
+            smtp: server(Service::Smtp),
+            imap: server(Service::Imap),
+            autoconfig: op.autoconfig_url(),
+            trust: TrustSpec {
+                root: files.root_cert.clone(),
+                organisations: files.organisations_cert.clone(),
+                crls: vec![files.root_crl.clone(), files.organisations_crl.clone()],
             },
-            imap: Endpoint {
-                host,
-                addr: addresses.of(Service::Imap, entry),
-            },
-            credentials,
-            trust: Trust {
-                root_pem: ctx.pki.root.cert.pem.clone(),
-                organisations_pem: ctx.pki.organisations.cert.pem.clone(),
-                crls_pem: vec![
-                    ctx.pki.root_crl.pem.clone(),
-                    ctx.pki.organisations_crl.pem.clone(),
-                ],
-            },
+            certificate,
+            psc,
         })
     }
 
-    /// Configures the SUT for a BAL of the directory.
-    pub async fn configure(&mut self, address: &str) -> StepResult {
-        let bal = self
-            .op()?
-            .directory()
-            .bal(address)
-            .cloned()
-            .ok_or_else(|| format!("la BAL {address} n'est pas dans l'annuaire"))?;
-        let account = self.account_for(&bal)?;
-        let driver = self
-            .driver
-            .as_mut()
-            .ok_or_else(|| "aucun pilote de SUT".to_owned())?;
-        driver
-            .configure(&account)
-            .await
-            .map_err(|e| format!("configuration de la BAL {address} : {e}"))?;
-        self.bal = Some(bal);
-        Ok(())
+    async fn act<T>(
+        &mut self,
+        action: Action,
+        run: impl AsyncFnOnce(&mut dyn crate::driver::SutDriver) -> Result<T, DriverError>,
+    ) -> Result<Result<T, DriverError>, String> {
+        let Some(driver) = self.driver.clone() else {
+            return self.harness_error("aucun pilote de SUT");
+        };
+        let mut guard = driver.lock().await;
+        let outcome = run(&mut **guard).await;
+        drop(guard);
+        let (ok, text) = match &outcome {
+            Ok(_) => (true, "réussie".to_owned()),
+            Err(e) => (false, e.to_string()),
+        };
+        self.actions.push(ActionRecord {
+            action: action.name().to_owned(),
+            ok,
+            outcome: text,
+        });
+        match outcome {
+            Err(DriverError::Unsupported(a)) => self.not_tested(format!(
+                "le pilote du système ne sait pas faire l'action « {a} »"
+            )),
+            Err(e @ DriverError::Broken { .. }) => self.harness_error(e.to_string()),
+            other => Ok(other),
+        }
     }
 
-    /// Puts a message into the SUT's BAL, as if another professional had sent it.
+    /// « le système configuré pour la BAL … ».
+    pub async fn configure(&mut self, address: &str) -> StepResult {
+        let Some(op) = self.operator() else {
+            return self.harness_error("l'opérateur fictif n'est pas démarré");
+        };
+        let Some(bal) = op.directory().bal(address).cloned() else {
+            return self.harness_error(format!("la BAL {address} n'est pas dans l'annuaire"));
+        };
+        let account = match self.account_for(&bal) {
+            Ok(a) => a,
+            Err(e) => return self.harness_error(format!("compte de la BAL {address} : {e}")),
+        };
+        self.bal = Some(bal);
+        self.account = Some(account.clone());
+        let outcome = match self
+            .act(Action::Configure, async |d| d.configure(&account).await)
+            .await
+        {
+            Ok(o) => o,
+            // A driver that cannot configure: the SUT was configured out of band.
+            Err(_) if matches!(self.stop, Some(Stop::NotTested(_))) => {
+                self.stop = None;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        match outcome {
+            Ok(()) => Ok(()),
+            Err(e) => self.harness_error(format!("configuration de la BAL {address} : {e}")),
+        }
+    }
+
+    /// « un message … déposé dans sa boîte de réception »: as if another professional had
+    /// sent it.
     pub fn deliver(&mut self, message_id: &str) -> StepResult {
-        let bal = self
-            .bal
-            .as_ref()
-            .ok_or_else(|| "aucune BAL configurée".to_owned())?
-            .address
-            .clone();
+        let Some(bal) = self.bal.as_ref().map(|b| b.address.clone()) else {
+            return self.harness_error("aucune BAL configurée avant le dépôt");
+        };
         let message = format!(
             "From: Dr Paul DURAND <paul.durand@operateur-fictif.mssante.fr>\r\n\
              To: <{bal}>\r\n\
@@ -200,209 +337,202 @@ impl MssWorld {
              X-MSS-NIL: MSS-HARNESS/DEPOT\r\n\r\n\
              Bonjour, voici le compte rendu de l'échographie.\r\n"
         );
-        self.op()?
-            .deliver(&bal, message.as_bytes())
-            .map_err(|e| format!("dépôt du message : {e}"))?;
+        let Some(op) = self.operator() else {
+            return self.harness_error("l'opérateur fictif n'est pas démarré");
+        };
+        if let Err(e) = op.deliver(&bal, message.as_bytes()) {
+            return self.harness_error(format!("dépôt du message : {e}"));
+        }
         self.delivered.push(message_id.to_owned());
         Ok(())
     }
 
-    /// Asks the SUT to send `count` messages with accented text.
+    /// « le système envoie N messages à … »; then waits until the operator accepted them.
     pub async fn send(&mut self, count: usize, to: &str) -> StepResult {
+        if !self.services.contains(&Service::Smtp) {
+            self.services.push(Service::Smtp);
+        }
+        let mut reported_sent = 0;
         for i in 1..=count {
             let spec = MessageSpec {
-                addresses: vec![client::spec::AddressSpec {
+                addresses: vec![AddressSpec {
                     email: to.to_owned(),
                     name: None,
-                    kind: client::spec::AddressType::To,
+                    kind: AddressType::To,
                 }],
                 subject: format!("Compte rendu de consultation n°{i} — été"),
                 body: "Bonjour,\nVoici le compte rendu de la consultation de jeudi.\nBien cordialement."
                     .to_owned(),
                 ..MessageSpec::default()
             };
-            let driver = self
-                .driver
-                .as_mut()
-                .ok_or_else(|| "aucun pilote de SUT".to_owned())?;
-            let outcome = driver.send(&spec).await;
-            self.sends.push(outcome);
+            let outcome = self
+                .act(Action::Send, async |d| d.send(&spec).await)
+                .await?;
+            self.submissions += 1;
+            if outcome.is_ok() {
+                reported_sent += 1;
+            } else {
+                // The SUT reports a failure: no point asking for more; the rules judge what
+                // the operator saw.
+                break;
+            }
+        }
+        // Wait for what the SUT says it sent (it may queue it); a failure is judged as is.
+        if reported_sent > 0 {
+            self.wait_until(|evidence| evidence.accepted_messages().len() >= reported_sent)
+                .await;
         }
         Ok(())
     }
 
-    /// Asks the SUT to synchronise its INBOX.
+    /// « le système synchronise sa boîte de réception »; then waits until every delivered
+    /// message was fetched.
     pub async fn sync(&mut self) -> StepResult {
-        let driver = self
-            .driver
-            .as_mut()
-            .ok_or_else(|| "aucun pilote de SUT".to_owned())?;
-        self.synced = Some(driver.sync().await);
+        if !self.services.contains(&Service::Imap) {
+            self.services.push(Service::Imap);
+        }
+        if self
+            .act(Action::Sync, async |d| d.sync().await)
+            .await?
+            .is_err()
+        {
+            return Ok(());
+        }
+        let delivered = self.delivered.clone();
+        self.wait_until(|evidence| delivered.iter().all(|id| !evidence.fetched(id).is_empty()))
+            .await;
         Ok(())
     }
 
-    /// Every event so far.
-    pub(crate) fn events(&self) -> Result<Vec<Arc<Event>>, String> {
-        Ok(self.op()?.journal().snapshot())
-    }
-
-    /// Events of one connection.
-    pub(crate) fn conn_events(&self, conn: ConnId) -> Result<Vec<Arc<Event>>, String> {
-        Ok(self
-            .events()?
-            .into_iter()
-            .filter(|e| e.conn == Some(conn))
-            .collect())
-    }
-
-    /// Connections of a protocol, in order of opening.
-    pub(crate) fn connections(&self, service: Service) -> Result<Vec<ConnId>, String> {
-        Ok(self
-            .events()?
-            .iter()
-            .filter_map(|e| match e.kind {
-                EventKind::ConnectionOpened { service: s, .. } if s == service => e.conn,
-                _ => None,
-            })
-            .collect())
-    }
-
-    /// Waits until the SUT's connections are all closed, so checks see complete sessions.
-    pub(crate) async fn settle(&self) -> StepResult {
-        let op = self.op()?;
+    /// Waits (on the journal, no sleep) until `done` holds for the scenario's evidence, or the
+    /// effect timeout; what was observed is judged either way.
+    async fn wait_until(&self, done: impl Fn(&SessionEvidence) -> bool) {
+        let Some(op) = self.operator() else { return };
         let journal = op.journal();
-        let opened =
-            self.connections(Service::Smtp)?.len() + self.connections(Service::Imap)?.len();
-        let closed = |j: &operator::Journal| {
-            j.snapshot()
-                .iter()
-                .filter(|e| matches!(e.kind, EventKind::ConnectionClosed { .. }))
-                .count()
-        };
         let deadline = tokio::time::Instant::now() + self.timeout();
-        while closed(journal) < opened {
+        loop {
+            if done(&self.evidence()) {
+                return;
+            }
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let seen = journal.len() as u64;
-            if journal
-                .wait_for(seen, left, |e| {
-                    matches!(e.kind, EventKind::ConnectionClosed { .. })
-                })
-                .await
-                .is_err()
-            {
-                return fail(format!(
-                    "le système n'a pas fermé ses connexions dans les {} s",
-                    self.timeout().as_secs()
-                ));
+            if left.is_zero() || journal.wait_for(seen, left, |_| true).await.is_err() {
+                return;
             }
+        }
+    }
+
+    /// Everything the operator journaled since the scenario started.
+    pub(crate) fn evidence(&self) -> SessionEvidence {
+        let Some(op) = self.operator() else {
+            return SessionEvidence::default();
+        };
+        SessionEvidence::new(
+            op.journal()
+                .since(self.mark)
+                .iter()
+                .map(|e| (**e).clone())
+                .collect(),
+        )
+    }
+
+    fn expectation(&self) -> rules::session::Expectation {
+        rules::session::Expectation {
+            bal: self.bal.as_ref().map(|b| b.address.clone()),
+            structure: self.bal.as_ref().and_then(|b| b.structure.clone()),
+            submissions: self.submissions,
+            delivered: self.delivered.clone(),
+            services: self.services.clone(),
+        }
+    }
+
+    /// A judging step: asks a session rule about the scenario's evidence.
+    pub fn judge_session(&mut self, step: &str, rule: SessionRule) -> StepResult {
+        let evidence = self.evidence();
+        let expected = self.expectation();
+        let finding = match rule {
+            SessionRule::Smtp => rules::eco_1_0_1::check(&evidence, &expected),
+            SessionRule::Imap => rules::eco_1_0_2::check(&evidence, &expected),
+            SessionRule::Xoauth2 => rules::eco_1_2_1::check(&evidence, &expected),
+            SessionRule::Certificate => rules::eco_1_3_1::check(&evidence, &expected),
+        };
+        self.findings.push(StepFinding::from_rule(step, finding));
+        Ok(())
+    }
+
+    /// A judging step: asks a message rule about every message the operator accepted from
+    /// the SUT in this scenario, as received.
+    pub fn judge_messages(&mut self, step: &str, rule: MessageRule) -> StepResult {
+        let id = match rule {
+            MessageRule::MessageId => rules::eco_2_2_1::ID,
+            MessageRule::Nil => rules::eco_2_4_3::ID,
+        };
+        let evidence = self.evidence();
+        let accepted = evidence.accepted_messages();
+        if accepted.is_empty() {
+            self.findings.push(StepFinding {
+                step: step.to_owned(),
+                requirement: id.to_owned(),
+                verdict: rules::Verdict::NotTested,
+                detail: "l'opérateur n'a accepté aucun message du système : rien à juger".into(),
+                evidence: Vec::new(),
+            });
+            return Ok(());
+        }
+        let family = self.family().unwrap_or(Family::PerOrg);
+        let mut seen = std::collections::BTreeMap::new();
+        for (index, event) in accepted.iter().enumerate() {
+            let EventKind::MessageAccepted { path, .. } = &event.kind else {
+                continue;
+            };
+            let bytes = match std::fs::read(path) {
+                Ok(b) => b,
+                Err(e) => {
+                    return self.harness_error(format!("lecture du message reçu {path} : {e}"));
+                }
+            };
+            let finding = match rules::Message::parse(&bytes) {
+                Err(e) => rules::Finding {
+                    requirement: id,
+                    verdict: rules::Verdict::Fail,
+                    detail: format!("message illisible : {e}"),
+                    evidence: Vec::new(),
+                },
+                Ok(message) => {
+                    let context = rules::Context {
+                        family,
+                        seen_message_ids: seen.clone(),
+                        ..rules::Context::default()
+                    };
+                    let finding = match rule {
+                        MessageRule::MessageId => rules::eco_2_2_1::check(&message, &context),
+                        MessageRule::Nil => rules::eco_2_4_3::check(&message, &context),
+                    };
+                    if let Some(mid) = message.parsed().message_id() {
+                        seen.entry(mid.to_owned())
+                            .or_insert_with(|| format!("message n°{} de ce scénario", index + 1));
+                    }
+                    finding
+                }
+            };
+            let mut finding = StepFinding::from_rule(step, finding);
+            finding.detail = format!("message n°{} : {}", index + 1, finding.detail);
+            self.findings.push(finding);
         }
         Ok(())
     }
 
-    /// A readable transcript of one connection (credentials are already masked).
-    pub(crate) fn transcript(&self, conn: ConnId) -> Vec<String> {
-        let Ok(events) = self.conn_events(conn) else {
-            return Vec::new();
-        };
-        let mut lines = Vec::new();
-        for e in events {
-            let line = match &e.kind {
-                EventKind::ConnectionOpened {
-                    service,
-                    entry,
-                    peer,
-                } => format!(
-                    "[{conn}] connexion {} ({}) depuis {peer}",
-                    service,
-                    match entry {
-                        EntryPoint::Psc => "point d'entrée Pro Santé Connect",
-                        EntryPoint::App => "point d'entrée BAL applicatives",
-                    }
-                ),
-                EventKind::Command { tls, line, .. } => {
-                    format!("[{conn}] C{}: {line}", if *tls { "🔒" } else { " (clair)" })
-                }
-                EventKind::Reply { tls, line, .. } => format!(
-                    "[{conn}] S{}: {}",
-                    if *tls { "🔒" } else { " (clair)" },
-                    line.lines().next().unwrap_or_default()
-                ),
-                EventKind::TlsClientHello(h) => format!(
-                    "[{conn}] ClientHello : versions {}, suites {}",
-                    h.versions.join(" "),
-                    h.cipher_suites
-                        .iter()
-                        .map(|s| format!("0x{:04X}", s.code))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-                EventKind::TlsEstablished {
-                    version,
-                    cipher_suite,
-                    group,
-                    client_certificate,
-                } => format!(
-                    "[{conn}] TLS établi : {version} {} {}{}",
-                    cipher_suite.name,
-                    group.as_deref().unwrap_or(""),
-                    client_certificate
-                        .as_ref()
-                        .map(|c| format!(", certificat client {}", c.summary.subject))
-                        .unwrap_or_default()
-                ),
-                EventKind::TlsFailed { error } => format!("[{conn}] échec TLS : {error}"),
-                EventKind::Auth {
-                    mechanism,
-                    user,
-                    verdict,
-                    reason,
-                    ..
-                } => format!(
-                    "[{conn}] authentification {mechanism} {} : {}{}",
-                    user.as_deref().unwrap_or("?"),
-                    match verdict {
-                        operator::journal::AuthVerdict::Accepted => "acceptée",
-                        operator::journal::AuthVerdict::Refused => "refusée",
-                    },
-                    reason
-                        .as_deref()
-                        .map(|r| format!(" — {r}"))
-                        .unwrap_or_default()
-                ),
-                EventKind::MessageAccepted {
-                    message_id, size, ..
-                } => format!(
-                    "[{conn}] message accepté ({size} octets, Message-ID {})",
-                    message_id.as_deref().unwrap_or("absent")
-                ),
-                EventKind::ConnectionClosed { by, reason } => format!(
-                    "[{conn}] fermeture par {}{}",
-                    match by {
-                        operator::journal::ClosedBy::Client => "le client",
-                        operator::journal::ClosedBy::Operator => "l'opérateur",
-                    },
-                    reason
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default()
-                ),
-                _ => continue,
-            };
-            lines.push(line);
-        }
-        lines
-    }
-
-    /// The messages the operator accepted from the SUT in this scenario, as received.
-    pub(crate) fn accepted_messages(&self) -> Result<Vec<Vec<u8>>, String> {
-        let mut out = Vec::new();
-        for e in self.events()? {
-            if let EventKind::MessageAccepted { path, .. } = &e.kind {
-                let bytes =
-                    std::fs::read(path).map_err(|err| format!("lecture de {path} : {err}"))?;
-                out.push(bytes);
-            }
-        }
-        Ok(out)
+    /// Message-IDs of the messages the operator accepted in this scenario.
+    pub(crate) fn accepted_message_ids(&self) -> Vec<String> {
+        self.evidence()
+            .accepted_messages()
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::MessageAccepted { message_id, .. } => message_id
+                    .as_deref()
+                    .map(|m| evidence::strip_brackets(m).to_owned()),
+                _ => None,
+            })
+            .collect()
     }
 }

@@ -103,12 +103,36 @@ fn family_app_judges_the_application_requirements() {
     let app = path(&golden("app/2.2.5-sans-mention.eml"));
     let out = check(&["--family", "app", &app]);
     assert_eq!(out.status.code(), Some(1));
-    let per_org = check(&[&app]);
+    let per_org = check(&["--family", "per-org", &app]);
     assert_eq!(
         per_org.status.code(),
         Some(0),
         "ECO.2.2.5 is not applicable to PER_ORG"
     );
+    // Without --family, the sender's BAL in the directory says: application.
+    let inferred = check(&[&app]);
+    assert_eq!(inferred.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&inferred.stdout).expect("JSON");
+    assert_eq!(json["files"][0]["family"], "APP");
+}
+
+#[test]
+fn message_ids_are_compared_across_files() {
+    let good = path(&golden("per-org/conforme-simple.eml"));
+    let out = check(&[&good]);
+    assert_eq!(out.status.code(), Some(0));
+    // The same message twice: the second reuses the first's Message-ID.
+    let out = check(&[&good, &good]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let verdict = |file: usize| {
+        json["files"][file]["findings"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["requirement"] == "ECO.2.2.1"))
+            .map(|f| f["verdict"].as_str().unwrap_or_default().to_owned())
+    };
+    assert_eq!(verdict(0).as_deref(), Some("pass"));
+    assert_eq!(verdict(1).as_deref(), Some("fail"));
 }
 
 #[test]

@@ -51,6 +51,8 @@ pub struct Attempt {
     pub token: Option<TokenSummary>,
     /// The token had already been refused on this operator.
     pub retried_refused_token: bool,
+    /// Refused by an injected fault, whatever the client sent.
+    pub provoked: bool,
     /// Decision.
     pub result: Result<Authenticated, Refusal>,
 }
@@ -63,6 +65,7 @@ impl Attempt {
             format_ok: !matches!(refusal, Refusal::Format(_)),
             token: None,
             retried_refused_token: false,
+            provoked: false,
             result: Err(refusal),
         }
     }
@@ -76,6 +79,7 @@ impl Attempt {
             user: self.user.clone(),
             format_ok: self.format_ok,
             retried_refused_token: self.retried_refused_token,
+            provoked: self.provoked,
             token: self.token.clone(),
             verdict: if self.result.is_ok() {
                 Verdict::Accepted
@@ -100,6 +104,7 @@ pub fn xoauth2(shared: &Shared, raw: &[u8]) -> Attempt {
         format_ok: true,
         token: None,
         retried_refused_token: shared.was_refused(&parsed.token),
+        provoked: false,
         result: Err(Refusal::Credentials(String::new())),
     };
     let attempt = xoauth2_decide(shared, attempt, &parsed.token);
@@ -112,6 +117,7 @@ pub fn xoauth2(shared: &Shared, raw: &[u8]) -> Attempt {
 fn xoauth2_decide(shared: &Shared, mut attempt: Attempt, token: &str) -> Attempt {
     let parsed_user = attempt.user.clone().unwrap_or_default();
     if shared.consume_auth_refusal() {
+        attempt.provoked = true;
         attempt.result = Err(Refusal::Credentials(
             "défaut injecté : l'opérateur refuse cette authentification".into(),
         ));
@@ -136,6 +142,7 @@ fn xoauth2_decide(shared: &Shared, mut attempt: Attempt, token: &str) -> Attempt
         )
     };
     if refreshed && shared.faults().refuse_refreshed_tokens {
+        attempt.provoked = true;
         attempt.result = Err(Refusal::Credentials(
             "défaut injecté : jeton issu d'un rafraîchissement refusé".into(),
         ));
@@ -187,9 +194,11 @@ pub fn plain_with_certificate(
         format_ok: true,
         token: None,
         retried_refused_token: false,
+        provoked: false,
         result: Err(Refusal::Credentials(String::new())),
     };
     if shared.consume_auth_refusal() {
+        attempt.provoked = true;
         attempt.result = Err(Refusal::Credentials(
             "défaut injecté : l'opérateur refuse cette authentification".into(),
         ));

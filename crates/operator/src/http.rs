@@ -411,9 +411,14 @@ async fn api_token(State(http): State<Http>, axum::Json(body): axum::Json<TokenB
 }
 
 async fn api_reset(State(http): State<Http>) -> Response {
-    http.shared.set_tls_profile(TlsProfile::Good);
-    http.shared.set_faults(Faults::default());
-    axum::Json(json!({ "reset": true })).into_response()
+    match http.shared.reset("remise à zéro (API de contrôle)") {
+        Ok(()) => axum::Json(json!({ "reset": true })).into_response(),
+        Err(e) => (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            axum::Json(json!({ "error": e.to_string() })),
+        )
+            .into_response(),
+    }
 }
 
 /// Path of the fake PSC's realm, like the real one (`/auth/realms/esante-wallet`).

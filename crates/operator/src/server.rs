@@ -265,6 +265,37 @@ impl Shared {
         Ok(path)
     }
 
+    /// Back to a healthy, empty operator between two scenarios of one SUT: good TLS profile,
+    /// no fault, every BAL's mailboxes emptied (UIDs keep growing, as after an expunge),
+    /// the memory of refused tokens cleared. Journaled with a marker.
+    pub(crate) fn reset(&self, label: &str) -> Result<(), OperatorError> {
+        self.set_tls_profile(TlsProfile::Good);
+        self.set_faults(Faults::default());
+        self.refused_tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        for bal in &self.directory.bals {
+            for (mailbox, _) in crate::store::MAILBOXES {
+                let data = |source| OperatorError::Data {
+                    path: PathBuf::from(&bal.address),
+                    source,
+                };
+                let snapshot = self.store.snapshot(&bal.address, mailbox).map_err(data)?;
+                for entry in &snapshot.messages {
+                    self.store.remove(entry).map_err(data)?;
+                }
+            }
+        }
+        self.journal.record(
+            None,
+            EventKind::Marker {
+                text: label.to_owned(),
+            },
+        );
+        Ok(())
+    }
+
     /// The faults in force.
     pub(crate) fn faults(&self) -> Faults {
         self.settings
@@ -412,9 +443,14 @@ impl Operator {
             Some(path) => Journal::with_file(path).map_err(data_error(path))?,
             None => Journal::new(),
         };
+        // HTTP(S) first: the URLs the operator publishes (Pro Santé Connect's issuer and
+        // endpoints, autoconfiguration) name the port actually bound.
+        let (http, http_addr) = bind_listener("HTTP", config.listen.http).await?;
+        let (https, https_addr) = bind_listener("HTTPS", config.listen.https).await?;
         let issuer = format!(
-            "https://psc.{}/auth/realms/esante-wallet",
-            config.directory.operator.domain
+            "https://psc.{}{}/auth/realms/esante-wallet",
+            config.directory.operator.domain,
+            port_suffix(https_addr.port(), 443)
         );
         let (shutdown, _) = watch::channel(false);
         let shared = Arc::new(Shared {
@@ -463,8 +499,6 @@ impl Operator {
         let psc_imap = bind(Service::Imap, EntryPoint::Psc, l.psc_imap).await?;
         let app_smtp = bind(Service::Smtp, EntryPoint::App, l.app_smtp).await?;
         let app_imap = bind(Service::Imap, EntryPoint::App, l.app_imap).await?;
-        let (http, http_addr) = bind_listener("HTTP", l.http).await?;
-        let (https, https_addr) = bind_listener("HTTPS", l.https).await?;
         let dns = match l.dns {
             Some(addr) => {
                 let socket = tokio::net::UdpSocket::bind(addr).await.map_err(|source| {
@@ -519,7 +553,32 @@ impl Operator {
     }
 }
 
+/// `:port` when it is not the scheme's default.
+pub(crate) fn port_suffix(port: u16, default: u16) -> String {
+    if port == default {
+        String::new()
+    } else {
+        format!(":{port}")
+    }
+}
+
 impl OperatorHandle {
+    /// The fake Pro Santé Connect's issuer (its discovery document is under
+    /// `/.well-known/openid-configuration`), with the HTTPS port actually bound.
+    pub fn psc_issuer(&self) -> String {
+        self.shared.psc.issuer().to_owned()
+    }
+
+    /// The autoconfiguration document of the operator's domain, with the HTTPS port actually
+    /// bound.
+    pub fn autoconfig_url(&self) -> String {
+        format!(
+            "https://{}{}/mail/config-v1.1.xml",
+            self.shared.directory.operator.autoconfig_host,
+            port_suffix(self.addresses.https.port(), 443)
+        )
+    }
+
     /// Where the listeners are.
     pub fn addresses(&self) -> Addresses {
         self.addresses
@@ -589,6 +648,23 @@ impl OperatorHandle {
     /// Puts a message into a BAL's INBOX, as if delivered by another operator.
     pub fn deliver(&self, bal: &str, message: &[u8]) -> Result<PathBuf, OperatorError> {
         self.shared.deliver(bal, message)
+    }
+
+    /// Resets the operator between two scenarios (see the control API's `/api/reset`):
+    /// healthy, every mailbox empty, a marker in the journal.
+    pub fn reset(&self, label: &str) -> Result<(), OperatorError> {
+        self.shared.reset(label)
+    }
+
+    /// Writes a marker into the journal (a scenario starts or ends); returns its sequence
+    /// number.
+    pub fn mark(&self, text: &str) -> u64 {
+        self.shared.journal.record(
+            None,
+            EventKind::Marker {
+                text: text.to_owned(),
+            },
+        )
     }
 
     /// Stops listening, closes the sessions and waits for them.

@@ -67,9 +67,12 @@ async fn the_whole_psc_flow_and_its_revocation() {
     let discovery = psc
         .json(&[&format!("{}/.well-known/openid-configuration", psc.base)])
         .await;
+    // The discovery document names the operator as it is bound (here an ephemeral port), so
+    // a real client can follow it.
+    assert_eq!(discovery["issuer"], psc.base.as_str());
     assert_eq!(
-        discovery["issuer"],
-        "https://psc.operateur-fictif.mssante.fr/auth/realms/esante-wallet"
+        discovery["token_endpoint"],
+        format!("{}/protocol/openid-connect/token", psc.base).as_str()
     );
     assert!(
         discovery["grant_types_supported"]

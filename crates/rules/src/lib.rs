@@ -1,4 +1,6 @@
-//! Checks of the messages an MSSanté client sends, one module per ECO.2.x requirement.
+//! Every judgement of the harness, one module per requirement: checks of the messages an
+//! MSSanté client sends (ECO.2.x, pure functions over the raw bytes) and session rules (ECO.1.x,
+//! pure functions over the operator's evidence, see [`session`]).
 //!
 //! Every check reads the message as sent (raw bytes, parsed by `mail-parser` without
 //! normalising away what it must judge) and returns a [`Finding`] whose explanation is French,
@@ -8,6 +10,10 @@
 //!
 //! Where the référentiel is ambiguous, each module's doc comment says which reading it takes.
 
+pub mod eco_1_0_1;
+pub mod eco_1_0_2;
+pub mod eco_1_2_1;
+pub mod eco_1_3_1;
 pub mod eco_2_1_1;
 pub mod eco_2_1_3;
 pub mod eco_2_1_5;
@@ -29,6 +35,7 @@ pub mod fixtures;
 pub mod health;
 pub mod ins;
 mod message;
+pub mod session;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -49,6 +56,9 @@ pub enum Verdict {
     Fail,
     /// The requirement does not concern this message (or this family).
     NotApplicable,
+    /// Nothing the requirement judges was observed (no connection, nothing sent or fetched):
+    /// the explanation says what was missing. Never a pass.
+    NotTested,
 }
 
 /// The verdict of one requirement on one message.
@@ -60,6 +70,9 @@ pub struct Finding {
     pub verdict: Verdict,
     /// Explanation (French).
     pub detail: String,
+    /// What shows it: transcript lines of the offending connection, header lines…
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
 }
 
 impl Finding {
@@ -68,6 +81,7 @@ impl Finding {
             requirement,
             verdict: Verdict::Pass,
             detail: detail.into(),
+            evidence: Vec::new(),
         }
     }
 
@@ -76,6 +90,7 @@ impl Finding {
             requirement,
             verdict: Verdict::Fail,
             detail: detail.into(),
+            evidence: Vec::new(),
         }
     }
 
@@ -84,7 +99,23 @@ impl Finding {
             requirement,
             verdict: Verdict::NotApplicable,
             detail: detail.into(),
+            evidence: Vec::new(),
         }
+    }
+
+    pub(crate) fn not_tested(requirement: &'static str, detail: impl Into<String>) -> Self {
+        Finding {
+            requirement,
+            verdict: Verdict::NotTested,
+            detail: detail.into(),
+            evidence: Vec::new(),
+        }
+    }
+
+    /// The same finding with lines of evidence.
+    pub(crate) fn with_evidence(mut self, evidence: Vec<String>) -> Self {
+        self.evidence = evidence;
+        self
     }
 
     /// A failure when `problems` is not empty (joined with « ; »), else a pass.

@@ -4,8 +4,10 @@
 //! mss-harness certs                 # generate or reuse the fake IGC Santé
 //! mss-harness report                # every scenario against the reference client
 //! mss-harness report --mutant no-x-mss-nil --requirement ECO.2.4.3
+//! mss-harness report --sut scenarios/sut/mss-client-command.yaml   # an external SUT
 //! mss-harness mutants               # list the mutants
 //! mss-harness check [--family per-org|app] [--format json|text] FILE.eml...
+//! mss-harness judge --journal journal.jsonl [--spool DIR] [--family per-org|app]
 //! ```
 
 use std::path::PathBuf;
@@ -14,6 +16,7 @@ use std::time::Duration;
 
 use catalog::Family;
 use clap::{Parser, Subcommand, ValueEnum};
+use harness::driver::profile::Profile;
 use harness::{RunConfig, mutants, report};
 use operator::Directory;
 
@@ -62,17 +65,21 @@ enum Command {
         #[arg(long = "family", value_enum)]
         families: Vec<FamilyArg>,
         /// Run against a mutant of the reference client instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "sut")]
         mutant: Option<String>,
+        /// Run against an external SUT described by this profile (`scenarios/sut/*.yaml`).
+        #[arg(long)]
+        sut: Option<PathBuf>,
         /// Only the scenarios of these requirements (repeatable).
         #[arg(long = "requirement")]
         requirements: Vec<String>,
         /// Only the scenarios whose name contains this text.
         #[arg(long)]
         name: Option<String>,
-        /// Longest wait for an effect of the SUT, in seconds.
-        #[arg(long, default_value_t = 10)]
-        timeout: u64,
+        /// Longest wait for an effect of the SUT, in seconds (default: 10 for the reference
+        /// client, the profile's for an external SUT).
+        #[arg(long)]
+        timeout: Option<u64>,
         /// Do not print each scenario.
         #[arg(long)]
         quiet: bool,
@@ -82,15 +89,34 @@ enum Command {
     /// Judges .eml files against the ECO.2.x message rules (exit 0: conformant, 1: a
     /// requirement fails, 2: usage error or unreadable file).
     Check {
-        /// Family of the sending system.
-        #[arg(long, value_enum, default_value = "per-org")]
-        family: FamilyArg,
+        /// Family of the sending system (default: that of the sender's BAL in the directory).
+        #[arg(long, value_enum)]
+        family: Option<FamilyArg>,
+        /// The operator's directory.
+        #[arg(long, default_value = "scenarios/directory.yaml")]
+        directory: PathBuf,
         /// Output format.
         #[arg(long, value_enum, default_value = "json")]
         format: FormatArg,
         /// The messages.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Judges a session recorded by `mss-operator --journal` and writes the same reports as a
+    /// run (exit 0: nothing fails, 1: a requirement fails, 2: unreadable journal).
+    Judge {
+        /// The recorded journal (JSON lines).
+        #[arg(long)]
+        journal: PathBuf,
+        /// Folder of the accepted messages, if they moved since the recording.
+        #[arg(long)]
+        spool: Option<PathBuf>,
+        /// Families of the LPS (default: those the recording shows).
+        #[arg(long = "family", value_enum)]
+        families: Vec<FamilyArg>,
+        /// Report folder.
+        #[arg(long, default_value = "reports/judge")]
+        out: PathBuf,
     },
 }
 
@@ -140,11 +166,17 @@ fn run(args: Args) -> Result<ExitCode, String> {
         }
         Command::Check {
             family,
+            directory,
             format,
             files,
         } => {
-            let report =
-                harness::check::check_files(&files, family.into()).map_err(|e| e.to_string())?;
+            let directory = if directory.exists() {
+                Directory::load(&directory).map_err(|e| e.to_string())?
+            } else {
+                Directory::embedded()
+            };
+            let report = harness::check::check_files(&files, family.map(Family::from), &directory)
+                .map_err(|e| e.to_string())?;
             let text = match format {
                 FormatArg::Json => harness::check::render_json(&report) + "\n",
                 FormatArg::Text => {
@@ -179,6 +211,34 @@ fn run(args: Args) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Judge {
+            journal,
+            spool,
+            families,
+            out,
+        } => {
+            let config = harness::judge::JudgeConfig {
+                journal,
+                spool,
+                families: families.into_iter().map(Family::from).collect(),
+            };
+            let results = harness::judge::judge(&config).map_err(|e| e.to_string())?;
+            report::write_all(&results, &out).map_err(|e| format!("{}: {e}", out.display()))?;
+            for r in &results.requirements {
+                if r.verdict != harness::Verdict::NotTested
+                    && r.verdict != harness::Verdict::NotApplicable
+                {
+                    println!("{:<10} {:<15} {}", r.id, r.verdict.label(), r.explanation);
+                }
+            }
+            println!("exigences : {}", results.summary.sentence());
+            println!("rapport : {}", out.join("index.html").display());
+            Ok(if results.failed() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::Report {
             out,
             features,
@@ -186,6 +246,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
             directory,
             families,
             mutant,
+            sut,
             requirements,
             name,
             timeout,
@@ -193,19 +254,25 @@ fn run(args: Args) -> Result<ExitCode, String> {
         } => {
             let mut config = RunConfig::reference(features, certs);
             config.directory = Directory::load(&directory).map_err(|e| e.to_string())?;
+            if let Some(path) = sut {
+                let profile = Profile::load(&path).map_err(|e| e.to_string())?;
+                config = config.with_profile(profile);
+            }
             if !families.is_empty() {
                 config.families = families.into_iter().map(Family::from).collect();
             }
             if let Some(name) = mutant {
                 let m = mutants::find(&name).ok_or_else(|| {
                     let known: Vec<_> = mutants::MUTANTS.iter().map(|m| m.name()).collect();
-                    format!("unknown mutant {name:?} (known: {})", known.join(", "))
+                    format!("mutant inconnu « {name} » (connus : {})", known.join(", "))
                 })?;
-                config.defects.insert(m.defect);
+                config = config.with_defect(m.defect);
             }
             config.requirements = requirements;
             config.name_filter = name;
-            config.timeout = Duration::from_secs(timeout);
+            if let Some(t) = timeout {
+                config.timeout = Duration::from_secs(t);
+            }
             config.verbose = !quiet;
             config.journals = Some(out.join(report::JOURNALS));
             if out.join(report::JOURNALS).exists() {
@@ -216,6 +283,20 @@ fn run(args: Args) -> Result<ExitCode, String> {
             let results = runtime
                 .block_on(harness::run(config))
                 .map_err(|e| e.to_string())?;
+            if !quiet {
+                for s in &results.scenarios {
+                    println!(
+                        "{} {} — {} ({} ms)",
+                        s.status.mark(),
+                        s.requirements.join(" "),
+                        s.name,
+                        s.duration_ms
+                    );
+                    if let Some(reason) = &s.reason {
+                        println!("    {reason}");
+                    }
+                }
+            }
             report::write_all(&results, &out).map_err(|e| format!("{}: {e}", out.display()))?;
             println!(
                 "exigences : {}, {:.1} s",

@@ -21,6 +21,8 @@ td.id { white-space: nowrap; font-weight: 600; }
 .not_tested { background: #fff3cd; color: #664d03; }
 .not_applicable { background: #eceff4; color: #4b5563; }
 .informational { background: #dbeafe; color: #1e3a8a; }
+.harness_error { background: #ede0fd; color: #4c1d95; }
+.finding { margin: .3rem 0; font-size: .85rem; }
 .expl { font-size: .9rem; color: #3d4456; }
 ul.sc { margin: 0; padding-left: 1.1rem; }
 pre { white-space: pre-wrap; font-size: .8rem; background: #f7f8fb; padding: .5rem; border-radius: .3rem; margin: .3rem 0; }
@@ -35,6 +37,25 @@ fn verdict_class(v: Verdict) -> &'static str {
         Verdict::NotApplicable => "not_applicable",
         Verdict::NotTested => "not_tested",
         Verdict::Informational => "informational",
+        Verdict::HarnessError => "harness_error",
+    }
+}
+
+fn finding_class(v: rules::Verdict) -> &'static str {
+    match v {
+        rules::Verdict::Pass => "passed",
+        rules::Verdict::Fail => "failed",
+        rules::Verdict::NotApplicable => "not_applicable",
+        rules::Verdict::NotTested => "not_tested",
+    }
+}
+
+fn finding_label(v: rules::Verdict) -> &'static str {
+    match v {
+        rules::Verdict::Pass => "conforme",
+        rules::Verdict::Fail => "non conforme",
+        rules::Verdict::NotApplicable => "non applicable",
+        rules::Verdict::NotTested => "non testé",
     }
 }
 
@@ -48,7 +69,7 @@ pub fn render(results: &RunResults) -> String {
         "<!doctype html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n<title>Conformité MSSanté — {sut}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
          <h1>Conformité au Référentiel socle MSSanté #2 (v1.0)</h1>\n\
          <p class=\"meta\">Système testé : <strong>{sut}</strong> · familles {fam} · campagne du {date} · {dur:.1} s · harnais {ver}</p>\n\
-         <p class=\"counts\"><span class=\"passed\">{p} conformes</span><span class=\"failed\">{f} non conformes</span><span class=\"not_tested\">{nt} non testées</span><span class=\"not_applicable\">{na} non applicables</span><span class=\"informational\">{i} informatives</span> — {sc} scénarios, {scf} en échec</p>\n",
+         <p class=\"counts\"><span class=\"passed\">{p} conformes</span><span class=\"failed\">{f} non conformes</span><span class=\"not_tested\">{nt} non testées</span><span class=\"not_applicable\">{na} non applicables</span><span class=\"informational\">{i} informatives</span><span class=\"harness_error\">{he} en erreur du banc</span> — {sc} scénarios, {scf} en échec</p>\n",
         sut = esc(&results.sut),
         fam = esc(&families.join(", ")),
         date = esc(&results.started_at),
@@ -59,6 +80,7 @@ pub fn render(results: &RunResults) -> String {
         nt = s.not_tested,
         na = s.not_applicable,
         i = s.informational,
+        he = s.harness_errors,
         sc = s.scenarios,
         scf = s.scenarios_failed,
     );
@@ -91,31 +113,54 @@ pub fn render(results: &RunResults) -> String {
         let mut evidence = String::new();
         for &i in &r.scenarios {
             let sc = &results.scenarios[i];
-            let mark = match sc.status {
-                ScenarioStatus::Passed => "✔",
-                ScenarioStatus::Failed => "✘",
-            };
             let _ = write!(
                 out,
-                "<li>{mark} {} <span class=\"expl\">({} ms)</span></li>",
+                "<li>{} {} <span class=\"expl\">({}{} ms)</span></li>",
+                sc.status.mark(),
                 esc(&sc.name),
+                sc.family
+                    .map(|f| format!("{} · ", f.tag()))
+                    .unwrap_or_default(),
                 sc.duration_ms
             );
-            let open = if sc.status == ScenarioStatus::Failed {
-                " open"
-            } else {
+            let open = if sc.status == ScenarioStatus::Passed {
                 ""
+            } else {
+                " open"
             };
             let _ = write!(
                 evidence,
-                "<details{open}><summary>{}</summary>",
-                esc(&sc.name)
+                "<details{open}><summary>{} — {}</summary>",
+                esc(&sc.name),
+                sc.status.label()
             );
-            if let Some(f) = &sc.failure {
-                let _ = write!(evidence, "<pre class=\"failed\">{}</pre>", esc(f));
+            if let Some(reason) = &sc.reason {
+                let _ = write!(evidence, "<p class=\"finding\">{}</p>", esc(reason));
             }
-            if !sc.evidence.is_empty() {
-                let _ = write!(evidence, "<pre>{}</pre>", esc(&sc.evidence.join("\n")));
+            for f in sc.findings.iter().filter(|f| f.requirement == r.id) {
+                let _ = write!(
+                    evidence,
+                    "<p class=\"finding\"><span class=\"v {}\">{}</span> <em>{}</em><br>{}</p>",
+                    finding_class(f.verdict),
+                    finding_label(f.verdict),
+                    esc(&f.step),
+                    esc(&f.detail)
+                );
+                if !f.evidence.is_empty() {
+                    let _ = write!(evidence, "<pre>{}</pre>", esc(&f.evidence.join("\n")));
+                }
+            }
+            if !sc.actions.is_empty() {
+                let lines: Vec<String> = sc
+                    .actions
+                    .iter()
+                    .map(|a| format!("{} : {}", a.action, a.outcome))
+                    .collect();
+                let _ = write!(
+                    evidence,
+                    "<p class=\"finding\">Actions demandées au système :</p><pre>{}</pre>",
+                    esc(&lines.join("\n"))
+                );
             }
             if let Some(j) = &sc.journal {
                 let _ = write!(
@@ -125,6 +170,19 @@ pub fn render(results: &RunResults) -> String {
                 );
             }
             evidence.push_str("</details>");
+        }
+        for f in results
+            .run_findings
+            .iter()
+            .filter(|f| f.requirement == r.id)
+        {
+            let _ = write!(
+                evidence,
+                "<p class=\"finding\"><span class=\"v {}\">{}</span> campagne : {}</p>",
+                finding_class(f.verdict),
+                finding_label(f.verdict),
+                esc(&f.detail)
+            );
         }
         let _ = write!(out, "</ul></td>\n<td>{evidence}</td>\n</tr>\n");
     }

@@ -13,10 +13,11 @@ pub fn render(results: &RunResults) -> String {
     let mut tests = 0;
     let mut failures = 0;
     let mut skipped = 0;
+    let mut errors = 0;
     let mut suites = String::new();
     for r in &results.requirements {
         let mut cases = String::new();
-        let (mut t, mut f, mut s) = (0, 0, 0);
+        let (mut t, mut f, mut s, mut e) = (0, 0, 0, 0);
         for &i in &r.scenarios {
             let sc = &results.scenarios[i];
             t += 1;
@@ -27,22 +28,67 @@ pub fn render(results: &RunResults) -> String {
                 esc(&format!("{} — {}", r.id, sc.name)),
                 sc.duration_ms as f64 / 1000.0
             );
-            if sc.status == ScenarioStatus::Failed {
+            let mine: Vec<_> = sc
+                .findings
+                .iter()
+                .filter(|x| x.requirement == r.id)
+                .collect();
+            let failed: Vec<_> = mine
+                .iter()
+                .filter(|x| x.verdict == rules::Verdict::Fail)
+                .collect();
+            if !failed.is_empty() {
                 f += 1;
-                let detail = sc.failure.as_deref().unwrap_or("");
-                let first = detail.lines().next().unwrap_or("échec");
+                let first = &failed[0].detail;
+                let mut body = String::new();
+                for x in &failed {
+                    body.push_str(&x.detail);
+                    body.push('\n');
+                    for line in &x.evidence {
+                        body.push_str(line);
+                        body.push('\n');
+                    }
+                }
                 let _ = writeln!(
                     cases,
                     "      <failure message=\"{}\">{}</failure>",
-                    esc(first),
-                    esc(detail)
+                    esc(first.lines().next().unwrap_or("non conforme")),
+                    esc(&body)
+                );
+            } else if sc.status == ScenarioStatus::HarnessError {
+                e += 1;
+                let _ = writeln!(
+                    cases,
+                    "      <error message=\"erreur du banc : {}\"/>",
+                    esc(sc.reason.as_deref().unwrap_or(""))
+                );
+            } else if !mine.iter().any(|x| x.verdict == rules::Verdict::Pass) {
+                s += 1;
+                let why = mine
+                    .first()
+                    .map(|x| x.detail.as_str())
+                    .or(sc.reason.as_deref())
+                    .unwrap_or("non testé");
+                let _ = writeln!(
+                    cases,
+                    "      <skipped message=\"non testé : {}\"/>",
+                    esc(why)
                 );
             }
-            if !sc.evidence.is_empty() {
+            let out_lines: Vec<String> = mine
+                .iter()
+                .map(|x| format!("{} — {:?} : {}", x.step, x.verdict, x.detail))
+                .chain(
+                    sc.actions
+                        .iter()
+                        .map(|a| format!("action {} : {}", a.action, a.outcome)),
+                )
+                .collect();
+            if !out_lines.is_empty() {
                 let _ = writeln!(
                     cases,
                     "      <system-out>{}</system-out>",
-                    esc(&sc.evidence.join("\n"))
+                    esc(&out_lines.join("\n"))
                 );
             }
             cases.push_str("    </testcase>\n");
@@ -62,15 +108,16 @@ pub fn render(results: &RunResults) -> String {
         tests += t;
         failures += f;
         skipped += s;
+        errors += e;
         let _ = write!(
             suites,
-            "  <testsuite name=\"{}\" tests=\"{t}\" failures=\"{f}\" skipped=\"{s}\" errors=\"0\">\n{cases}  </testsuite>\n",
+            "  <testsuite name=\"{}\" tests=\"{t}\" failures=\"{f}\" skipped=\"{s}\" errors=\"{e}\">\n{cases}  </testsuite>\n",
             esc(&format!("{} — {}", r.id, r.title))
         );
     }
     let _ = write!(
         out,
-        "<testsuites name=\"Référentiel socle MSSanté #2 — {}\" tests=\"{tests}\" failures=\"{failures}\" skipped=\"{skipped}\" errors=\"0\" time=\"{:.3}\">\n{suites}</testsuites>\n",
+        "<testsuites name=\"Référentiel socle MSSanté #2 — {}\" tests=\"{tests}\" failures=\"{failures}\" skipped=\"{skipped}\" errors=\"{errors}\" time=\"{:.3}\">\n{suites}</testsuites>\n",
         esc(&results.sut),
         results.duration_ms as f64 / 1000.0
     );

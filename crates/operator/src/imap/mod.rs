@@ -484,6 +484,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                     user: None,
                     format_ok: false,
                     retried_refused_token: false,
+                    provoked: false,
                     token: None,
                     verdict: Verdict::Refused,
                     reason: Some(

@@ -1,0 +1,230 @@
+//! The manual driver: a tester at a terminal drives the SUT. Each action prints what to do in
+//! the SUT, then waits for its effect to show in the operator's journal, with a visible
+//! countdown. Without a terminal (CI, a pipe), every action is `Unsupported`: the scenarios
+//! are `non testé`, never `conforme`.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use operator::Journal;
+use operator::journal::{Event, EventKind};
+
+use super::types::{AccountSpec, AddressType, ListedMessage, MessageSpec, SendOutcome};
+use super::{Action, DriverError, DriverFuture, SutDriver};
+
+/// A tester at a terminal.
+#[derive(Debug, Clone)]
+pub struct ManualDriver {
+    journal: Journal,
+    timeout: Duration,
+    interactive: bool,
+}
+
+impl ManualDriver {
+    /// A manual driver waiting up to `timeout` for each effect; interactive only when both
+    /// standard input and standard error are terminals.
+    pub fn new(journal: Journal, timeout: Duration) -> Self {
+        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        ManualDriver {
+            journal,
+            timeout,
+            interactive,
+        }
+    }
+
+    /// The same driver, interactive or not whatever the terminal says (tests).
+    pub fn with_interactive(mut self, interactive: bool) -> Self {
+        self.interactive = interactive;
+        self
+    }
+
+    fn ask(&self, action: Action, lines: &[String]) -> Result<u64, DriverError> {
+        if !self.interactive {
+            return Err(DriverError::Unsupported(action));
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "\n── action manuelle : {action} ──");
+        for line in lines {
+            let _ = writeln!(err, "   {line}");
+        }
+        let _ = err.flush();
+        Ok(self.journal.len() as u64)
+    }
+
+    /// Waits for an event after `mark`, showing a countdown.
+    async fn wait(
+        &self,
+        action: Action,
+        mark: u64,
+        pred: impl Fn(&Event) -> bool,
+    ) -> Result<std::sync::Arc<Event>, DriverError> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                eprintln!();
+                return Err(DriverError::Timeout {
+                    action,
+                    after: self.timeout,
+                });
+            }
+            eprint!(
+                "\r   en attente de l'effet dans le journal : {:>4} s ",
+                left.as_secs()
+            );
+            let _ = std::io::stderr().flush();
+            let slice = left.min(Duration::from_secs(1));
+            if let Ok(event) = self.journal.wait_for(mark, slice, &pred).await {
+                eprintln!("\r   observé : {:<60}", summary(&event));
+                return Ok(event);
+            }
+        }
+    }
+
+    async fn press_enter(&self) {
+        eprint!("   Appuyez sur Entrée quand c'est fait. ");
+        let _ = std::io::stderr().flush();
+        let read = tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map(|_| line)
+        });
+        let _ = tokio::time::timeout(self.timeout, read).await;
+    }
+}
+
+fn summary(event: &Event) -> String {
+    match &event.kind {
+        EventKind::MessageAccepted {
+            message_id,
+            subject,
+            ..
+        } => format!(
+            "message accepté « {} » ({})",
+            subject.as_deref().unwrap_or(""),
+            message_id.as_deref().unwrap_or("sans Message-ID")
+        ),
+        EventKind::MessageFetched { message_id, .. } => format!(
+            "message lu ({})",
+            message_id.as_deref().unwrap_or("sans Message-ID")
+        ),
+        _ => format!("événement n°{}", event.seq),
+    }
+}
+
+impl SutDriver for ManualDriver {
+    fn describe(&self) -> String {
+        "testeur (pilote manuel)".to_owned()
+    }
+
+    fn configure<'a>(&'a mut self, account: &'a AccountSpec) -> DriverFuture<'a, ()> {
+        Box::pin(async move {
+            let mut lines = vec![
+                format!("Configurez le système pour la BAL {}.", account.address),
+                format!(
+                    "SMTP : {}:{} (adresse {}), STARTTLS",
+                    account.smtp.host, account.smtp.port, account.smtp.address
+                ),
+                format!(
+                    "IMAP : {}:{} (adresse {}), STARTTLS",
+                    account.imap.host, account.imap.port, account.imap.address
+                ),
+                format!("Racine de confiance : {}", account.trust.root.display()),
+            ];
+            if let Some(c) = &account.certificate {
+                lines.push(format!(
+                    "Certificat ORG AUTH_CLI : {} (clé {})",
+                    c.chain.display(),
+                    c.key.display()
+                ));
+            }
+            if let Some(p) = &account.psc {
+                lines.push(format!(
+                    "Pro Santé Connect : {} (client {}, professionnel {})",
+                    p.issuer, p.client_id, p.professional
+                ));
+            }
+            self.ask(Action::Configure, &lines)?;
+            self.press_enter().await;
+            Ok(())
+        })
+    }
+
+    fn send<'a>(&'a mut self, message: &'a MessageSpec) -> DriverFuture<'a, SendOutcome> {
+        Box::pin(async move {
+            let to: Vec<&str> = message
+                .addresses
+                .iter()
+                .filter(|a| a.kind == AddressType::To)
+                .map(|a| a.email.as_str())
+                .collect();
+            let mark = self.ask(
+                Action::Send,
+                &[
+                    format!("Envoyez depuis le système un message à {}", to.join(", ")),
+                    format!("sujet : « {} »", message.subject),
+                    format!("texte : « {} »", message.body.replace('\n', " ")),
+                ],
+            )?;
+            let subject = message.subject.clone();
+            let event = self
+                .wait(Action::Send, mark, move |e| {
+                    matches!(&e.kind, EventKind::MessageAccepted { subject: Some(s), .. } if *s == subject)
+                })
+                .await?;
+            let message_id = match &event.kind {
+                EventKind::MessageAccepted { message_id, .. } => message_id.clone(),
+                _ => None,
+            };
+            Ok(SendOutcome { message_id })
+        })
+    }
+
+    fn sync(&mut self) -> DriverFuture<'_, Vec<ListedMessage>> {
+        Box::pin(async move {
+            let mark = self.ask(
+                Action::Sync,
+                &["Relevez la boîte de réception dans le système.".to_owned()],
+            )?;
+            self.wait(Action::Sync, mark, |e| {
+                matches!(e.kind, EventKind::MessageFetched { .. })
+            })
+            .await?;
+            Ok(Vec::new())
+        })
+    }
+
+    fn open<'a>(&'a mut self, message_id: &'a str) -> DriverFuture<'a, ()> {
+        Box::pin(async move {
+            let mark = self.ask(
+                Action::Open,
+                &[format!(
+                    "Ouvrez (affichez) le message <{message_id}> dans le système."
+                )],
+            )?;
+            let wanted = message_id.to_owned();
+            self.wait(Action::Open, mark, move |e| {
+                matches!(&e.kind, EventKind::MessageFetched { message_id: Some(m), body: true, .. }
+                    if evidence::strip_brackets(m) == evidence::strip_brackets(&wanted))
+            })
+            .await?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn without_a_terminal_every_action_is_unsupported() {
+        let mut d =
+            ManualDriver::new(Journal::new(), Duration::from_secs(1)).with_interactive(false);
+        assert_eq!(d.sync().await, Err(DriverError::Unsupported(Action::Sync)));
+        let spec = MessageSpec::default();
+        assert_eq!(
+            d.send(&spec).await,
+            Err(DriverError::Unsupported(Action::Send))
+        );
+    }
+}

@@ -1,0 +1,80 @@
+//! ECO.1.0.1 — « Le système DOIT disposer d'une interface d'envoi de messages utilisant le
+//! protocole SMTP conforme à la RFC 5321 avec STARTTLS comme défini dans le RFC 3207. »
+//!
+//! Reading taken, on every SMTP connection of the client:
+//! - in clear, only what RFC 3207 needs before the upgrade or what carries nothing: `EHLO`,
+//!   `HELO`, `STARTTLS`, `NOOP`, `RSET`, `QUIT`. An `AUTH`, `MAIL`… in clear fails, even when
+//!   the operator refused it: the data travelled unencrypted.
+//! - nothing sent after `STARTTLS` before the handshake (RFC 3207 §4.2, CVE-2011-0411);
+//! - the interface works: the messages the system was asked to send were accepted, inside TLS.
+//!
+//! No SMTP connection at all is `NotTested` (the system may not have been set up to reach the
+//! operator), never a pass.
+
+use evidence::Service;
+
+use crate::Finding;
+use crate::session::{self, Expectation, Problems, SessionEvidence};
+
+/// The requirement.
+pub const ID: &str = "ECO.1.0.1";
+
+/// SMTP verbs that may travel in clear.
+pub const CLEAR: &[&str] = &["EHLO", "HELO", "STARTTLS", "NOOP", "RSET", "QUIT"];
+
+/// Judges the SMTP connections of a session.
+pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
+    let conns = evidence.connections_to(Service::Smtp);
+    if conns.is_empty() {
+        return Finding::not_tested(ID, "le système n'a ouvert aucune connexion SMTP");
+    }
+    let mut problems = Problems::default();
+    for conn in &conns {
+        session::clear_text(conn, CLEAR, &mut problems);
+        session::injected(conn, &mut problems);
+    }
+    let accepted: Vec<_> = conns
+        .iter()
+        .flat_map(|c| c.accepted_messages().into_iter().map(move |m| (c, m)))
+        .collect();
+    if accepted.len() < expected.submissions {
+        let any_tls = conns.iter().any(|c| c.tls_established().is_some());
+        let last = conns.last().map(|c| c.id);
+        if !any_tls {
+            problems.push(
+                last,
+                "aucune connexion SMTP n'a négocié TLS avec STARTTLS : le message n'a pas été soumis",
+            );
+        } else {
+            problems.push(
+                last,
+                format!(
+                    "l'opérateur a accepté {} message(s) sur les {} que le système devait envoyer",
+                    accepted.len(),
+                    expected.submissions
+                ),
+            );
+        }
+    }
+    if let Some(failure) = problems.into_failure(ID, evidence) {
+        return failure;
+    }
+    let Some((worker, _)) = accepted.first() else {
+        return Finding::not_tested(
+            ID,
+            "aucun message soumis sur les connexions SMTP observées : rien ne montre l'envoi",
+        );
+    };
+    Finding::pass(
+        ID,
+        format!(
+            "{} message(s) soumis dans TLS après STARTTLS ; {} connexion(s) SMTP, en clair \
+             seulement {} ; connexion {} : {}",
+            accepted.len(),
+            conns.len(),
+            CLEAR.join(", "),
+            worker.id,
+            session::path(worker)
+        ),
+    )
+}

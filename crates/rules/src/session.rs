@@ -1,0 +1,321 @@
+//! Session rules: judgements of what a client did on the wire, from the operator's evidence.
+//!
+//! Each `eco_1_x_y::check(&SessionEvidence, &Expectation) -> Finding` is a pure function, like
+//! the message rules. Conventions they share:
+//! - A rule that sees nothing it judges (no connection of the kind, nothing submitted, nothing
+//!   fetched) answers [`Verdict::NotTested`](crate::Verdict) saying what was missing: an empty
+//!   set is never a pass.
+//! - What was observed is judged as it stands: a client that keeps its IMAP connection open
+//!   (IDLE) is judged on what it did up to the snapshot; no rule requires connections to close.
+//! - A failure names the connection and carries its transcript (credentials were never
+//!   journaled).
+
+use evidence::{ConnId, Connection, Event, EventKind, Service};
+
+pub use evidence::SessionEvidence;
+
+use crate::Finding;
+
+/// What the harness knows of the session it judges. Offline (`mss-harness judge`), only what
+/// the recording shows: [`Expectation::default`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expectation {
+    /// The BAL the system under test was configured for: XOAUTH2's `user=` and PLAIN's login
+    /// must name it. `None` offline: the BAL each attempt names is taken as given.
+    pub bal: Option<String>,
+    /// IdNatStruc of the structure owning the application BAL (the certificate's OU). `None`
+    /// offline: the operator's own judgement of the certificate stands.
+    pub structure: Option<String>,
+    /// How many messages the system was asked to submit (they must be accepted).
+    pub submissions: usize,
+    /// Message-IDs the harness delivered into the BAL and asked the system to synchronise.
+    pub delivered: Vec<String>,
+    /// Protocols the system was asked to use: each must show an accepted authentication
+    /// before a rule about authentication can pass (empty offline: those observed).
+    pub services: Vec<Service>,
+}
+
+/// Verb, line and whether it travelled in TLS, for a command event.
+pub(crate) fn command(e: &Event) -> Option<(&str, &str, bool)> {
+    match &e.kind {
+        EventKind::Command {
+            verb, line, tls, ..
+        } => Some((verb, line, *tls)),
+        _ => None,
+    }
+}
+
+/// The path of a connection in a few words: `EHLO → STARTTLS → TLS 1.3 → EHLO → AUTH → MAIL`.
+pub(crate) fn path(conn: &Connection<'_>) -> String {
+    let mut steps: Vec<String> = Vec::new();
+    for e in &conn.events {
+        let step = match &e.kind {
+            EventKind::Command { verb, .. } if !verb.is_empty() => verb.clone(),
+            EventKind::TlsEstablished { version, .. } => version.clone(),
+            EventKind::InjectionDiscarded { bytes } => format!("[{bytes} octets injectés]"),
+            _ => continue,
+        };
+        if steps.last() != Some(&step) || step == "STARTTLS" {
+            steps.push(step);
+        }
+        if steps.len() > 14 {
+            steps.push("…".into());
+            break;
+        }
+    }
+    steps.join(" → ")
+}
+
+/// Problems found on a session, each tied to the connection that shows it.
+#[derive(Debug, Default)]
+pub(crate) struct Problems {
+    list: Vec<(Option<ConnId>, String)>,
+}
+
+/// Lines of transcript attached to a failure.
+const TRANSCRIPT_LINES: usize = 40;
+
+impl Problems {
+    pub fn push(&mut self, conn: Option<ConnId>, text: impl Into<String>) {
+        self.list.push((conn, text.into()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// A failure listing the problems, with the transcript of the first offending
+    /// connection; `None` when there is none.
+    pub fn into_failure(self, id: &'static str, evidence: &SessionEvidence) -> Option<Finding> {
+        if self.list.is_empty() {
+            return None;
+        }
+        let first = self.list.iter().find_map(|(c, _)| *c);
+        let detail = self
+            .list
+            .iter()
+            .map(|(c, t)| match c {
+                Some(c) => format!("[connexion {c}] {t}"),
+                None => t.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ; ");
+        let transcript = first
+            .and_then(|c| evidence.connection(c))
+            .map(|c| c.transcript(TRANSCRIPT_LINES))
+            .unwrap_or_default();
+        Some(Finding::fail(id, detail).with_evidence(transcript))
+    }
+}
+
+/// Commands sent in clear other than `allowed`.
+pub(crate) fn clear_text(conn: &Connection<'_>, allowed: &[&str], problems: &mut Problems) {
+    for e in conn.clear_commands() {
+        let Some((verb, line, _)) = command(e) else {
+            continue;
+        };
+        if allowed.contains(&verb) {
+            continue;
+        }
+        let what = if verb.is_empty() {
+            "une ligne SASL".to_owned()
+        } else {
+            format!("la commande {verb}")
+        };
+        problems.push(
+            Some(conn.id),
+            format!("{what} a circulé en clair, hors de TLS : « {line} »"),
+        );
+    }
+}
+
+/// Bytes sent after STARTTLS before the handshake (RFC 3207 §4.2, RFC 3501 §6.2.1).
+pub(crate) fn injected(conn: &Connection<'_>, problems: &mut Problems) {
+    for bytes in conn.injected_bytes() {
+        problems.push(
+            Some(conn.id),
+            format!(
+                "{bytes} octet(s) envoyés après STARTTLS sans attendre la négociation TLS \
+                 (ils auraient été exécutés en clair ou injectés dans la session chiffrée)"
+            ),
+        );
+    }
+}
+
+/// Verbs that authenticate (or try to).
+const AUTH_VERBS: &[&str] = &["AUTH", "AUTHENTICATE", "LOGIN"];
+
+/// Authentication commands sent in clear, even when the operator refused them.
+pub(crate) fn auth_in_clear(conn: &Connection<'_>, problems: &mut Problems) {
+    for e in conn.clear_commands() {
+        if let Some((verb, line, _)) = command(e)
+            && AUTH_VERBS.contains(&verb)
+        {
+            problems.push(
+                Some(conn.id),
+                format!(
+                    "authentification tentée en clair, avant STARTTLS (même refusée, les \
+                     identifiants ont circulé sans chiffrement) : « {line} »"
+                ),
+            );
+        }
+    }
+}
+
+/// The mechanism an authentication command names (`LOGIN` for IMAP's LOGIN).
+fn mechanism_of(verb: &str, line: &str) -> Option<String> {
+    match verb {
+        "LOGIN" => Some("LOGIN".to_owned()),
+        "AUTH" | "AUTHENTICATE" => {
+            let mut words = line.split_whitespace();
+            words.position(|w| w.eq_ignore_ascii_case(verb))?;
+            words.next().map(|w| w.to_ascii_uppercase())
+        }
+        _ => None,
+    }
+}
+
+/// Authentication commands inside TLS that name another mechanism than `expected` (the
+/// operator may refuse them without judging any credential: the command is the evidence).
+pub(crate) fn wrong_mechanism(conn: &Connection<'_>, expected: &str, problems: &mut Problems) {
+    for e in conn.commands() {
+        if let Some((verb, line, true)) = command(e)
+            && let Some(mechanism) = mechanism_of(verb, line)
+            && mechanism != expected
+        {
+            problems.push(
+                Some(conn.id),
+                format!("mécanisme {mechanism} au lieu de {expected} : « {line} »"),
+            );
+        }
+    }
+}
+
+/// Verbs a client may send inside TLS before its authentication is validated.
+fn allowed_before_auth(service: Service) -> &'static [&'static str] {
+    match service {
+        Service::Smtp => &["EHLO", "HELO", "AUTH", "NOOP", "RSET", "QUIT", ""],
+        Service::Imap => &["CAPABILITY", "AUTHENTICATE", "NOOP", "ID", "LOGOUT", ""],
+    }
+}
+
+/// Commands sent inside TLS before the authentication was validated (ECO.1.2.1 and ECO.1.3.1:
+/// « attendre la validation de l'authentification avant d'envoyer les commandes »).
+pub(crate) fn before_auth(conn: &Connection<'_>, problems: &mut Problems) {
+    let allowed = allowed_before_auth(conn.service);
+    for e in &conn.events {
+        match &e.kind {
+            EventKind::Auth {
+                verdict: evidence::AuthVerdict::Accepted,
+                ..
+            } => return,
+            EventKind::Command {
+                tls: true,
+                verb,
+                line,
+                ..
+            } if !allowed.contains(&verb.as_str()) => {
+                problems.push(
+                    Some(conn.id),
+                    format!(
+                        "la commande « {line} » a été envoyée avant la validation de \
+                         l'authentification"
+                    ),
+                );
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The `Auth` fields a rule reads.
+#[derive(Debug)]
+pub(crate) struct Attempt<'a> {
+    pub service: Service,
+    pub mechanism: &'a str,
+    pub tls: bool,
+    pub user: Option<&'a str>,
+    pub format_ok: bool,
+    pub accepted: bool,
+    pub provoked: bool,
+    pub reason: Option<&'a str>,
+    pub token: Option<&'a evidence::TokenSummary>,
+}
+
+pub(crate) fn attempt(e: &Event) -> Option<Attempt<'_>> {
+    match &e.kind {
+        EventKind::Auth {
+            service,
+            mechanism,
+            tls,
+            user,
+            format_ok,
+            verdict,
+            provoked,
+            reason,
+            token,
+            ..
+        } => Some(Attempt {
+            service: *service,
+            mechanism,
+            tls: *tls,
+            user: user.as_deref(),
+            format_ok: *format_ok,
+            accepted: *verdict == evidence::AuthVerdict::Accepted,
+            provoked: *provoked,
+            reason: reason.as_deref(),
+            token: token.as_ref(),
+        }),
+        _ => None,
+    }
+}
+
+/// For the authentication rules: protocols the system was asked to use but never opened, as
+/// the reason a pass would be unfounded.
+pub(crate) fn unexercised(conns: &[Connection<'_>], expected: &Expectation) -> Option<String> {
+    let missing: Vec<String> = expected
+        .services
+        .iter()
+        .filter(|s| !conns.iter().any(|c| c.service == **s))
+        .map(|s| s.to_string())
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "le système n'a ouvert aucune connexion {} alors qu'il devait s'en servir : \
+             l'authentification n'y est pas démontrée",
+            missing.join(" ni ")
+        )
+    })
+}
+
+/// Whether two BAL addresses are the same (the domain part is case-insensitive; so is the
+/// local part at this operator, like every MSSanté operator's directory).
+pub(crate) fn same_bal(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mechanisms_are_read_from_the_redacted_lines() {
+        assert_eq!(
+            mechanism_of(
+                "AUTH",
+                "AUTH XOAUTH2 [réponse initiale masquée, 12 caractères]"
+            ),
+            Some("XOAUTH2".into())
+        );
+        assert_eq!(
+            mechanism_of("AUTHENTICATE", "A0003 AUTHENTICATE plain"),
+            Some("PLAIN".into())
+        );
+        assert_eq!(
+            mechanism_of("LOGIN", "a LOGIN [masqué]"),
+            Some("LOGIN".into())
+        );
+        assert_eq!(mechanism_of("MAIL", "MAIL FROM:<a@b>"), None);
+    }
+}
