@@ -11,6 +11,7 @@
 
 pub mod account;
 pub mod compose;
+pub mod driver;
 mod error;
 mod imap;
 mod net;

@@ -96,9 +96,7 @@ impl RunConfig {
     /// Describes the SUT for reports.
     pub fn sut_description(&self) -> String {
         match &self.sut {
-            Sut::Reference { defects } => {
-                ReferenceDriver::new(defects.clone(), self.timeout).describe()
-            }
+            Sut::Reference { defects } => ReferenceDriver::describe(defects),
             Sut::External(profile) => profile.describe(),
         }
     }

@@ -181,12 +181,44 @@ impl SutProcess {
     }
 }
 
+/// Runs a profile's `prepare` command to its end.
+async fn prepare_sut(prepare: &StartSettings) -> Result<(), RunError> {
+    let program =
+        resolve_program(&prepare.run[0], prepare.workdir.as_deref()).map_err(RunError::SutStart)?;
+    let mut command = tokio::process::Command::new(&program);
+    command.args(&prepare.run[1..]).stdin(Stdio::null());
+    if let Some(dir) = &prepare.workdir {
+        command.current_dir(dir);
+    }
+    let output = command
+        .output()
+        .await
+        .map_err(|e| RunError::SutStart(format!("prepare : {} : {e}", program.display())))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(RunError::SutStart(format!(
+            "prepare « {} » a échoué ({}) : {}",
+            prepare.run.join(" "),
+            output.status,
+            crate::driver::excerpt(&String::from_utf8_lossy(&output.stderr))
+        )))
+    }
+}
+
 /// The operator, process and driver of an external SUT.
 async fn start_external(
     config: &RunConfig,
     profile: &Profile,
     pki: &Arc<pki::Pki>,
 ) -> Result<(External, Option<SutProcess>), RunError> {
+    if let Some(prepare) = &profile.prepare {
+        prepare_sut(prepare).await?;
+        profile.check_programs().map_err(|message| ProfileError {
+            path: profile.path.display().to_string(),
+            message,
+        })?;
+    }
     let o = profile.operator;
     let at = |ip, port| std::net::SocketAddr::new(ip, port);
     let listen = Listen {

@@ -1,26 +1,40 @@
-//! `mss-client`: the reference client from the command line.
+//! `mss-client`: the reference client from the command line, and as an external system under
+//! test speaking the harness's driver contract.
 //!
 //! ```text
-//! mss-client --account account.json send message.json   # message in the JSON of seeds/000
-//! mss-client --account account.json fetch               # INBOX as JSON lines
+//! mss-client send --account account.json message.json   # message in the JSON of seeds/000
+//! mss-client fetch --account account.json               # INBOX as JSON lines
+//! mss-client driver < request.json                      # one action of the driver contract
+//! mss-client serve --listen 127.0.0.1:0                 # the contract over HTTP: POST /<action>
 //! ```
+//!
+//! `driver` exits 0 with the answer on stdout, 1 when the action failed (`{"error": …}`), 2
+//! when the request is not understood, 3 when the action is not supported. `serve` prints its
+//! base URL on the first line of stdout, then answers `200`, `422` (failed), `400` (not
+//! understood) or `501` (not supported).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use clap::{Parser, Subcommand};
+use client::driver::{DriverFailure, NIL, handle};
 use client::{Account, Client, Defect, Defects, MessageSpec};
 
 /// The reference MSSanté client.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// Account file (JSON): address, display name, endpoints, credentials, trust, X-MSS-NIL.
-    #[arg(long)]
-    account: PathBuf,
     /// Deliberate defect to inject (for demonstrating the harness), repeatable.
-    #[arg(long = "defect")]
+    #[arg(long = "defect", global = true)]
     defects: Vec<Defect>,
+    /// Per-step timeout, in seconds (connect, each reply, handshake).
+    #[arg(long, global = true, default_value_t = 30)]
+    timeout: u64,
     #[command(subcommand)]
     action: Action,
 }
@@ -29,11 +43,26 @@ struct Args {
 enum Action {
     /// Sends the message described by a JSON file (`-` for standard input).
     Send {
+        /// Account file (JSON): address, display name, endpoints, credentials, trust.
+        #[arg(long)]
+        account: PathBuf,
         /// The message.
         message: PathBuf,
     },
     /// Prints the INBOX, one JSON object per message.
-    Fetch,
+    Fetch {
+        /// Account file (JSON).
+        #[arg(long)]
+        account: PathBuf,
+    },
+    /// Runs one action of the driver contract read on standard input.
+    Driver,
+    /// Serves the driver contract over HTTP.
+    Serve {
+        /// Address to listen on (port 0: any free port; the URL is printed).
+        #[arg(long, default_value = "127.0.0.1:8600")]
+        listen: std::net::SocketAddr,
+    },
 }
 
 fn read(path: &PathBuf) -> Result<String, String> {
@@ -44,12 +73,59 @@ fn read(path: &PathBuf) -> Result<String, String> {
     }
 }
 
-async fn run(args: Args) -> Result<(), String> {
-    let account: Account = serde_json::from_str(&read(&args.account)?)
-        .map_err(|e| format!("{}: {e}", args.account.display()))?;
-    let client = Client::new(account).with_defects(args.defects.into_iter().collect::<Defects>());
+fn load_account(path: &PathBuf) -> Result<Account, String> {
+    serde_json::from_str(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[derive(Debug, Clone)]
+struct Served {
+    defects: Defects,
+    timeout: Duration,
+}
+
+async fn serve_action(
+    State(served): State<Arc<Served>>,
+    Path(action): Path<String>,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    // The action in the path wins over the body's, so a proxy cannot confuse them.
+    let mut request: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(serde_json::json!({ "error": e.to_string() })),
+            )
+                .into_response();
+        }
+    };
+    request["action"] = serde_json::Value::String(action);
+    let bytes = serde_json::to_vec(&request).unwrap_or_default();
+    match handle(&bytes, &served.defects, served.timeout, NIL).await {
+        Ok(answer) => (StatusCode::OK, axum::Json(answer)).into_response(),
+        Err(failure) => {
+            let status = match failure {
+                DriverFailure::Unsupported(_) => StatusCode::NOT_IMPLEMENTED,
+                DriverFailure::BadRequest(_) => StatusCode::BAD_REQUEST,
+                DriverFailure::Failed(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            (
+                status,
+                axum::Json(serde_json::json!({ "error": failure.to_string() })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<ExitCode, String> {
+    let defects: Defects = args.defects.into_iter().collect();
+    let timeout = Duration::from_secs(args.timeout.max(1));
     match args.action {
-        Action::Send { message } => {
+        Action::Send { account, message } => {
+            let client = Client::new(load_account(&account)?)
+                .with_defects(defects)
+                .with_timeout(timeout);
             let spec = MessageSpec::from_json(&read(&message)?)
                 .map_err(|e| format!("{}: {e}", message.display()))?;
             let sent = client.send(&spec).await.map_err(|e| e.to_string())?;
@@ -58,7 +134,10 @@ async fn run(args: Args) -> Result<(), String> {
                 serde_json::json!({"messageId": sent.message_id, "reply": sent.reply})
             );
         }
-        Action::Fetch => {
+        Action::Fetch { account } => {
+            let client = Client::new(load_account(&account)?)
+                .with_defects(defects)
+                .with_timeout(timeout);
             for m in client.fetch_inbox().await.map_err(|e| e.to_string())? {
                 println!(
                     "{}",
@@ -66,14 +145,55 @@ async fn run(args: Args) -> Result<(), String> {
                 );
             }
         }
+        Action::Driver => {
+            let request = std::io::read_to_string(std::io::stdin())
+                .map_err(|e| format!("standard input: {e}"))?;
+            return Ok(
+                match handle(request.as_bytes(), &defects, timeout, NIL).await {
+                    Ok(answer) => {
+                        println!("{answer}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(failure) => {
+                        println!("{}", serde_json::json!({ "error": failure.to_string() }));
+                        eprintln!("mss-client: {failure}");
+                        ExitCode::from(match failure {
+                            DriverFailure::Failed(_) => 1,
+                            DriverFailure::BadRequest(_) => 2,
+                            DriverFailure::Unsupported(_) => 3,
+                        })
+                    }
+                },
+            );
+        }
+        Action::Serve { listen } => {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| format!("{listen}: {e}"))?;
+            let local = listener.local_addr().map_err(|e| e.to_string())?;
+            let app = axum::Router::new()
+                .route("/health", axum::routing::get(|| async { "ok" }))
+                .route("/{action}", axum::routing::post(serve_action))
+                .with_state(Arc::new(Served { defects, timeout }));
+            // The first line of stdout is the base URL: the harness reads it.
+            println!("http://{local}");
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+        }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     match run(Args::parse()).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("mss-client: {e}");
             ExitCode::FAILURE

@@ -1,6 +1,7 @@
 //! The command driver: each action is a command line from the profile; the request goes to its
 //! standard input as JSON, the answer comes back on its standard output as one JSON object.
-//! Exit status 0 is success; any other status is the SUT's reported failure (its stderr, or
+//! Exit status 0 is success; 2 says the request was not understood (a bench problem); 3 that
+//! the action is not supported; any other status is the SUT's reported failure (its stderr, or
 //! `{"error": "…"}` on stdout, is kept as evidence). An action missing from the profile is
 //! `Unsupported`; a process still running at the action's timeout is killed.
 
@@ -129,6 +130,18 @@ impl CommandTransport {
         };
         match output.status {
             Some(0) => answer(action, &output.stdout),
+            Some(2) => Err(DriverError::Broken {
+                action,
+                message: format!(
+                    "le système n'a pas compris la requête (code 2) : {}",
+                    error_text(if output.stderr.is_empty() {
+                        &output.stdout
+                    } else {
+                        &output.stderr
+                    })
+                ),
+            }),
+            Some(3) => Err(DriverError::Unsupported(action)),
             status => {
                 let said = if output.stderr.iter().any(|b| !b.is_ascii_whitespace()) {
                     error_text(&output.stderr)

@@ -1,6 +1,7 @@
 //! The HTTP driver: each action is `POST <base_url>/<action>` with the request JSON as body;
 //! `200` carries the answer (a JSON object), `501` says the SUT does not implement the action,
-//! any other status is the SUT's reported failure (`{"error": "…"}` kept as evidence). An
+//! `400` that it did not understand the request (a bench problem), any other status is the
+//! SUT's reported failure (`{"error": "…"}` kept as evidence). An
 //! endpoint that cannot be reached, or answers something that is not JSON, is a broken driver.
 
 use std::time::Duration;
@@ -101,6 +102,13 @@ impl HttpTransport {
         match status.as_u16() {
             200..=299 => answer(action, &bytes),
             501 => Err(DriverError::Unsupported(action)),
+            400 => Err(DriverError::Broken {
+                action,
+                message: format!(
+                    "le système n'a pas compris la requête (HTTP 400) : {}",
+                    error_text(&bytes)
+                ),
+            }),
             code => Err(DriverError::Failed {
                 action,
                 message: format!("HTTP {code} — {}", {

@@ -239,6 +239,10 @@ pub struct Profile {
     /// The HTTP driver's settings.
     #[serde(default)]
     pub http: Option<HttpSettings>,
+    /// A command to run once before anything else (build the SUT…); the run stops if it
+    /// fails.
+    #[serde(default)]
+    pub prepare: Option<StartSettings>,
     /// A process to start before the run.
     #[serde(default)]
     pub start: Option<StartSettings>,
@@ -318,8 +322,6 @@ impl Profile {
                         if let Some(t) = a.timeout {
                             seconds(t, &format!("action {action}, timeout"))?;
                         }
-                        resolve_program(&a.run[0], command.workdir.as_deref())
-                            .map_err(|e| format!("action {action} : {e}"))?;
                     }
                 }
                 if !any {
@@ -358,10 +360,32 @@ impl Profile {
             }
             DriverKind::Manual => {}
         }
-        if let Some(start) = &self.start {
-            if start.run.is_empty() {
-                return Err("start.run est vide".into());
+        for (what, settings) in [("prepare", &self.prepare), ("start", &self.start)] {
+            if settings.as_ref().is_some_and(|s| s.run.is_empty()) {
+                return Err(format!("{what}.run est vide"));
             }
+        }
+        if let Some(prepare) = &self.prepare {
+            resolve_program(&prepare.run[0], prepare.workdir.as_deref())
+                .map_err(|e| format!("prepare : {e}"))?;
+        } else {
+            // Without a build step, the programs must exist now.
+            self.check_programs()?;
+        }
+        Ok(())
+    }
+
+    /// Checks that every program the profile runs exists (after `prepare`).
+    pub fn check_programs(&self) -> Result<(), String> {
+        if let Some(command) = &self.command {
+            for action in Action::ALL {
+                if let Some(a) = command.actions.get(action) {
+                    resolve_program(&a.run[0], command.workdir.as_deref())
+                        .map_err(|e| format!("action {action} : {e}"))?;
+                }
+            }
+        }
+        if let Some(start) = &self.start {
             resolve_program(&start.run[0], start.workdir.as_deref())
                 .map_err(|e| format!("start : {e}"))?;
         }

@@ -21,3 +21,40 @@ pub fn certs() -> PathBuf {
 pub fn config() -> harness::RunConfig {
     harness::RunConfig::reference(features(), certs())
 }
+
+/// The `mss-client` binary `cargo test --workspace` built beside the test executables, or
+/// `None` (with a note) when only this package was built; CI requires it.
+pub fn mss_client() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?.parent()?;
+    let path = dir.join(format!("mss-client{}", std::env::consts::EXE_SUFFIX));
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("MSS_REQUIRE_INTEROP").is_none(),
+        "mss-client is not built: run `cargo test --workspace` (or build -p client)"
+    );
+    eprintln!("mss-client absent ({}): test skipped", path.display());
+    None
+}
+
+/// A SUT profile from YAML text, with the operator on ephemeral ports (tests run in parallel).
+pub fn profile(yaml: &str) -> harness::driver::profile::Profile {
+    let mut p = harness::driver::profile::Profile::parse(yaml, Path::new("test.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    p.operator = harness::driver::profile::OperatorSettings::ephemeral();
+    p
+}
+
+/// The example profile of the repository, adapted to a test: ephemeral ports, the test's
+/// `mss-client`, no build step (the test binary already depends on it being built).
+pub fn example_profile(name: &str, client: &Path) -> harness::driver::profile::Profile {
+    let path = workspace().join("scenarios/sut").join(name);
+    let text = std::fs::read_to_string(&path).expect("example profile");
+    let text = text.replace("target/debug/mss-client", &client.display().to_string());
+    let mut p = profile(&text);
+    p.prepare = None;
+    p.path = path;
+    p
+}

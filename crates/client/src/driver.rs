@@ -1,0 +1,207 @@
+//! The harness's driver contract, as the reference client implements it: a JSON request
+//! `{"action": "send", "account": {…}, "message": {…}}` in, a JSON answer out. `mss-client
+//! driver` reads the request on its standard input; `mss-client serve` takes it as the body of
+//! `POST /<action>`. The contract is documented in the project's `scenarios/sut/README.md`;
+//! this module reads it with its own types (the judged never shares the judge's code).
+//!
+//! Actions: `configure` (reads the account and its files), `send` (`message` in the JSON of
+//! seeds/000), `sync` (the INBOX). Any other action is [`DriverFailure::Unsupported`].
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::{Account, Client, Credentials, Defects, Endpoint, MessageSpec, Secret, Trust};
+
+/// A server of the operator, as the contract describes it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContractServer {
+    /// Host name (certificate, SNI).
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Address to connect to.
+    pub address: IpAddr,
+}
+
+/// Files of the trust anchors.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContractTrust {
+    /// Root CA, PEM.
+    pub root: PathBuf,
+    /// Elementaire Organisations CA, PEM.
+    pub organisations: PathBuf,
+    /// CRLs, PEM.
+    #[serde(default)]
+    pub crls: Vec<PathBuf>,
+}
+
+/// The application BAL's certificate files.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContractCertificate {
+    /// Chain, PEM.
+    pub chain: PathBuf,
+    /// Key, PEM.
+    pub key: PathBuf,
+}
+
+/// Pro Santé Connect settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractPsc {
+    /// An access token for the professional.
+    pub access_token: String,
+}
+
+/// The account of the contract.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContractAccount {
+    /// BAL address.
+    pub address: String,
+    /// Sender label.
+    #[serde(default)]
+    pub display_name: String,
+    /// Reply-To BAL of an application BAL.
+    #[serde(default)]
+    pub reply_to: Option<String>,
+    /// SMTP server.
+    pub smtp: ContractServer,
+    /// IMAP server.
+    pub imap: ContractServer,
+    /// Trust anchors.
+    pub trust: ContractTrust,
+    /// Certificate (application BAL).
+    #[serde(default)]
+    pub certificate: Option<ContractCertificate>,
+    /// Pro Santé Connect (personal or organisational BAL).
+    #[serde(default)]
+    pub psc: Option<ContractPsc>,
+}
+
+/// A request of the contract.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Request {
+    /// The action.
+    pub action: String,
+    /// The account.
+    pub account: Option<ContractAccount>,
+    /// The message to send.
+    #[serde(default)]
+    pub message: Option<MessageSpec>,
+}
+
+/// Why an action did not complete.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DriverFailure {
+    /// The reference client does not implement this action.
+    #[error("action « {0} » non prise en charge par mss-client")]
+    Unsupported(String),
+    /// The request is malformed.
+    #[error("requête invalide : {0}")]
+    BadRequest(String),
+    /// The client tried and failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+fn read(path: &std::path::Path) -> Result<String, DriverFailure> {
+    std::fs::read_to_string(path)
+        .map_err(|e| DriverFailure::BadRequest(format!("{} : {e}", path.display())))
+}
+
+/// The client's product reference (`X-MSS-NIL`).
+pub const NIL: &str = concat!("MSS-CLIENT/", env!("CARGO_PKG_VERSION"));
+
+/// The client's account for a contract account (reads the PEM files it names).
+pub fn account(contract: &ContractAccount, nil: &str) -> Result<Account, DriverFailure> {
+    let credentials = match (&contract.certificate, &contract.psc) {
+        (Some(c), _) => Credentials::Certificate {
+            chain_pem: read(&c.chain)?,
+            key_pem: Secret(read(&c.key)?),
+        },
+        (None, Some(p)) => Credentials::Xoauth2 {
+            token: Secret(p.access_token.clone()),
+        },
+        (None, None) => {
+            return Err(DriverFailure::BadRequest(
+                "le compte n'a ni certificat ni Pro Santé Connect".into(),
+            ));
+        }
+    };
+    let endpoint = |s: &ContractServer| Endpoint {
+        host: s.host.clone(),
+        addr: SocketAddr::new(s.address, s.port),
+    };
+    Ok(Account {
+        address: contract.address.clone(),
+        display_name: contract.display_name.clone(),
+        reply_to: contract.reply_to.clone(),
+        nil: nil.to_owned(),
+        smtp: endpoint(&contract.smtp),
+        imap: endpoint(&contract.imap),
+        credentials,
+        trust: Trust {
+            root_pem: read(&contract.trust.root)?,
+            organisations_pem: read(&contract.trust.organisations)?,
+            crls_pem: contract
+                .trust
+                .crls
+                .iter()
+                .map(|p| read(p))
+                .collect::<Result<_, _>>()?,
+        },
+    })
+}
+
+/// Runs one request; the answer is the JSON object of the contract.
+pub async fn handle(
+    request: &[u8],
+    defects: &Defects,
+    timeout: Duration,
+    nil: &str,
+) -> Result<serde_json::Value, DriverFailure> {
+    let request: Request =
+        serde_json::from_slice(request).map_err(|e| DriverFailure::BadRequest(e.to_string()))?;
+    let client = |request: &Request| -> Result<Client, DriverFailure> {
+        let contract = request
+            .account
+            .as_ref()
+            .ok_or_else(|| DriverFailure::BadRequest("champ « account » absent".into()))?;
+        Ok(Client::new(account(contract, nil)?)
+            .with_defects(defects.clone())
+            .with_timeout(timeout))
+    };
+    match request.action.as_str() {
+        "configure" => {
+            client(&request)?;
+            Ok(serde_json::json!({}))
+        }
+        "send" => {
+            let message = request
+                .message
+                .as_ref()
+                .ok_or_else(|| DriverFailure::BadRequest("champ « message » absent".into()))?;
+            let sent = client(&request)?
+                .send(message)
+                .await
+                .map_err(|e| DriverFailure::Failed(e.to_string()))?;
+            Ok(serde_json::json!({ "messageId": sent.message_id }))
+        }
+        "sync" => {
+            let messages = client(&request)?
+                .fetch_inbox()
+                .await
+                .map_err(|e| DriverFailure::Failed(e.to_string()))?;
+            let listed: Vec<serde_json::Value> = messages
+                .iter()
+                .map(|m| serde_json::json!({ "messageId": m.message_id, "subject": m.subject }))
+                .collect();
+            Ok(serde_json::json!({ "messages": listed }))
+        }
+        other => Err(DriverFailure::Unsupported(other.to_owned())),
+    }
+}
