@@ -8,8 +8,10 @@
 //! - nothing sent after `STARTTLS` before the handshake (RFC 3207 §4.2, CVE-2011-0411);
 //! - the interface works: the messages the system was asked to send were accepted, inside TLS.
 //!
-//! No SMTP connection at all is `NotTested` (the system may not have been set up to reach the
-//! operator), never a pass.
+//! A submission that did not happen fails only when STARTTLS was never used; when the TLS
+//! handshake failed (set-up: the test root not trusted), the authentication was refused (judged
+//! by ECO.1.2.1 / ECO.1.3.1) or the operator refused the transaction, the interface is not
+//! shown: `NotTested`, with the reason. No SMTP connection at all is `NotTested`, never a pass.
 
 use evidence::Service;
 
@@ -33,31 +35,23 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
         session::clear_text(conn, CLEAR, &mut problems);
         session::injected(conn, &mut problems);
     }
+    if let Some(failure) = problems.into_failure(ID, evidence) {
+        return failure;
+    }
     let accepted: Vec<_> = conns
         .iter()
         .flat_map(|c| c.accepted_messages().into_iter().map(move |m| (c, m)))
         .collect();
-    if accepted.len() < expected.submissions {
-        let any_tls = conns.iter().any(|c| c.tls_established().is_some());
-        let last = conns.last().map(|c| c.id);
-        if !any_tls {
-            problems.push(
-                last,
-                "aucune connexion SMTP n'a négocié TLS avec STARTTLS : le message n'a pas été soumis",
-            );
-        } else {
-            problems.push(
-                last,
-                format!(
-                    "l'opérateur a accepté {} message(s) sur les {} que le système devait envoyer",
-                    accepted.len(),
-                    expected.submissions
-                ),
-            );
+    if accepted.len() < expected.submissions.max(1) {
+        let what = format!(
+            "la soumission ({} message(s) accepté(s) sur {})",
+            accepted.len(),
+            expected.submissions.max(1)
+        );
+        // Offline, nothing says a message was meant to be sent: only what was sent is judged.
+        if expected.submissions > 0 {
+            return session::shortfall(&conns).finding(ID, &what, evidence);
         }
-    }
-    if let Some(failure) = problems.into_failure(ID, evidence) {
-        return failure;
     }
     let Some((worker, _)) = accepted.first() else {
         return Finding::not_tested(

@@ -10,6 +10,10 @@
 //! - nothing sent after `STARTTLS` before the handshake;
 //! - the access works: every message the harness delivered was fetched (headers or body).
 //!
+//! A message not read fails only when STARTTLS was never used; otherwise (TLS handshake
+//! failed, authentication refused, nothing fetched after it) the access is not shown:
+//! `NotTested`, with the reason.
+//!
 //! A client that keeps its connection open (IDLE) is judged on what it did so far. No IMAP
 //! connection at all is `NotTested`.
 
@@ -35,29 +39,18 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
         session::clear_text(conn, CLEAR, &mut problems);
         session::injected(conn, &mut problems);
     }
-    let last = conns.last().map(|c| c.id);
+    if let Some(failure) = problems.into_failure(ID, evidence) {
+        return failure;
+    }
     let mut fetched = Vec::new();
     for id in &expected.delivered {
         match evidence.fetched(id).first() {
             Some(e) => fetched.push((id.clone(), e.conn)),
             None => {
-                let any_tls = conns.iter().any(|c| c.tls_established().is_some());
-                problems.push(
-                    last,
-                    if any_tls {
-                        format!("le message <{id}> déposé dans la BAL n'a pas été lu (aucun FETCH)")
-                    } else {
-                        format!(
-                            "aucune connexion IMAP n'a négocié TLS avec STARTTLS : le message \
-                             <{id}> n'a pas été lu"
-                        )
-                    },
-                );
+                let what = format!("la lecture du message <{id}> déposé dans la BAL");
+                return session::shortfall(&conns).finding(ID, &what, evidence);
             }
         }
-    }
-    if let Some(failure) = problems.into_failure(ID, evidence) {
-        return failure;
     }
     // Offline, or nothing delivered: some mailbox access inside TLS must show the interface.
     let worker = match fetched.first() {

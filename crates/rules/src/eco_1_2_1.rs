@@ -66,10 +66,7 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
             if !a.format_ok {
                 problems.push(
                     Some(conn.id),
-                    format!(
-                        "chaîne XOAUTH2 mal formée : {}",
-                        a.reason.unwrap_or("forme non conforme")
-                    ),
+                    a.reason.unwrap_or("chaîne XOAUTH2 mal formée").to_owned(),
                 );
                 continue;
             }

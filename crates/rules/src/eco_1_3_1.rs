@@ -46,6 +46,7 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
     let mut provoked = Vec::new();
     let mut attempts = 0;
     for conn in &conns {
+        let problems_before = problems.len();
         if let Some(e) = conn.tls_established()
             && let EventKind::TlsEstablished {
                 client_certificate, ..
@@ -101,10 +102,7 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
             if !a.format_ok {
                 problems.push(
                     Some(conn.id),
-                    format!(
-                        "message PLAIN mal formé : {}",
-                        a.reason.unwrap_or("forme non conforme")
-                    ),
+                    a.reason.unwrap_or("message PLAIN mal formé").to_owned(),
                 );
                 continue;
             }
@@ -120,11 +118,12 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
                 );
                 continue;
             }
+            let certificate_reported = problems.len() > problems_before;
             if a.provoked {
                 provoked.push(a.service);
             } else if a.accepted {
                 accepted.push(a);
-            } else {
+            } else if !certificate_reported {
                 problems.push(
                     Some(conn.id),
                     format!(

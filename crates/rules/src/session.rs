@@ -18,7 +18,8 @@ use crate::Finding;
 
 /// What the harness knows of the session it judges. Offline (`mss-harness judge`), only what
 /// the recording shows: [`Expectation::default`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Expectation {
     /// The BAL the system under test was configured for: XOAUTH2's `user=` and PLAIN's login
     /// must name it. `None` offline: the BAL each attempt names is taken as given.
@@ -84,6 +85,10 @@ impl Problems {
         self.list.is_empty()
     }
 
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
     /// A failure listing the problems, with the transcript of the first offending
     /// connection; `None` when there is none.
     pub fn into_failure(self, id: &'static str, evidence: &SessionEvidence) -> Option<Finding> {
@@ -106,6 +111,112 @@ impl Problems {
             .unwrap_or_default();
         Some(Finding::fail(id, detail).with_evidence(transcript))
     }
+}
+
+/// Why the work a protocol's connections were meant to do (submit, fetch) did not happen,
+/// seen from the requirement about the protocol itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Shortfall {
+    /// No connection ever asked for STARTTLS: the protocol was used without it. A failure.
+    NoStartTls(Option<ConnId>),
+    /// STARTTLS was asked but no handshake completed (untrusted test root, no common suite…):
+    /// not tested, with the TLS error.
+    TlsFailed(Option<ConnId>, String),
+    /// TLS completed but no authentication was accepted: the authentication rules judge it.
+    NotAuthenticated(Option<ConnId>),
+    /// Authenticated, and still the work was not done (a refused command, nothing sent):
+    /// not shown, with the last reply.
+    NotDone(Option<ConnId>, String),
+}
+
+impl Shortfall {
+    /// The finding of the protocol rule `id` when `what` (« le message … ») did not happen.
+    pub fn finding(self, id: &'static str, what: &str, evidence: &SessionEvidence) -> Finding {
+        match self {
+            Shortfall::NoStartTls(conn) => {
+                let mut p = Problems::default();
+                p.push(
+                    conn,
+                    format!("aucune connexion n'a utilisé STARTTLS : {what} n'a pas eu lieu dans TLS"),
+                );
+                p.into_failure(id, evidence)
+                    .unwrap_or_else(|| Finding::fail(id, "STARTTLS jamais utilisé"))
+            }
+            Shortfall::TlsFailed(conn, error) => Finding::not_tested(
+                id,
+                format!(
+                    "{what} n'a pas eu lieu : la négociation TLS après STARTTLS a échoué ({error}) \
+                     — le système fait-il confiance à la racine de l'IGC Santé de test ?"
+                ),
+            )
+            .with_evidence(transcript(evidence, conn)),
+            Shortfall::NotAuthenticated(conn) => Finding::not_tested(
+                id,
+                format!(
+                    "{what} n'a pas eu lieu : aucune authentification acceptée (jugée par \
+                     ECO.1.2.1 ou ECO.1.3.1)"
+                ),
+            )
+            .with_evidence(transcript(evidence, conn)),
+            Shortfall::NotDone(conn, last) => Finding::not_tested(
+                id,
+                format!("{what} n'a pas eu lieu après l'authentification ; dernière réponse : « {last} »"),
+            )
+            .with_evidence(transcript(evidence, conn)),
+        }
+    }
+}
+
+fn transcript(evidence: &SessionEvidence, conn: Option<ConnId>) -> Vec<String> {
+    conn.and_then(|c| evidence.connection(c))
+        .map(|c| c.transcript(TRANSCRIPT_LINES))
+        .unwrap_or_default()
+}
+
+/// Why connections did not do their work.
+pub(crate) fn shortfall(conns: &[Connection<'_>]) -> Shortfall {
+    let last = conns.last().map(|c| c.id);
+    let starttls = conns.iter().filter(|c| {
+        c.commands()
+            .iter()
+            .any(|e| command(e).is_some_and(|(verb, _, _)| verb == "STARTTLS"))
+    });
+    if starttls.clone().next().is_none() {
+        return Shortfall::NoStartTls(last);
+    }
+    let tls: Vec<&Connection<'_>> = conns
+        .iter()
+        .filter(|c| c.tls_established().is_some())
+        .collect();
+    if tls.is_empty() {
+        let failed = conns.iter().rev().find_map(|c| {
+            c.events.iter().find_map(|e| match &e.kind {
+                EventKind::TlsFailed { error } => Some((c.id, error.clone())),
+                _ => None,
+            })
+        });
+        return match failed {
+            Some((conn, error)) => Shortfall::TlsFailed(Some(conn), error),
+            None => Shortfall::TlsFailed(last, "connexion fermée avant la négociation".into()),
+        };
+    }
+    let authenticated: Vec<&&Connection<'_>> =
+        tls.iter().filter(|c| c.accepted_auth().is_some()).collect();
+    let Some(conn) = authenticated.last() else {
+        return Shortfall::NotAuthenticated(tls.last().map(|c| c.id));
+    };
+    let last_reply = conn
+        .events
+        .iter()
+        .rev()
+        .find_map(|e| match &e.kind {
+            EventKind::Reply { line, .. } => {
+                Some(line.lines().next().unwrap_or_default().to_owned())
+            }
+            _ => None,
+        })
+        .unwrap_or_default();
+    Shortfall::NotDone(Some(conn.id), last_reply)
 }
 
 /// Commands sent in clear other than `allowed`.
