@@ -69,7 +69,7 @@ fn every_golden_journal_gives_its_findings() {
         if got != golden["findings"] {
             let mut out =
                 serde_json::json!({ "expectation": golden["expectation"], "findings": got });
-            let text = serde_json::to_string_pretty(&mut out).expect("json") + "\n";
+            let text = serde_json::to_string_pretty(&out).expect("json") + "\n";
             if bless {
                 std::fs::write(&expected_path, text).expect("bless");
             } else {
