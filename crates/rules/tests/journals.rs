@@ -67,8 +67,7 @@ fn every_golden_journal_gives_its_findings() {
         let findings = judge(&SessionEvidence::new(events), &expectation);
         let got = summary(&findings);
         if got != golden["findings"] {
-            let mut out =
-                serde_json::json!({ "expectation": golden["expectation"], "findings": got });
+            let out = serde_json::json!({ "expectation": golden["expectation"], "findings": got });
             let text = serde_json::to_string_pretty(&out).expect("json") + "\n";
             if bless {
                 std::fs::write(&expected_path, text).expect("bless");
