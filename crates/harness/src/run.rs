@@ -296,7 +296,13 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
     if !config.features.is_dir() {
         return Err(RunError::NoFeatures(config.features.display().to_string()));
     }
-    let (pki, _) = pki::ensure(&config.certs, &config.directory.pki_profile())?;
+    // For an external SUT on fixed ports, the certificates' CRL and OCSP URLs name the
+    // operator's HTTP port, so the SUT can check revocation.
+    let http_port = match &config.sut {
+        Sut::External(profile) => profile.operator.http_port,
+        Sut::Reference { .. } => 80,
+    };
+    let (pki, _) = pki::ensure(&config.certs, &config.directory.pki_profile_at(http_port))?;
     let pki = Arc::new(pki);
     if let Some(dir) = &config.journals {
         std::fs::create_dir_all(dir).map_err(|source| RunError::Io {

@@ -326,6 +326,18 @@ impl Directory {
 
     /// What the fake IGC Santé must issue for this directory.
     pub fn pki_profile(&self) -> pki::Profile {
+        self.pki_profile_at(80)
+    }
+
+    /// The certificates' profile for an operator whose plain HTTP listener (CRL distribution
+    /// points, OCSP responder) is on `http_port`: the URLs written in the certificates name that
+    /// port, so a real client can follow them (`0`, an ephemeral port unknown in advance, and
+    /// `80` give port-less URLs).
+    pub fn pki_profile_at(&self, http_port: u16) -> pki::Profile {
+        let port = match http_port {
+            0 | 80 => String::new(),
+            p => format!(":{p}"),
+        };
         let op = &self.operator;
         pki::Profile {
             server_dns_names: vec![
@@ -340,8 +352,8 @@ impl Directory {
                 std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
             ],
             server_organisation: pki_organisation(&op.name),
-            crl_base_url: format!("http://crl.{}/igc-sante", op.domain),
-            ocsp_url: format!("http://ocsp.{}/ocsp", op.domain),
+            crl_base_url: format!("http://crl.{}{port}/igc-sante", op.domain),
+            ocsp_url: format!("http://ocsp.{}{port}/ocsp", op.domain),
             structures: self
                 .application_structures()
                 .into_iter()
@@ -373,6 +385,25 @@ fn pki_organisation(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_urls_name_the_http_port_in_use() {
+        let d = Directory::embedded();
+        assert_eq!(
+            d.pki_profile().crl_base_url,
+            "http://crl.operateur-fictif.mssante.fr/igc-sante"
+        );
+        let p = d.pki_profile_at(10080);
+        assert_eq!(
+            p.crl_base_url,
+            "http://crl.operateur-fictif.mssante.fr:10080/igc-sante"
+        );
+        assert_eq!(
+            p.ocsp_url,
+            "http://ocsp.operateur-fictif.mssante.fr:10080/ocsp"
+        );
+        assert_eq!(d.pki_profile_at(0), d.pki_profile());
+    }
 
     #[test]
     fn embedded_directory_is_consistent() {

@@ -281,7 +281,24 @@ pub fn ensure(dir: &Path, profile: &Profile) -> Result<(Pki, Outcome)> {
     let same_profile = manifest.as_ref().is_some_and(|m| &m.profile == profile);
     let mut crl_number = manifest.as_ref().map_or(0, |m| m.crl_number);
 
-    let (root_issuer, organisations_issuer) = if cas_usable {
+    // The sub-CA names the root's CRL distribution point: when the operator's URLs change
+    // (another HTTP port), it is reissued with the same key, so every leaf stays valid and the
+    // root a tester installed stays the same.
+    let urls_changed = manifest
+        .as_ref()
+        .is_some_and(|m| m.profile.crl_base_url != profile.crl_base_url);
+    let (root_issuer, organisations_issuer) = if cas_usable && urls_changed {
+        let root_issuer = load_issuer(&names.root_cert, &names.root_key)?;
+        let key = load_key(&names.organisations_key)?;
+        let (sub_cert, sub_key, sub_params) =
+            organisations_with_key(now, &root_issuer, profile, key)?;
+        files::write(&names.organisations_cert, &sub_cert.pem)?;
+        outcome.generated.push(format!(
+            "{ORGANISATIONS_CN} (même clé, points de distribution {})",
+            profile.crl_base_url
+        ));
+        (root_issuer, Issuer::new(sub_params, sub_key))
+    } else if cas_usable {
         (
             load_issuer(&names.root_cert, &names.root_key)?,
             load_issuer(&names.organisations_cert, &names.organisations_key)?,
@@ -455,12 +472,16 @@ fn crl_usable(path: &Path, now: OffsetDateTime) -> Result<bool> {
     Ok(inspect::crl_next_update(&crl.der).is_some_and(|next| next > now + CRL_MARGIN))
 }
 
-pub(crate) fn load_issuer(cert: &Path, key: &Path) -> Result<Issuer<'static, KeyPair>> {
+fn load_key(key: &Path) -> Result<KeyPair> {
     let key_pem = files::read_string(key)?;
-    let key = KeyPair::from_pem(&key_pem).map_err(|e| Error::Corrupt {
+    KeyPair::from_pem(&key_pem).map_err(|e| Error::Corrupt {
         path: key.to_owned(),
         problem: format!("not a usable private key ({e})"),
-    })?;
+    })
+}
+
+pub(crate) fn load_issuer(cert: &Path, key: &Path) -> Result<Issuer<'static, KeyPair>> {
+    let key = load_key(key)?;
     let cert_pem = files::read_string(cert)?;
     Issuer::from_ca_cert_pem(&cert_pem, key).map_err(|e| Error::Corrupt {
         path: cert.to_owned(),
@@ -553,7 +574,16 @@ fn generate_organisations(
     root: &Issuer<'_, KeyPair>,
     profile: &Profile,
 ) -> Result<(Cert, KeyPair, CertificateParams)> {
-    let key = new_rsa_key(ORGANISATIONS_CN)?;
+    organisations_with_key(now, root, profile, new_rsa_key(ORGANISATIONS_CN)?)
+}
+
+/// The Elementaire Organisations CA certificate for a key (new, or the one it already has).
+fn organisations_with_key(
+    now: OffsetDateTime,
+    root: &Issuer<'_, KeyPair>,
+    profile: &Profile,
+    key: KeyPair,
+) -> Result<(Cert, KeyPair, CertificateParams)> {
     let mut params = CertificateParams::default();
     params.distinguished_name = ca_name(ORGANISATIONS_CN);
     params.serial_number = Some(random_serial());
@@ -707,6 +737,50 @@ mod tests {
                 department: "Paris (75)".into(),
             }],
         }
+    }
+
+    fn contains(der: &[u8], text: &str) -> bool {
+        der.windows(text.len()).any(|w| w == text.as_bytes())
+    }
+
+    #[test]
+    fn another_http_port_reissues_the_sub_ca_with_its_key() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (first, _) = ensure(dir.path(), &profile()).expect("generate");
+        let mut moved = profile();
+        moved.crl_base_url = "http://crl.example.mssante.fr:10080/".into();
+        moved.ocsp_url = "http://ocsp.example.mssante.fr:10080/ocsp".into();
+        let (second, outcome) = ensure(dir.path(), &moved).expect("reissue");
+        assert!(
+            !outcome.generated.iter().any(|g| g == ROOT_CN),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            second.root.cert, first.root.cert,
+            "the installed root stays"
+        );
+        assert_ne!(second.organisations.cert, first.organisations.cert);
+        assert_eq!(
+            second.organisations.key, first.organisations.key,
+            "same key"
+        );
+        assert!(contains(
+            &second.organisations.cert.der,
+            "crl.example.mssante.fr:10080"
+        ));
+        assert!(contains(
+            &second.server.cert.der,
+            "crl.example.mssante.fr:10080"
+        ));
+        assert!(contains(
+            &second.server.cert.der,
+            "ocsp.example.mssante.fr:10080"
+        ));
+        assert!(!contains(&first.server.cert.der, ":10080"));
+        // The leaves chain to the reissued sub-CA as to the first one (same key, same name).
+        let a = inspect::summarize(&first.organisations.cert.der).expect("first");
+        let b = inspect::summarize(&second.organisations.cert.der).expect("second");
+        assert_eq!(a.subject, b.subject);
     }
 
     #[test]

@@ -75,7 +75,8 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let directory = Directory::load(&args.directory)?;
-    let (pki, outcome) = pki::ensure(&args.certs, &directory.pki_profile())?;
+    // The certificates' CRL and OCSP URLs name the HTTP port actually used.
+    let (pki, outcome) = pki::ensure(&args.certs, &directory.pki_profile_at(args.http_port))?;
     for item in outcome.generated {
         eprintln!("généré : {item}");
     }
