@@ -243,5 +243,6 @@ pub fn judge(config: &JudgeConfig) -> Result<RunResults, JudgeError> {
         scenarios,
         run_findings: Vec::new(),
         problems: Vec::new(),
+        baseline: None,
     })
 }

@@ -6,6 +6,7 @@
 //! The harness contains no protocol code and no judgement: it provokes (operator profiles and
 //! faults, driver actions), collects the operator's evidence, and asks `rules`.
 
+pub mod baseline;
 pub mod check;
 pub mod context;
 pub mod driver;

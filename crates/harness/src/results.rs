@@ -215,6 +215,9 @@ pub struct RunResults {
     pub run_findings: Vec<StepFinding>,
     /// Problems of the run itself (unreadable feature files…).
     pub problems: Vec<String>,
+    /// How the verdicts compare with the expected results given (`--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<crate::baseline::Comparison>,
 }
 
 impl Summary {
@@ -238,7 +241,13 @@ impl RunResults {
     /// Whether the SUT failed a requirement, or the bench could not judge one, or the run had
     /// a problem.
     pub fn failed(&self) -> bool {
-        self.summary.failed > 0 || self.summary.harness_errors > 0 || !self.problems.is_empty()
+        if !self.problems.is_empty() {
+            return true;
+        }
+        match &self.baseline {
+            Some(c) => c.failed(),
+            None => self.summary.failed > 0 || self.summary.harness_errors > 0,
+        }
     }
 
     /// The verdict of one requirement.

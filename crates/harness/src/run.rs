@@ -485,6 +485,7 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
         scenarios,
         run_findings,
         problems,
+        baseline: None,
     })
 }
 

@@ -83,6 +83,9 @@ enum Command {
         /// Do not print each scenario.
         #[arg(long)]
         quiet: bool,
+        /// Expected results (YAML): the run fails only when a verdict differs from them.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
     },
     /// Lists the mutants of the reference client.
     Mutants,
@@ -251,7 +254,11 @@ fn run(args: Args) -> Result<ExitCode, String> {
             name,
             timeout,
             quiet,
+            baseline,
         } => {
+            let baseline = baseline
+                .map(|p| harness::baseline::Baseline::load(&p))
+                .transpose()?;
             let mut config = RunConfig::reference(features, certs);
             config.directory = Directory::load(&directory).map_err(|e| e.to_string())?;
             if let Some(path) = sut {
@@ -280,9 +287,10 @@ fn run(args: Args) -> Result<ExitCode, String> {
                     .map_err(|e| format!("{}: {e}", out.display()))?;
             }
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-            let results = runtime
+            let mut results = runtime
                 .block_on(harness::run(config))
                 .map_err(|e| e.to_string())?;
+            results.baseline = baseline.map(|b| b.compare(&results));
             if !quiet {
                 for s in &results.scenarios {
                     println!(
@@ -305,6 +313,19 @@ fn run(args: Args) -> Result<ExitCode, String> {
             );
             for p in &results.problems {
                 println!("problème : {p}");
+            }
+            if let Some(c) = &results.baseline {
+                println!(
+                    "référence : {} régression(s), {} entrée(s) périmée(s)",
+                    c.regressions.len(),
+                    c.stale.len()
+                );
+                for r in &c.regressions {
+                    println!("  régression : {r}");
+                }
+                for s in &c.stale {
+                    println!("  périmée : {s}");
+                }
             }
             println!("rapport : {}", out.join("index.html").display());
             Ok(if results.failed() {

@@ -24,5 +24,20 @@ pub fn render(results: &RunResults) -> String {
     for p in &results.problems {
         let _ = writeln!(out, "\n**Problème de la campagne :** {p}");
     }
+    if let Some(c) = &results.baseline {
+        let _ = writeln!(
+            out,
+            "\n## Comparaison avec la référence\n\n{} régression(s), {} entrée(s) périmée(s), {} verdict(s) attendu(s) confirmé(s).\n",
+            c.regressions.len(),
+            c.stale.len(),
+            c.held.len()
+        );
+        for r in &c.regressions {
+            let _ = writeln!(out, "- **régression** : {r}");
+        }
+        for s in &c.stale {
+            let _ = writeln!(out, "- périmée : {s}");
+        }
+    }
     out
 }
