@@ -421,15 +421,23 @@ impl Profile {
     }
 }
 
-/// The YAML parser's error in one line, keeping its location.
+/// The YAML parser's error in one line, its location in French (`ligne 5, colonne 5 : …`).
 fn yaml_error(e: &serde_saphyr::Error) -> String {
     let text = e.to_string();
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let first = lines.next().unwrap_or("YAML invalide").trim().to_owned();
-    match lines.find(|l| l.contains("line") || l.contains("ligne")) {
-        Some(at) if !first.contains("line") => format!("{first} ({})", at.trim()),
-        _ => first,
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("YAML invalide")
+        .trim();
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    // « line 5 column 33: invalid floating point » → « ligne 5, colonne 33 : … »
+    if let Some(rest) = first.strip_prefix("line ")
+        && let Some((line, rest)) = rest.split_once(" column ")
+        && let Some((column, message)) = rest.split_once(':')
+    {
+        return format!("ligne {line}, colonne {column} : {}", message.trim());
     }
+    first.to_owned()
 }
 
 /// Finds a program: a path with a `/` relative to `workdir`, a bare name on `PATH`.
@@ -494,7 +502,13 @@ mod tests {
         let e = parse("name: essai\ndriver: http\nhttp:\n  actions: [send]\n").expect_err("no URL");
         assert!(e.to_string().contains("base_url"), "{e}");
         let e = parse("name: [\n").expect_err("not YAML");
-        assert!(e.to_string().starts_with("profil essai.yaml"), "{e}");
+        assert!(
+            e.to_string().starts_with("profil essai.yaml : ligne 1"),
+            "{e}"
+        );
+        let e = parse("name: x\ndriver: command\ncommand:\n  actions:\n    send: { run: [sh], timeout: trois }\n")
+            .expect_err("not a number");
+        assert!(e.to_string().contains("ligne 5, colonne"), "{e}");
         let e = parse("name: x\ndriver: telepathy\n").expect_err("unknown driver");
         assert!(e.to_string().contains("telepathy"), "{e}");
         let e = parse("name: x\ndriver: manual\ntimeout: -3\n").expect_err("timeout");

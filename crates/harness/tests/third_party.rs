@@ -1,0 +1,77 @@
+//! A system under test nobody here wrote the protocol code of: `tests/sut/python-lps.py`, an LPS
+//! on Python's standard library (OpenSSL, smtplib, imaplib, email), driven through the command
+//! contract. It is right but different from the reference client (another TLS stack, another
+//! MIME layout, AUTHENTICATE with a continuation, an IMAP connection left open in IDLE): every
+//! requirement it meets must pass.
+
+mod support;
+
+use std::time::Duration;
+
+use harness::Verdict;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_lps_on_pythons_standard_library_passes() {
+    if std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("MSS_REQUIRE_INTEROP").is_none(),
+            "python3 is required (installed by .ci/run)"
+        );
+        eprintln!("SKIPPED: python3 is not installed");
+        return;
+    }
+    let script = support::workspace().join("crates/harness/tests/sut/python-lps.py");
+    let run = format!("[python3, {}]", script.display());
+    let profile = support::profile(&format!(
+        "name: python-lps\ndriver: command\ntimeout: 20\ncommand:\n  actions:\n    configure: {{ run: {run} }}\n    send: {{ run: {run} }}\n    sync: {{ run: {run} }}\n"
+    ));
+    let journals = tempfile::tempdir().expect("tempdir");
+    let mut config = support::config().with_profile(profile);
+    config.timeout = Duration::from_secs(10);
+    config.journals = Some(journals.path().to_owned());
+    let results = harness::run(config).await.expect("run");
+    for s in &results.scenarios {
+        assert_eq!(
+            s.status,
+            harness::results::ScenarioStatus::Passed,
+            "{}: {:?} {:?}",
+            s.name,
+            s.reason,
+            s.actions
+        );
+    }
+    for id in [
+        "ECO.1.0.1",
+        "ECO.1.0.2",
+        "ECO.1.2.1",
+        "ECO.1.3.1",
+        "ECO.2.2.1",
+        "ECO.2.4.3",
+    ] {
+        assert_eq!(results.verdict(id), Some(Verdict::Passed), "{id}");
+    }
+    // It was judged while its IMAP connection was still open in IDLE.
+    let scenario = results
+        .scenarios
+        .iter()
+        .find(|s| s.requirements.iter().any(|r| r == "ECO.1.0.2"))
+        .expect("IMAP scenario");
+    let name = scenario.journal.as_ref().expect("journal");
+    let text = std::fs::read_to_string(journals.path().join(name)).expect("journal");
+    let events = evidence::read_jsonl(&text).expect("events");
+    let evidence = evidence::SessionEvidence::new(events);
+    let imap = evidence.connections_to(evidence::Service::Imap);
+    assert!(
+        imap.iter().any(|c| c.closed().is_none()
+            && c.commands().iter().any(|e| matches!(
+                &e.kind,
+                evidence::EventKind::Command { verb, .. } if verb == "IDLE"
+            ))),
+        "an IMAP connection left in IDLE: {:#?}",
+        imap.iter().map(|c| c.transcript(30)).collect::<Vec<_>>()
+    );
+}
