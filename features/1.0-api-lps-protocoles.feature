@@ -5,6 +5,13 @@ Fonctionnalité: API LPS — SMTP et IMAP avec STARTTLS (§2.1.1.2.1)
   ECO.1.0.2 : « Le système DOIT disposer d'une interface d'accès aux BAL utilisant le protocole
   IMAP 4 (rev1 ou rev2) [...] avec STARTTLS. »
   L'opérateur fictif journalise chaque commande et dit si elle a circulé en clair ou dans TLS.
+  Lecture retenue : en clair, seulement ce qui précède la bascule ou ne porte rien (SMTP : EHLO,
+  HELO, STARTTLS, NOOP, RSET, QUIT ; IMAP : CAPABILITY, STARTTLS, NOOP, ID, LOGOUT) — une
+  authentification en clair échoue même refusée ; rien d'envoyé derrière STARTTLS avant la
+  négociation TLS ; le message est accepté (SMTP) ou lu (IMAP) dans TLS. Une connexion IMAP
+  laissée ouverte (IDLE) est jugée sur ce qu'elle a fait. Si l'envoi ou la lecture n'a pas eu
+  lieu pour une autre raison (négociation TLS, authentification refusée), l'exigence est « non
+  testée » avec la raison, et l'authentification est jugée par ECO.1.2.1 ou ECO.1.3.1.
 
   Contexte:
     Étant donné un opérateur MSSanté fictif

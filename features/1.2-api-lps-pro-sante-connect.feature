@@ -6,6 +6,11 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
   Le jeton est émis par le Pro Santé Connect fictif de l'opérateur pour un professionnel habilité
   sur la BAL.
 
+  Lecture retenue : « user= » est la BAL configurée (pas seulement une BAL que le professionnel
+  peut ouvrir) ; une authentification tentée en clair échoue même refusée ; les formes avec
+  réponse initiale et avec continuation sont acceptées ; SMTP et IMAP doivent tous deux montrer
+  une authentification acceptée.
+
   Contexte:
     Étant donné un opérateur MSSanté fictif
 

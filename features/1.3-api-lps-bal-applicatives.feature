@@ -3,7 +3,7 @@ Fonctionnalité: API LPS — BAL applicatives, certificat ORG AUTH_CLI (§2.1.1.
   ECO.1.3.1 : « 1- Monter la session TLS avec STARTTLS en présentant un certificat ORG AUTH_CLI
   [...] 2- Transmettre l'adresse de la BAL dans le login de la méthode d'authentification PLAIN
   [...] 3- Envoyer les commandes SMTP ou IMAP. » Le certificat porte dans son OU l'IdNat de la
-  structure détentrice de la BAL applicative.
+  structure détentrice de la BAL applicative (lue dans l'annuaire de l'opérateur).
 
   Contexte:
     Étant donné un opérateur MSSanté fictif
