@@ -119,3 +119,34 @@ async fn sends_a_seed_message_and_fetches_it() {
         "{err}"
     );
 }
+
+#[test]
+fn the_driver_mode_speaks_the_contract_exit_statuses() {
+    use std::io::Write;
+    let exe = env!("CARGO_BIN_EXE_mss-client");
+    let driver = |input: &str| {
+        let mut child = Command::new(exe)
+            .arg("driver")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write");
+        child.wait_with_output().expect("wait")
+    };
+    let bad = driver("{not json");
+    assert_eq!(bad.status.code(), Some(2), "not understood");
+    let answer: serde_json::Value = serde_json::from_slice(&bad.stdout).expect("JSON answer");
+    assert!(answer["error"].as_str().is_some_and(|e| !e.is_empty()));
+    let unsupported = driver(r#"{"action": "export_traces"}"#);
+    assert_eq!(unsupported.status.code(), Some(3), "not supported");
+    let no_account =
+        driver(r#"{"action": "send", "message": {"addresses": [], "subject": "x", "body": "x"}}"#);
+    assert_eq!(no_account.status.code(), Some(2), "account missing");
+}

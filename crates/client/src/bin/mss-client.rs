@@ -2,8 +2,8 @@
 //! test speaking the harness's driver contract.
 //!
 //! ```text
-//! mss-client send --account account.json message.json   # message in the JSON of seeds/000
-//! mss-client fetch --account account.json               # INBOX as JSON lines
+//! mss-client --account account.json send message.json   # message in the JSON of seeds/000
+//! mss-client --account account.json fetch               # INBOX as JSON lines
 //! mss-client driver < request.json                      # one action of the driver contract
 //! mss-client serve --listen 127.0.0.1:0                 # the contract over HTTP: POST /<action>
 //! ```
@@ -32,6 +32,10 @@ struct Args {
     /// Deliberate defect to inject (for demonstrating the harness), repeatable.
     #[arg(long = "defect", global = true)]
     defects: Vec<Defect>,
+    /// Account file (JSON) of `send` and `fetch`: address, display name, endpoints,
+    /// credentials, trust.
+    #[arg(long, global = true)]
+    account: Option<PathBuf>,
     /// Per-step timeout, in seconds (connect, each reply, handshake).
     #[arg(long, global = true, default_value_t = 30)]
     timeout: u64,
@@ -43,18 +47,11 @@ struct Args {
 enum Action {
     /// Sends the message described by a JSON file (`-` for standard input).
     Send {
-        /// Account file (JSON): address, display name, endpoints, credentials, trust.
-        #[arg(long)]
-        account: PathBuf,
         /// The message.
         message: PathBuf,
     },
     /// Prints the INBOX, one JSON object per message.
-    Fetch {
-        /// Account file (JSON).
-        #[arg(long)]
-        account: PathBuf,
-    },
+    Fetch,
     /// Runs one action of the driver contract read on standard input.
     Driver,
     /// Serves the driver contract over HTTP.
@@ -73,7 +70,8 @@ fn read(path: &PathBuf) -> Result<String, String> {
     }
 }
 
-fn load_account(path: &PathBuf) -> Result<Account, String> {
+fn load_account(path: Option<&PathBuf>) -> Result<Account, String> {
+    let path = path.ok_or("--account is required for send and fetch")?;
     serde_json::from_str(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -122,8 +120,8 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let defects: Defects = args.defects.into_iter().collect();
     let timeout = Duration::from_secs(args.timeout.max(1));
     match args.action {
-        Action::Send { account, message } => {
-            let client = Client::new(load_account(&account)?)
+        Action::Send { message } => {
+            let client = Client::new(load_account(args.account.as_ref())?)
                 .with_defects(defects)
                 .with_timeout(timeout);
             let spec = MessageSpec::from_json(&read(&message)?)
@@ -134,8 +132,8 @@ async fn run(args: Args) -> Result<ExitCode, String> {
                 serde_json::json!({"messageId": sent.message_id, "reply": sent.reply})
             );
         }
-        Action::Fetch { account } => {
-            let client = Client::new(load_account(&account)?)
+        Action::Fetch => {
+            let client = Client::new(load_account(args.account.as_ref())?)
                 .with_defects(defects)
                 .with_timeout(timeout);
             for m in client.fetch_inbox().await.map_err(|e| e.to_string())? {
