@@ -114,6 +114,8 @@ pub struct External {
     pub driver: SharedDriver,
     /// Its data folder.
     pub data: tempfile::TempDir,
+    /// The BALs the SUT was configured for so far: a long-lived SUT may keep using them.
+    pub configured: std::sync::Mutex<Vec<String>>,
 }
 
 /// State shared by the scenarios of one run.

@@ -282,6 +282,7 @@ async fn start_external(
             operator,
             driver,
             data,
+            configured: Default::default(),
         },
         process,
     ))
@@ -359,10 +360,7 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
             };
             let mut taken = None;
             if let Some(w) = world {
-                let journal_events = w
-                    .operator()
-                    .map(|op| op.journal().since(w.mark))
-                    .unwrap_or_default();
+                let journal_events = w.evidence().events().to_vec();
                 taken = Some((
                     std::mem::take(&mut w.findings),
                     std::mem::take(&mut w.actions),
@@ -388,7 +386,7 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
                         "{index:03}-{}.jsonl",
                         slug(&format!("{} {}", all_tags.join(" "), scenario_name))
                     );
-                    let text = evidence::to_jsonl(events.iter().map(|e| &**e));
+                    let text = evidence::to_jsonl(events.iter());
                     if std::fs::write(dir.join(&name), text).is_ok() {
                         journal = Some(name);
                     }

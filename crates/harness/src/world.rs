@@ -299,6 +299,15 @@ impl MssWorld {
             Ok(a) => a,
             Err(e) => return self.harness_error(format!("compte de la BAL {address} : {e}")),
         };
+        if let Some(external) = self.ctx.as_ref().and_then(|c| c.external.as_ref()) {
+            let mut configured = external
+                .configured
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if !configured.contains(&bal.address) {
+                configured.push(bal.address.clone());
+            }
+        }
         self.bal = Some(bal);
         self.account = Some(account.clone());
         let outcome = match self
@@ -422,23 +431,69 @@ impl MssWorld {
         }
     }
 
-    /// Everything the operator journaled since the scenario started.
+    /// Everything the operator journaled since the scenario started, with the whole history
+    /// of the connections active in it: a client that keeps its connection open from one
+    /// scenario to the next (IMAP IDLE) is judged on how that connection was opened too.
     pub(crate) fn evidence(&self) -> SessionEvidence {
         let Some(op) = self.operator() else {
             return SessionEvidence::default();
         };
-        SessionEvidence::new(
-            op.journal()
-                .since(self.mark)
+        let recent = op.journal().since(self.mark);
+        // Connections the client used in this scenario: it sent something on them. A
+        // connection of another scenario that only received notifications (an IDLE kept open
+        // while the operator was reset) did no work here.
+        let active: std::collections::BTreeSet<u64> = recent
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::Command { .. }
+                        | EventKind::ConnectionOpened { .. }
+                        | EventKind::InjectionDiscarded { .. }
+                        | EventKind::TlsClientHello(_)
+                )
+            })
+            .filter_map(|e| e.conn)
+            .collect();
+        let mut events: Vec<evidence::Event> = Vec::new();
+        if self.mark > 0 && !active.is_empty() {
+            events.extend(
+                op.journal()
+                    .snapshot()
+                    .iter()
+                    .take_while(|e| e.seq <= self.mark)
+                    .filter(|e| e.conn.is_some_and(|c| active.contains(&c)))
+                    .map(|e| (**e).clone()),
+            );
+        }
+        events.extend(
+            recent
                 .iter()
-                .map(|e| (**e).clone())
-                .collect(),
-        )
+                .filter(|e| e.conn.is_none_or(|c| active.contains(&c)))
+                .map(|e| (**e).clone()),
+        );
+        SessionEvidence::new(events)
     }
 
     fn expectation(&self) -> rules::session::Expectation {
+        let bal = self.bal.as_ref().map(|b| b.address.clone());
+        let other_bals = self
+            .ctx
+            .as_ref()
+            .and_then(|c| c.external.as_ref())
+            .map(|e| {
+                e.configured
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter()
+                    .filter(|b| Some(*b) != bal.as_ref())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
         rules::session::Expectation {
-            bal: self.bal.as_ref().map(|b| b.address.clone()),
+            bal,
+            other_bals,
             structure: self.bal.as_ref().and_then(|b| b.structure.clone()),
             submissions: self.submissions,
             delivered: self.delivered.clone(),

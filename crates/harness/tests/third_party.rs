@@ -10,21 +10,85 @@ use std::time::Duration;
 
 use harness::Verdict;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_lps_on_pythons_standard_library_passes() {
-    if std::process::Command::new("python3")
+fn have_python() -> bool {
+    let found = std::process::Command::new("python3")
         .arg("--version")
         .output()
-        .is_err()
-    {
+        .is_ok();
+    if !found {
         assert!(
             std::env::var_os("MSS_REQUIRE_INTEROP").is_none(),
             "python3 is required (installed by .ci/run)"
         );
         eprintln!("SKIPPED: python3 is not installed");
+    }
+    found
+}
+
+fn script() -> std::path::PathBuf {
+    support::workspace().join("crates/harness/tests/sut/python-lps.py")
+}
+
+const ALL: [&str; 6] = [
+    "ECO.1.0.1",
+    "ECO.1.0.2",
+    "ECO.1.2.1",
+    "ECO.1.3.1",
+    "ECO.2.2.1",
+    "ECO.2.4.3",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_lived_lps_reusing_its_imap_connections_passes() {
+    if !have_python() {
         return;
     }
-    let script = support::workspace().join("crates/harness/tests/sut/python-lps.py");
+    // Served over HTTP, it keeps one IMAP connection per BAL open across scenarios: a later
+    // scenario's synchronisation runs on a connection opened (and authenticated) before it.
+    let profile = support::profile(&format!(
+        "name: python-lps (HTTP)\ndriver: http\ntimeout: 20\nstart:\n  run: [python3, {}, serve]\nhttp:\n  actions: [configure, send, sync]\n",
+        script().display()
+    ));
+    let journals = tempfile::tempdir().expect("tempdir");
+    let mut config = support::config().with_profile(profile);
+    config.timeout = Duration::from_secs(10);
+    config.journals = Some(journals.path().to_owned());
+    let results = harness::run(config).await.expect("run");
+    for s in &results.scenarios {
+        assert_eq!(
+            s.status,
+            harness::results::ScenarioStatus::Passed,
+            "{}: {:?} {:?}",
+            s.name,
+            s.reason,
+            s.actions
+        );
+    }
+    for id in ALL {
+        assert_eq!(results.verdict(id), Some(Verdict::Passed), "{id}");
+    }
+    // Some IMAP connection served two scenarios: judged in both with its whole history.
+    let mut seen: std::collections::BTreeMap<u64, usize> = Default::default();
+    for s in &results.scenarios {
+        let Some(name) = &s.journal else { continue };
+        let text = std::fs::read_to_string(journals.path().join(name)).expect("journal");
+        let evidence = evidence::SessionEvidence::new(evidence::read_jsonl(&text).expect("read"));
+        for c in evidence.connections_to(evidence::Service::Imap) {
+            *seen.entry(c.id).or_default() += 1;
+        }
+    }
+    assert!(
+        seen.values().any(|n| *n >= 2),
+        "no IMAP connection reused: {seen:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_lps_on_pythons_standard_library_passes() {
+    if !have_python() {
+        return;
+    }
+    let script = script();
     let run = format!("[python3, {}]", script.display());
     let profile = support::profile(&format!(
         "name: python-lps\ndriver: command\ntimeout: 20\ncommand:\n  actions:\n    configure: {{ run: {run} }}\n    send: {{ run: {run} }}\n    sync: {{ run: {run} }}\n"
@@ -44,14 +108,7 @@ async fn an_lps_on_pythons_standard_library_passes() {
             s.actions
         );
     }
-    for id in [
-        "ECO.1.0.1",
-        "ECO.1.0.2",
-        "ECO.1.2.1",
-        "ECO.1.3.1",
-        "ECO.2.2.1",
-        "ECO.2.4.3",
-    ] {
+    for id in ALL {
         assert_eq!(results.verdict(id), Some(Verdict::Passed), "{id}");
     }
     // It was judged while its IMAP connection was still open in IDLE.

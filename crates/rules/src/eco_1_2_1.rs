@@ -71,7 +71,7 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
                 continue;
             }
             if let (Some(bal), Some(user)) = (&expected.bal, a.user)
-                && !session::same_bal(bal, user)
+                && !session::configured_bal(expected, user)
             {
                 problems.push(
                     Some(conn.id),
@@ -99,12 +99,21 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
         let used: Vec<_> = conns.iter().filter(|c| c.service == service).collect();
         if !used.is_empty()
             && problems.is_empty()
-            && !accepted.iter().any(|(_, a)| a.service == service)
+            && !accepted
+                .iter()
+                .any(|(_, a)| a.service == service && session::for_this_bal(expected, a.user))
             && !provoked.contains(&service)
         {
             problems.push(
                 used.last().map(|c| c.id),
-                format!("aucune authentification {service} réussie"),
+                format!(
+                    "aucune authentification {service} réussie{}",
+                    expected
+                        .bal
+                        .as_deref()
+                        .map(|b| format!(" pour la BAL configurée {b}"))
+                        .unwrap_or_default()
+                ),
             );
         }
     }

@@ -107,7 +107,7 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
                 continue;
             }
             if let Some(bal) = &expected.bal
-                && !a.user.is_some_and(|u| session::same_bal(bal, u))
+                && !a.user.is_some_and(|u| session::configured_bal(expected, u))
             {
                 problems.push(
                     Some(conn.id),
@@ -139,12 +139,21 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
         let used: Vec<_> = conns.iter().filter(|c| c.service == service).collect();
         if !used.is_empty()
             && problems.is_empty()
-            && !accepted.iter().any(|a| a.service == service)
+            && !accepted
+                .iter()
+                .any(|a| a.service == service && session::for_this_bal(expected, a.user))
             && !provoked.contains(&service)
         {
             problems.push(
                 used.last().map(|c| c.id),
-                format!("aucune authentification {service} réussie"),
+                format!(
+                    "aucune authentification {service} réussie{}",
+                    expected
+                        .bal
+                        .as_deref()
+                        .map(|b| format!(" pour la BAL configurée {b}"))
+                        .unwrap_or_default()
+                ),
             );
         }
     }

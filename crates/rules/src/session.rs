@@ -24,6 +24,10 @@ pub struct Expectation {
     /// The BAL the system under test was configured for: XOAUTH2's `user=` and PLAIN's login
     /// must name it. `None` offline: the BAL each attempt names is taken as given.
     pub bal: Option<String>,
+    /// Other BALs a long-lived system was configured for earlier in the run: it may keep
+    /// connections authenticated as them (a client with several accounts). Each protocol must
+    /// still show an accepted authentication as `bal`.
+    pub other_bals: Vec<String>,
     /// IdNatStruc of the structure owning the application BAL (the certificate's OU). `None`
     /// offline: the operator's own judgement of the certificate stands.
     pub structure: Option<String>,
@@ -398,6 +402,21 @@ pub(crate) fn unexercised(conns: &[Connection<'_>], expected: &Expectation) -> O
             missing.join(" ni ")
         )
     })
+}
+
+/// Whether an authentication's BAL is one the system was configured for.
+pub(crate) fn configured_bal(expected: &Expectation, user: &str) -> bool {
+    expected.bal.as_deref().is_none_or(|b| same_bal(b, user))
+        || expected.other_bals.iter().any(|b| same_bal(b, user))
+}
+
+/// Whether an accepted authentication is for the scenario's BAL (any, offline).
+pub(crate) fn for_this_bal(expected: &Expectation, user: Option<&str>) -> bool {
+    match (&expected.bal, user) {
+        (None, _) => true,
+        (Some(b), Some(u)) => same_bal(b, u),
+        (Some(_), None) => false,
+    }
 }
 
 /// Whether two BAL addresses are the same (the domain part is case-insensitive; so is the

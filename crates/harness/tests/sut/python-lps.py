@@ -6,7 +6,12 @@ Nobody here wrote its TLS (OpenSSL through `ssl`), SMTP (`smtplib`), IMAP (`imap
 authenticates IMAP with the continuation form, composes with `email.message`, and leaves its
 IMAP connection open in IDLE after a synchronisation, as real clients do.
 
-    python-lps.py < request.json > answer.json
+    python-lps.py < request.json > answer.json     # one action (command driver)
+    python-lps.py serve                            # the contract over HTTP (HTTP driver)
+
+Served over HTTP it is a long-lived process that keeps one IMAP connection per BAL open from
+one synchronisation to the next (and so from one scenario to the next), as a desktop client
+does.
 """
 import email.message
 import email.parser
@@ -22,12 +27,7 @@ import time
 
 IDLE_SECONDS = 15
 
-request = json.load(sys.stdin)
-account = request["account"]
-action = request["action"]
-
-
-def context():
+def context(account):
     ctx = ssl.create_default_context(cafile=account["trust"]["root"])
     certificate = account.get("certificate")
     if certificate:
@@ -35,14 +35,14 @@ def context():
     return ctx
 
 
-def sasl():
+def sasl(account):
     if account.get("psc"):
         token = account["psc"]["accessToken"]
         return "XOAUTH2", "user=%s\x01auth=Bearer %s\x01\x01" % (account["address"], token)
     return "PLAIN", "\0%s\0" % account["address"]
 
 
-def send(spec):
+def send(account, spec):
     message = email.message.EmailMessage()
     message["From"] = email.utils.formataddr((account["displayName"], account["address"]))
     recipients = [a["email"] for a in spec["addresses"]]
@@ -60,21 +60,38 @@ def send(spec):
     smtp.connect(account["smtp"]["address"], account["smtp"]["port"])
     smtp._host = account["smtp"]["host"]  # the name the certificate carries
     smtp.ehlo("python-lps")
-    smtp.starttls(context=context())
+    smtp.starttls(context=context(account))
     smtp.ehlo("python-lps")
-    mechanism, response = sasl()
+    mechanism, response = sasl(account)
     smtp.auth(mechanism, lambda challenge=None: response, initial_response_ok=True)
     smtp.send_message(message, from_addr=account["address"], to_addrs=recipients)
     smtp.quit()
     return {"messageId": message["Message-ID"].strip("<>")}
 
 
-def sync():
+OPEN = {}  # BAL -> IMAP connection kept open (served mode)
+
+
+def connect(account):
     imap = imaplib.IMAP4(account["imap"]["address"], account["imap"]["port"])
     imap.host = account["imap"]["host"]  # the name the certificate carries
-    imap.starttls(ssl_context=context())
-    mechanism, response = sasl()
+    imap.starttls(ssl_context=context(account))
+    mechanism, response = sasl(account)
     imap.authenticate(mechanism, lambda challenge: response.encode())
+    return imap
+
+
+def sync(account, keep):
+    imap = OPEN.get(account["address"]) if keep else None
+    if imap is not None:
+        try:
+            imap.noop()
+        except Exception:
+            imap = None
+    if imap is None:
+        imap = connect(account)
+        if keep:
+            OPEN[account["address"]] = imap
     imap.select("INBOX")
     _, data = imap.uid("SEARCH", None, "ALL")
     listed = []
@@ -86,6 +103,8 @@ def sync():
             "subject": headers.get("Subject"),
             "from": headers.get("From"),
         })
+    if keep:
+        return {"messages": listed}
     # Stay connected in IDLE in a child that outlives the action (its output closed, so the
     # harness sees the answer end now).
     if os.fork() == 0:
@@ -98,15 +117,60 @@ def sync():
     return {"messages": listed}
 
 
-try:
+class Unsupported(Exception):
+    pass
+
+
+def handle(request, keep):
+    account = request["account"]
+    action = request["action"]
     if action == "configure":
-        answer = {}
-    elif action == "send":
-        answer = send(request["message"])
-    elif action == "sync":
-        answer = sync()
-    else:
-        sys.exit(3)
+        return {}
+    if action == "send":
+        return send(account, request["message"])
+    if action == "sync":
+        return sync(account, keep)
+    raise Unsupported(action)
+
+
+def serve():
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            try:
+                request = json.loads(body)
+                request["action"] = self.path.strip("/")
+                status, answer = 200, handle(request, keep=True)
+            except Unsupported as e:
+                status, answer = 501, {"error": "action %s non prise en charge" % e}
+            except (ValueError, KeyError) as e:
+                status, answer = 400, {"error": "requête invalide : %s" % e}
+            except Exception as e:
+                status, answer = 422, {"error": "%s: %s" % (type(e).__name__, e)}
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    print("http://127.0.0.1:%d" % server.server_address[1], flush=True)
+    server.serve_forever()
+
+
+if len(sys.argv) > 1 and sys.argv[1] == "serve":
+    serve()
+    sys.exit(0)
+try:
+    answer = handle(json.load(sys.stdin), keep=False)
+except Unsupported:
+    sys.exit(3)
 except Exception as e:  # the contract: exit 1 with the reason
     print(json.dumps({"error": "%s: %s" % (type(e).__name__, e)}))
     sys.exit(1)
