@@ -113,11 +113,15 @@ pub enum Defect {
     CommandBeforeAuth,
     /// Gives PLAIN the BAL's local part instead of its address.
     PlainWrongLogin,
+    /// Pipelines `MAIL FROM` behind `AUTH` without waiting for the validation (SMTP).
+    AuthPipelined,
+    /// Skips the `EHLO` after the TLS handshake (SMTP).
+    NoEhloAfterTls,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 12] = [
+    pub const ALL: [Defect; 14] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -130,6 +134,8 @@ impl Defect {
         Defect::PlainInsteadOfXoauth2,
         Defect::CommandBeforeAuth,
         Defect::PlainWrongLogin,
+        Defect::AuthPipelined,
+        Defect::NoEhloAfterTls,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -147,6 +153,8 @@ impl Defect {
             Defect::PlainInsteadOfXoauth2 => "plain-instead-of-xoauth2",
             Defect::CommandBeforeAuth => "command-before-auth",
             Defect::PlainWrongLogin => "plain-wrong-login",
+            Defect::AuthPipelined => "auth-pipelined",
+            Defect::NoEhloAfterTls => "no-ehlo-after-tls",
         }
     }
 }

@@ -190,7 +190,9 @@ pub(crate) async fn submit(
         buf: Vec::new(),
         timeout,
     };
-    wire.command("EHLO", "EHLO lps-de-reference", 2).await?;
+    if !defects.contains(&Defect::NoEhloAfterTls) {
+        wire.command("EHLO", "EHLO lps-de-reference", 2).await?;
+    }
     if defects.contains(&Defect::CommandBeforeAuth) {
         // The defect: a transaction started before authenticating; the refusal is ignored.
         wire.send(
@@ -199,6 +201,35 @@ pub(crate) async fn submit(
         )
         .await?;
         let _ = wire.reply("MAIL FROM").await?;
+    }
+    if defects.contains(&Defect::AuthPipelined) {
+        // The defect: MAIL FROM in the same write as AUTH, without waiting for the validation.
+        wire.send(
+            "AUTH",
+            format!(
+                "{}\r\nMAIL FROM:<{}>\r\n",
+                auth_line(account, defects),
+                message.mail_from
+            )
+            .as_bytes(),
+        )
+        .await?;
+        let reply = wire.reply("AUTH").await?;
+        if !reply.starts_with("235") {
+            return Err(ClientError::AuthRefused(reply.trim_end().to_owned()));
+        }
+        let mail = wire.reply("MAIL FROM").await?;
+        if !mail.starts_with('2') {
+            return Err(ClientError::Unexpected {
+                step: "MAIL FROM",
+                reply: mail.trim_end().to_owned(),
+            });
+        }
+        for rcpt in &message.rcpt_to {
+            wire.command("RCPT TO", &format!("RCPT TO:<{rcpt}>"), 2)
+                .await?;
+        }
+        return finish(wire, message).await;
     }
     wire.send(
         "AUTH",
@@ -225,6 +256,14 @@ pub(crate) async fn submit(
         wire.command("RCPT TO", &format!("RCPT TO:<{rcpt}>"), 2)
             .await?;
     }
+    finish(wire, message).await
+}
+
+/// DATA, the message, QUIT.
+async fn finish<S: AsyncRead + AsyncWrite + Unpin>(
+    mut wire: Wire<S>,
+    message: &Composed,
+) -> Result<String, ClientError> {
     wire.command("DATA", "DATA", 3).await?;
     wire.send("DATA", &dot_stuff(&message.bytes)).await?;
     let done = wire.reply("fin de DATA").await?;

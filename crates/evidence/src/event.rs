@@ -243,6 +243,13 @@ pub enum EventKind {
         /// The operator refused on purpose (an injected fault), whatever the client sent.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         provoked: bool,
+        /// The client had already sent more bytes when the operator answered: it did not wait
+        /// for the validation.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pipelined: bool,
+        /// The PLAIN authorisation identity, when one was given (informative).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        authzid: Option<String>,
         /// Claims of the access token (XOAUTH2).
         token: Option<TokenSummary>,
         /// Decision.

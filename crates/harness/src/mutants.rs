@@ -59,6 +59,16 @@ pub const MUTANTS: &[Mutant] = &[
         fails: &["ECO.1.2.1", "ECO.1.3.1"],
     },
     Mutant {
+        defect: Defect::AuthPipelined,
+        description: "envoie MAIL FROM derrière AUTH sans attendre la validation (SMTP)",
+        fails: &["ECO.1.2.1", "ECO.1.3.1"],
+    },
+    Mutant {
+        defect: Defect::NoEhloAfterTls,
+        description: "n'envoie pas EHLO après la négociation TLS (SMTP)",
+        fails: &["ECO.1.0.1"],
+    },
+    Mutant {
         defect: Defect::NoClientCertificate,
         description: "ne présente pas de certificat ORG AUTH_CLI",
         fails: &["ECO.1.3.1"],

@@ -282,6 +282,9 @@ impl MssWorld {
             Err(DriverError::Unsupported(a)) => self.not_tested(format!(
                 "le pilote du système ne sait pas faire l'action « {a} »"
             )),
+            Err(DriverError::Unavailable { action, reason }) => {
+                self.not_tested(format!("action « {action} » impossible : {reason}"))
+            }
             Err(e @ DriverError::Broken { .. }) => self.harness_error(e.to_string()),
             other => Ok(other),
         }
@@ -324,7 +327,11 @@ impl MssWorld {
         };
         match outcome {
             Ok(()) => Ok(()),
-            Err(e) => self.harness_error(format!("configuration de la BAL {address} : {e}")),
+            // The SUT could not take its account: nothing can be judged, and it is not a
+            // non-conformity of the requirement.
+            Err(e) => self.not_tested(format!(
+                "le système n'a pas pris sa configuration pour la BAL {address} : {e}"
+            )),
         }
     }
 
@@ -388,8 +395,21 @@ impl MssWorld {
         }
         // Wait for what the SUT says it sent (it may queue it); a failure is judged as is.
         if reported_sent > 0 {
-            self.wait_until(|evidence| evidence.accepted_messages().len() >= reported_sent)
-                .await;
+            let bal = self.bal.as_ref().map(|b| b.address.to_ascii_lowercase());
+            self.wait_until(|evidence| {
+                evidence
+                    .accepted_messages()
+                    .iter()
+                    .filter(|e| match (&bal, &e.kind) {
+                        (Some(bal), EventKind::MessageAccepted { mail_from, .. }) => {
+                            mail_from.to_ascii_lowercase() == *bal
+                        }
+                        _ => true,
+                    })
+                    .count()
+                    >= reported_sent
+            })
+            .await;
         }
         Ok(())
     }
@@ -457,12 +477,28 @@ impl MssWorld {
             .collect();
         let mut events: Vec<evidence::Event> = Vec::new();
         if self.mark > 0 && !active.is_empty() {
+            // Only what builds the connection's state: what it delivered or fetched before
+            // belongs to the earlier scenario.
             events.extend(
                 op.journal()
                     .snapshot()
                     .iter()
                     .take_while(|e| e.seq <= self.mark)
                     .filter(|e| e.conn.is_some_and(|c| active.contains(&c)))
+                    .filter(|e| {
+                        matches!(
+                            e.kind,
+                            EventKind::ConnectionOpened { .. }
+                                | EventKind::Command { .. }
+                                | EventKind::Reply { .. }
+                                | EventKind::TlsClientHello(_)
+                                | EventKind::TlsEstablished { .. }
+                                | EventKind::TlsFailed { .. }
+                                | EventKind::InjectionDiscarded { .. }
+                                | EventKind::Auth { .. }
+                                | EventKind::FaultInjected { .. }
+                        )
+                    })
                     .map(|e| (**e).clone()),
             );
         }
@@ -491,8 +527,13 @@ impl MssWorld {
                     .collect()
             })
             .unwrap_or_default();
+        let entry = self.bal.as_ref().map(|b| match b.family {
+            BalFamily::Application => EntryPoint::App,
+            _ => EntryPoint::Psc,
+        });
         rules::session::Expectation {
             bal,
+            entry,
             other_bals,
             structure: self.bal.as_ref().and_then(|b| b.structure.clone()),
             submissions: self.submissions,
@@ -511,8 +552,25 @@ impl MssWorld {
             SessionRule::Xoauth2 => rules::eco_1_2_1::check(&evidence, &expected),
             SessionRule::Certificate => rules::eco_1_3_1::check(&evidence, &expected),
         };
-        self.findings.push(StepFinding::from_rule(step, finding));
+        let finding = self.with_failed_actions(StepFinding::from_rule(step, finding));
+        self.findings.push(finding);
         Ok(())
+    }
+
+    /// A finding that judged nothing says what the SUT reported of its actions.
+    fn with_failed_actions(&self, mut finding: StepFinding) -> StepFinding {
+        if finding.verdict == rules::Verdict::NotTested {
+            let failed: Vec<String> = self
+                .actions
+                .iter()
+                .filter(|a| !a.ok)
+                .map(|a| format!("action « {} » : {}", a.action, a.outcome))
+                .collect();
+            if !failed.is_empty() {
+                finding.detail = format!("{} ({})", finding.detail, failed.join(" ; "));
+            }
+        }
+        finding
     }
 
     /// A judging step: asks a message rule about every message the operator accepted from
@@ -523,15 +581,16 @@ impl MssWorld {
             MessageRule::Nil => rules::eco_2_4_3::ID,
         };
         let evidence = self.evidence();
-        let accepted = evidence.accepted_messages();
+        let accepted = self.accepted_from_bal(&evidence);
         if accepted.is_empty() {
-            self.findings.push(StepFinding {
+            let finding = self.with_failed_actions(StepFinding {
                 step: step.to_owned(),
                 requirement: id.to_owned(),
                 verdict: rules::Verdict::NotTested,
                 detail: "l'opérateur n'a accepté aucun message du système : rien à juger".into(),
                 evidence: Vec::new(),
             });
+            self.findings.push(finding);
             return Ok(());
         }
         let family = self.family().unwrap_or(Family::PerOrg);
@@ -577,10 +636,29 @@ impl MssWorld {
         Ok(())
     }
 
+    /// The messages the operator accepted in this scenario from the configured BAL.
+    pub(crate) fn accepted_from_bal<'e>(
+        &self,
+        evidence: &'e SessionEvidence,
+    ) -> Vec<&'e evidence::Event> {
+        let bal = self.bal.as_ref().map(|b| b.address.to_ascii_lowercase());
+        evidence
+            .accepted_messages()
+            .into_iter()
+            .filter(|e| match (&bal, &e.kind) {
+                (Some(bal), EventKind::MessageAccepted { mail_from, .. }) => {
+                    mail_from.to_ascii_lowercase() == *bal
+                }
+                (None, _) => true,
+                _ => false,
+            })
+            .collect()
+    }
+
     /// Message-IDs of the messages the operator accepted in this scenario.
     pub(crate) fn accepted_message_ids(&self) -> Vec<String> {
-        self.evidence()
-            .accepted_messages()
+        let evidence = self.evidence();
+        self.accepted_from_bal(&evidence)
             .iter()
             .filter_map(|e| match &e.kind {
                 EventKind::MessageAccepted { message_id, .. } => message_id

@@ -96,6 +96,30 @@ async fn command_before_auth() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth_pipelined() {
+    check(
+        "auth-pipelined",
+        &["ECO.1.0.1", "ECO.1.0.2", "ECO.2.2.1", "ECO.2.4.3"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_ehlo_after_tls() {
+    check(
+        "no-ehlo-after-tls",
+        &[
+            "ECO.1.0.2",
+            "ECO.1.2.1",
+            "ECO.1.3.1",
+            "ECO.2.2.1",
+            "ECO.2.4.3",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_client_certificate() {
     check("no-client-certificate", &["ECO.1.2.1"]).await;
 }

@@ -53,6 +53,8 @@ pub struct Attempt {
     pub retried_refused_token: bool,
     /// Refused by an injected fault, whatever the client sent.
     pub provoked: bool,
+    /// PLAIN's authorisation identity, when given.
+    pub authzid: Option<String>,
     /// Decision.
     pub result: Result<Authenticated, Refusal>,
 }
@@ -66,12 +68,14 @@ impl Attempt {
             token: None,
             retried_refused_token: false,
             provoked: false,
+            authzid: None,
             result: Err(refusal),
         }
     }
 
-    /// The journal event of this attempt.
-    pub fn event(&self, service: Service, tls: bool) -> EventKind {
+    /// The journal event of this attempt; `pipelined` when the client had sent more before
+    /// the answer.
+    pub fn event(&self, service: Service, tls: bool, pipelined: bool) -> EventKind {
         EventKind::Auth {
             service,
             mechanism: self.mechanism.clone(),
@@ -80,6 +84,8 @@ impl Attempt {
             format_ok: self.format_ok,
             retried_refused_token: self.retried_refused_token,
             provoked: self.provoked,
+            pipelined,
+            authzid: self.authzid.clone(),
             token: self.token.clone(),
             verdict: if self.result.is_ok() {
                 Verdict::Accepted
@@ -105,6 +111,7 @@ pub fn xoauth2(shared: &Shared, raw: &[u8]) -> Attempt {
         token: None,
         retried_refused_token: shared.was_refused(&parsed.token),
         provoked: false,
+        authzid: None,
         result: Err(Refusal::Credentials(String::new())),
     };
     let attempt = xoauth2_decide(shared, attempt, &parsed.token);
@@ -195,6 +202,7 @@ pub fn plain_with_certificate(
         token: None,
         retried_refused_token: false,
         provoked: false,
+        authzid: (!parsed.authzid.is_empty()).then(|| parsed.authzid.clone()),
         result: Err(Refusal::Credentials(String::new())),
     };
     if shared.consume_auth_refusal() {

@@ -104,6 +104,20 @@ pub struct Plain {
     pub authcid: String,
 }
 
+/// Whether a line the server did not expect looks like a SASL response (one long base64
+/// token): sent after a refused AUTH, it may carry credentials, so the journal masks it.
+pub fn looks_like_sasl(line: &str) -> bool {
+    let line = line.trim();
+    line.len() >= 8
+        && !line.contains(' ')
+        && line
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=')
+        && line
+            .bytes()
+            .any(|b| b.is_ascii_digit() || b == b'=' || b.is_ascii_lowercase())
+}
+
 /// Parses a PLAIN response. The password is not kept: on the application entry point the
 /// client certificate authenticates, PLAIN only names the BAL.
 pub fn parse_plain(raw: &[u8]) -> Result<Plain, SaslError> {
@@ -122,11 +136,8 @@ pub fn parse_plain(raw: &[u8]) -> Result<Plain, SaslError> {
             "le login (adresse de la BAL) est vide",
         ));
     }
-    if !authzid.is_empty() && !authzid.eq_ignore_ascii_case(authcid) {
-        return Err(SaslError::PlainForm(
-            "l'identité d'autorisation diffère du login",
-        ));
-    }
+    // RFC 4616 lets a client name an authorisation identity; the référentiel only asks for
+    // the BAL in the login (authcid): whatever it is, it is kept for the journal.
     Ok(Plain {
         authzid: authzid.to_owned(),
         authcid: authcid.to_owned(),
@@ -136,6 +147,16 @@ pub fn parse_plain(raw: &[u8]) -> Result<Plain, SaslError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stray_sasl_lines_are_recognised() {
+        assert!(looks_like_sasl("dXNlcj1tYXJpZQFhdXRoPUJlYXJlciB0AQE="));
+        assert!(looks_like_sasl("AG1hcmllAHNlY3JldA=="));
+        assert!(!looks_like_sasl("QUIT"));
+        assert!(!looks_like_sasl("STARTTLS"));
+        assert!(!looks_like_sasl("MAIL FROM:<a@b>"));
+        assert!(!looks_like_sasl("a1"));
+    }
 
     #[test]
     fn xoauth2_exact_form_is_accepted() {
@@ -189,7 +210,10 @@ mod tests {
             Ok("app@x.fr".into())
         );
         assert!(parse_plain(b"app@x.fr\0app@x.fr\0").is_ok());
-        assert!(parse_plain(b"other@x.fr\0app@x.fr\0").is_err());
+        // RFC 4616 allows an authorisation identity: kept, the login names the BAL.
+        let with_authzid = parse_plain(b"1750000001\0app@x.fr\0").expect("authzid allowed");
+        assert_eq!(with_authzid.authcid, "app@x.fr");
+        assert_eq!(with_authzid.authzid, "1750000001");
         assert!(parse_plain(b"\0\0pw").is_err());
         assert!(parse_plain(b"app@x.fr").is_err());
         assert!(parse_plain(b"a\0b\0c\0d").is_err());

@@ -234,6 +234,13 @@ fn redact(line: &str) -> (String, String) {
         };
         return (verb, shown);
     }
+    if crate::sasl::looks_like_sasl(line) {
+        // Probably a SASL response sent after a refused AUTH: never journal credentials.
+        return (
+            String::new(),
+            format!("[ligne base64 masquée, {} caractères]", line.trim().len()),
+        );
+    }
     (verb, line.to_owned())
 }
 
@@ -538,8 +545,10 @@ async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
             auth::plain_with_certificate(ctx.shared, state.client_certificate.as_ref(), &raw)
         }
     };
+    // Bytes already received past the SASL exchange: the client did not wait for the answer.
+    let pipelined = !conn.buf.is_empty();
     ctx.journal
-        .record(attempt.event(ctx.journal.service(), conn.tls));
+        .record(attempt.event(ctx.journal.service(), conn.tls, pipelined));
     match attempt.result {
         Ok(authenticated) => {
             state.auth = Some(authenticated);

@@ -67,6 +67,11 @@ async fn smtp_refuses_auth_and_mail_before_starttls() {
     assert!(c.smtp_reply().await.starts_with("530 5.7.0"));
     c.send(b"BOGUS\r\n").await;
     assert!(c.smtp_reply().await.starts_with("500 5.5.1"));
+    // A client that goes on with its SASL exchange after the refusal: the line is masked.
+    c.send(b"AUTH LOGIN\r\n").await;
+    assert!(c.smtp_reply().await.starts_with("530"));
+    c.send(b"c2VjcmV0LXBhc3N3b3Jk\r\n").await;
+    c.smtp_reply().await;
     c.send(&[b'A'; 20_000]).await;
     c.send(b"\r\n").await;
     assert!(c.smtp_reply().await.starts_with("500 5.5.6"));
@@ -101,6 +106,13 @@ async fn smtp_refuses_auth_and_mail_before_starttls() {
         })
         .expect("AUTH journaled");
     assert!(!auth_line.contains("dXNlcj1h"), "{auth_line}");
+    assert!(
+        events.iter().all(|e| match &e.kind {
+            EventKind::Command { line, .. } => !line.contains("c2VjcmV0"),
+            _ => true,
+        }),
+        "a stray SASL line never reaches the journal"
+    );
 }
 
 #[tokio::test]
@@ -188,6 +200,8 @@ async fn imap_refuses_authenticate_and_login_before_starttls() {
     assert!(c.line().await.starts_with("a4 BAD"));
     c.send(b"\xff\xfe garbage\r\n").await;
     assert!(c.line().await.starts_with("* BAD"));
+    c.send(b"dXNlcj1hAWF1dGg9QmVhcmVyIHQBAQ==\r\n").await;
+    c.line().await;
     c.send(b"a5 LOGOUT\r\n").await;
     assert!(c.line().await.starts_with("* BYE"));
 

@@ -6,6 +6,9 @@
 //!   `HELO`, `STARTTLS`, `NOOP`, `RSET`, `QUIT`. An `AUTH`, `MAIL`… in clear fails, even when
 //!   the operator refused it: the data travelled unencrypted.
 //! - nothing sent after `STARTTLS` before the handshake (RFC 3207 §4.2, CVE-2011-0411);
+//! - `EHLO` (or `HELO`) again first inside TLS, before `AUTH` or a transaction: the server
+//!   forgets the session after STARTTLS (RFC 3207 §4.2) and a session with mail transactions
+//!   MUST be initialized with it (RFC 5321 §4.1.4);
 //! - the interface works: the messages the system was asked to send were accepted, inside TLS.
 //!
 //! A submission that did not happen fails only when STARTTLS was never used; when the TLS
@@ -26,7 +29,7 @@ pub const CLEAR: &[&str] = &["EHLO", "HELO", "STARTTLS", "NOOP", "RSET", "QUIT"]
 
 /// Judges the SMTP connections of a session.
 pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
-    let conns = evidence.connections_to(Service::Smtp);
+    let conns = session::protocol_connections(evidence, Service::Smtp, expected);
     if conns.is_empty() {
         return Finding::not_tested(ID, "le système n'a ouvert aucune connexion SMTP");
     }
@@ -34,6 +37,7 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
     for conn in &conns {
         session::clear_text(conn, CLEAR, &mut problems);
         session::injected(conn, &mut problems);
+        session::ehlo_after_tls(conn, &mut problems);
     }
     if let Some(failure) = problems.into_failure(ID, evidence) {
         return failure;
@@ -41,6 +45,7 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
     let accepted: Vec<_> = conns
         .iter()
         .flat_map(|c| c.accepted_messages().into_iter().map(move |m| (c, m)))
+        .filter(|(_, m)| session::from_this_bal(expected, m))
         .collect();
     if accepted.len() < expected.submissions.max(1) {
         let what = format!(
@@ -66,7 +71,7 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
              seulement {} ; connexion {} : {}",
             accepted.len(),
             conns.len(),
-            CLEAR.join(", "),
+            session::clear_verbs(&conns),
             worker.id,
             session::path(worker)
         ),

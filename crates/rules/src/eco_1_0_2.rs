@@ -30,7 +30,7 @@ pub const CLEAR: &[&str] = &["CAPABILITY", "STARTTLS", "NOOP", "ID", "LOGOUT"];
 
 /// Judges the IMAP connections of a session.
 pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
-    let conns = evidence.connections_to(Service::Imap);
+    let conns = session::protocol_connections(evidence, Service::Imap, expected);
     if conns.is_empty() {
         return Finding::not_tested(ID, "le système n'a ouvert aucune connexion IMAP");
     }
@@ -43,8 +43,14 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
         return failure;
     }
     let mut fetched = Vec::new();
+    let ours: std::collections::BTreeSet<u64> = conns.iter().map(|c| c.id).collect();
     for id in &expected.delivered {
-        match evidence.fetched(id).first() {
+        let fetched_here: Vec<_> = evidence
+            .fetched(id)
+            .into_iter()
+            .filter(|e| e.conn.is_some_and(|c| ours.contains(&c)))
+            .collect();
+        match fetched_here.first() {
             Some(e) => fetched.push((id.clone(), e.conn)),
             None => {
                 let what = format!("la lecture du message <{id}> déposé dans la BAL");
@@ -80,7 +86,7 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
                 )
             },
             conns.len(),
-            CLEAR.join(", "),
+            session::clear_verbs(&conns),
             worker.id,
             session::path(worker)
         ),

@@ -9,183 +9,97 @@
 //!
 //! Reading taken, on every connection to the application entry point:
 //! 1. every TLS session presents a client certificate the operator accepts (chains to the IGC
-//!    Santé Elementaire Organisations CA, valid, not revoked) whose CN is `Authentification MSS`
-//!    and whose OU is the IdNatStruc of the structure owning the BAL;
+//!    Santé Elementaire Organisations CA, valid, not revoked) whose OU is the IdNatStruc of
+//!    the structure owning the BAL. The CN (`Authentification MSS` in the API LPS slides) is
+//!    shown, not judged: the référentiel does not state it;
 //! 2. no authentication command in clear, even refused;
-//! 3. every attempt is `PLAIN` whose login (authcid, or authzid when given) is the BAL address;
-//! 4. nothing but capability discovery and the SASL exchange before the validation; every
-//!    protocol used got an accepted authentication.
+//! 3. every attempt is SASL `PLAIN` (AUTH PLAIN in SMTP, AUTHENTICATE PLAIN in IMAP: the
+//!    RFCs cited define AUTHENTICATE; IMAP's LOGIN command is another method and fails) whose
+//!    login (the authcid) is the BAL address; an authorisation identity is shown, not judged;
+//! 4. nothing but capability discovery and the SASL exchange before the validation, nothing
+//!    pipelined behind it; every protocol used got an accepted authentication.
 
-use evidence::{EntryPoint, EventKind, Service};
+use evidence::{EntryPoint, EventKind};
 
 use crate::Finding;
-use crate::session::{self, Expectation, Problems, SessionEvidence};
+use crate::session::{self, Expectation, SessionEvidence};
 
 /// The requirement.
 pub const ID: &str = "ECO.1.3.1";
 
-/// The CN of every ORG AUTH_CLI certificate of the API LPS.
+/// The CN the API LPS slides give every ORG AUTH_CLI certificate (shown, not judged).
 pub const AUTH_CLI_CN: &str = "Authentification MSS";
 
 /// Judges the connections to the application entry point.
 pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
-    let conns: Vec<_> = evidence
-        .connections()
-        .into_iter()
-        .filter(|c| c.entry == EntryPoint::App)
-        .collect();
-    if conns.is_empty() {
-        return Finding::not_tested(
-            ID,
-            "le système n'a ouvert aucune connexion au point d'entrée des BAL applicatives",
-        );
-    }
-    let mut problems = Problems::default();
-    let mut certificates = Vec::new();
-    let mut accepted = Vec::new();
-    let mut provoked = Vec::new();
-    let mut attempts = 0;
-    for conn in &conns {
-        let problems_before = problems.len();
-        if let Some(e) = conn.tls_established()
-            && let EventKind::TlsEstablished {
-                client_certificate, ..
-            } = &e.kind
-        {
-            match client_certificate {
-                None => problems.push(
-                    Some(conn.id),
-                    "session TLS sans certificat client ORG AUTH_CLI",
-                ),
-                Some(c) => {
-                    if let Some(why) = &c.rejected {
-                        problems.push(Some(conn.id), format!("certificat client refusé : {why}"));
-                    } else if c.summary.subject_cn.as_deref() != Some(AUTH_CLI_CN) {
-                        problems.push(
-                            Some(conn.id),
-                            format!(
-                                "le CN du certificat client est « {} » au lieu de « {AUTH_CLI_CN} »",
-                                c.summary.subject_cn.as_deref().unwrap_or("")
-                            ),
-                        );
-                    } else if let Some(ou) = &expected.structure
-                        && !c.summary.subject_ou.iter().any(|o| o == ou)
-                    {
-                        problems.push(
-                            Some(conn.id),
-                            format!(
-                                "l'OU du certificat client ({}) n'est pas l'IdNatStruc {ou} de la \
-                                 structure détentrice de la BAL",
-                                c.summary.subject_ou.join(", ")
-                            ),
-                        );
-                    } else {
-                        certificates.push(c.summary.subject.clone());
-                    }
+    let certificate = |conn: &evidence::Connection<'_>, problems: &mut session::Problems| {
+        let Some(e) = conn.tls_established() else {
+            return;
+        };
+        let EventKind::TlsEstablished {
+            client_certificate, ..
+        } = &e.kind
+        else {
+            return;
+        };
+        match client_certificate {
+            None => problems.push(
+                Some(conn.id),
+                "session TLS sans certificat client ORG AUTH_CLI",
+            ),
+            Some(c) => {
+                if let Some(why) = &c.rejected {
+                    problems.push(Some(conn.id), format!("certificat client refusé : {why}"));
+                } else if let Some(ou) = &expected.structure
+                    && !c.summary.subject_ou.iter().any(|o| o == ou)
+                {
+                    problems.push(
+                        Some(conn.id),
+                        format!(
+                            "l'OU du certificat client ({}) n'est pas l'IdNatStruc {ou} de la \
+                             structure détentrice de la BAL",
+                            c.summary.subject_ou.join(", ")
+                        ),
+                    );
                 }
             }
         }
-        session::auth_in_clear(conn, &mut problems);
-        session::wrong_mechanism(conn, "PLAIN", &mut problems);
-        for e in conn.auths() {
-            let Some(a) = session::attempt(e) else {
-                continue;
-            };
-            attempts += 1;
-            if !a.tls {
-                continue;
-            }
-            if a.mechanism != "PLAIN" {
-                // Reported from the command that named it.
-                continue;
-            }
-            if !a.format_ok {
-                problems.push(
-                    Some(conn.id),
-                    a.reason.unwrap_or("message PLAIN mal formé").to_owned(),
-                );
-                continue;
-            }
-            if let Some(bal) = &expected.bal
-                && !a.user.is_some_and(|u| session::configured_bal(expected, u))
-            {
-                problems.push(
-                    Some(conn.id),
-                    format!(
-                        "le login PLAIN vaut « {} » au lieu de l'adresse de la BAL {bal}",
-                        a.user.unwrap_or("")
-                    ),
-                );
-                continue;
-            }
-            let certificate_reported = problems.len() > problems_before;
-            if a.provoked {
-                provoked.push(a.service);
-            } else if a.accepted {
-                accepted.push(a);
-            } else if !certificate_reported {
-                problems.push(
-                    Some(conn.id),
-                    format!(
-                        "authentification refusée par l'opérateur : {}",
-                        a.reason.unwrap_or("raison inconnue")
-                    ),
-                );
-            }
-        }
-        session::before_auth(conn, &mut problems);
-    }
-    for service in [Service::Smtp, Service::Imap] {
-        let used: Vec<_> = conns.iter().filter(|c| c.service == service).collect();
-        if !used.is_empty()
-            && problems.is_empty()
-            && !accepted
-                .iter()
-                .any(|a| a.service == service && session::for_this_bal(expected, a.user))
-            && !provoked.contains(&service)
-        {
-            problems.push(
-                used.last().map(|c| c.id),
-                format!(
-                    "aucune authentification {service} réussie{}",
-                    expected
-                        .bal
-                        .as_deref()
-                        .map(|b| format!(" pour la BAL configurée {b}"))
-                        .unwrap_or_default()
-                ),
-            );
-        }
-    }
-    if let Some(failure) = problems.into_failure(ID, evidence) {
-        return failure;
-    }
-    if let Some(why) = session::unexercised(&conns, expected) {
-        return Finding::not_tested(ID, why);
-    }
-    if attempts == 0 || certificates.is_empty() {
-        return Finding::not_tested(
-            ID,
-            "aucune session TLS authentifiée observée sur le point d'entrée des BAL applicatives",
-        );
-    }
-    let mut services: Vec<String> = Vec::new();
-    for a in &accepted {
-        let s = a.service.to_string();
-        if !services.contains(&s) {
-            services.push(s);
-        }
-    }
+    };
+    let judged = match session::judge_authentication(
+        ID,
+        evidence,
+        expected,
+        EntryPoint::App,
+        "PLAIN",
+        certificate,
+    ) {
+        Ok(j) => j,
+        Err(finding) => return finding,
+    };
+    let subjects: Vec<String> = judged
+        .conns
+        .iter()
+        .filter_map(|c| match c.tls_established().map(|e| &e.kind) {
+            Some(EventKind::TlsEstablished {
+                client_certificate: Some(cert),
+                ..
+            }) => Some(cert.summary.subject.clone()),
+            _ => None,
+        })
+        .collect();
+    let Some(subject) = subjects.first() else {
+        return Finding::not_tested(ID, "aucune session TLS avec certificat client observée");
+    };
+    let first = &judged.accepted[0];
     Finding::pass(
         ID,
         format!(
-            "{} session(s) TLS avec le certificat « {} » ; {} authentification(s) PLAIN pour {} \
-             acceptée(s) sur {} ; aucune commande avant leur validation",
-            certificates.len(),
-            certificates[0],
-            accepted.len(),
-            accepted.first().and_then(|a| a.user).unwrap_or("?"),
-            services.join(" et ")
+            "{} session(s) TLS avec le certificat « {subject} » ; {} authentification(s) PLAIN \
+             pour {} acceptée(s) sur {} ; aucune commande avant leur validation",
+            subjects.len(),
+            judged.accepted.len(),
+            first.user.unwrap_or("?"),
+            session::services_of(&judged.accepted),
         ),
     )
 }

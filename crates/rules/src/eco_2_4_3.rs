@@ -1,9 +1,10 @@
 //! ECO.2.4.3 — « Le système DOIT positionner l'entête SMTP "X-MSS-NIL" dans tous les courriels
 //! envoyés. Elle sera renseignée du numéro « référence produit » [...] »
 //!
-//! Reading: exactly one `X-MSS-NIL` header, not empty. Its value is the product reference
-//! attributed by the convergence platform; its format is not specified, so only emptiness is
-//! judged.
+//! Reading: an `X-MSS-NIL` header with a value. Its value is the product reference attributed
+//! by the convergence platform; its format is not specified, so only emptiness is judged. The
+//! text does not ask for exactly one: a chain of two components (a thick client and its
+//! intermediate LPS server) may each write theirs, which is noted, not failed.
 
 use crate::{Context, Finding, Message};
 
@@ -13,13 +14,21 @@ pub const ID: &str = "ECO.2.4.3";
 /// Checks a message.
 pub fn check(message: &Message<'_>, _context: &Context) -> Finding {
     let values = message.header_values("X-MSS-NIL");
-    match values.as_slice() {
-        [] => Finding::fail(ID, "l'entête X-MSS-NIL est absent"),
-        [value] if value.is_empty() => Finding::fail(ID, "l'entête X-MSS-NIL est vide"),
-        [value] => Finding::pass(ID, format!("X-MSS-NIL vaut « {value} »")),
-        many => Finding::fail(
+    let filled: Vec<&str> = values
+        .iter()
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .collect();
+    match (values.len(), filled.as_slice()) {
+        (0, _) => Finding::fail(ID, "l'entête X-MSS-NIL est absent"),
+        (_, []) => Finding::fail(ID, "l'entête X-MSS-NIL est vide"),
+        (1, [value]) => Finding::pass(ID, format!("X-MSS-NIL vaut « {value} »")),
+        (n, filled) => Finding::pass(
             ID,
-            format!("{} entêtes X-MSS-NIL au lieu d'un seul", many.len()),
+            format!(
+                "{n} entêtes X-MSS-NIL (« {} ») : le texte n'en demande pas un seul",
+                filled.join(" », « ")
+            ),
         ),
     }
 }
@@ -45,7 +54,8 @@ mod tests {
         assert_eq!(verdict("X-MSS-NIL:   \r\n\r\nx"), Verdict::Fail);
         assert_eq!(
             verdict("X-MSS-NIL: a\r\nX-MSS-NIL: b\r\n\r\nx"),
-            Verdict::Fail
+            Verdict::Pass
         );
+        assert_eq!(verdict("X-MSS-NIL:\r\nX-MSS-NIL: \r\n\r\nx"), Verdict::Fail);
     }
 }

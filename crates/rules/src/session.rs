@@ -31,6 +31,9 @@ pub struct Expectation {
     /// IdNatStruc of the structure owning the application BAL (the certificate's OU). `None`
     /// offline: the operator's own judgement of the certificate stands.
     pub structure: Option<String>,
+    /// The entry point of the BAL's family: connections to the other are another account's.
+    /// `None` offline: both.
+    pub entry: Option<evidence::EntryPoint>,
     /// How many messages the system was asked to submit (they must be accepted).
     pub submissions: usize,
     /// Message-IDs the harness delivered into the BAL and asked the system to synchronise.
@@ -85,10 +88,6 @@ impl Problems {
         self.list.push((conn, text.into()));
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
     pub fn len(&self) -> usize {
         self.list.len()
     }
@@ -117,12 +116,37 @@ impl Problems {
     }
 }
 
+/// The connections of one protocol to the BAL's entry point (both offline).
+pub(crate) fn protocol_connections<'a>(
+    evidence: &'a SessionEvidence,
+    service: Service,
+    expected: &Expectation,
+) -> Vec<Connection<'a>> {
+    evidence
+        .connections_to(service)
+        .into_iter()
+        .filter(|c| expected.entry.is_none_or(|e| e == c.entry))
+        .collect()
+}
+
+/// Whether a message accepted over SMTP was sent from the scenario's BAL (any offline).
+pub(crate) fn from_this_bal(expected: &Expectation, e: &Event) -> bool {
+    match (&expected.bal, &e.kind) {
+        (None, _) => true,
+        (Some(bal), EventKind::MessageAccepted { mail_from, .. }) => same_bal(bal, mail_from),
+        _ => false,
+    }
+}
+
 /// Why the work a protocol's connections were meant to do (submit, fetch) did not happen,
 /// seen from the requirement about the protocol itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Shortfall {
-    /// No connection ever asked for STARTTLS: the protocol was used without it. A failure.
+    /// No connection ever asked for STARTTLS while the client spoke the protocol: a failure.
     NoStartTls(Option<ConnId>),
+    /// The client opened connections but sent no command on any (a probe, a pool, a client
+    /// set for implicit TLS): nothing shows the protocol; not tested.
+    Silent(Option<ConnId>),
     /// STARTTLS was asked but no handshake completed (untrusted test root, no common suite…):
     /// not tested, with the TLS error.
     TlsFailed(Option<ConnId>, String),
@@ -146,6 +170,14 @@ impl Shortfall {
                 p.into_failure(id, evidence)
                     .unwrap_or_else(|| Finding::fail(id, "STARTTLS jamais utilisé"))
             }
+            Shortfall::Silent(conn) => Finding::not_tested(
+                id,
+                format!(
+                    "{what} n'a pas eu lieu : le système a ouvert des connexions sans y envoyer \
+                     de commande (TLS implicite au lieu de STARTTLS ?)"
+                ),
+            )
+            .with_evidence(transcript(evidence, conn)),
             Shortfall::TlsFailed(conn, error) => Finding::not_tested(
                 id,
                 format!(
@@ -186,7 +218,11 @@ pub(crate) fn shortfall(conns: &[Connection<'_>]) -> Shortfall {
             .any(|e| command(e).is_some_and(|(verb, _, _)| verb == "STARTTLS"))
     });
     if starttls.clone().next().is_none() {
-        return Shortfall::NoStartTls(last);
+        let spoke = conns.iter().find(|c| !c.commands().is_empty());
+        return match spoke {
+            Some(c) => Shortfall::NoStartTls(Some(c.id)),
+            None => Shortfall::Silent(last),
+        };
     }
     let tls: Vec<&Connection<'_>> = conns
         .iter()
@@ -233,7 +269,7 @@ pub(crate) fn clear_text(conn: &Connection<'_>, allowed: &[&str], problems: &mut
             continue;
         }
         let what = if verb.is_empty() {
-            "une ligne SASL".to_owned()
+            "une ligne".to_owned()
         } else {
             format!("la commande {verb}")
         };
@@ -241,6 +277,48 @@ pub(crate) fn clear_text(conn: &Connection<'_>, allowed: &[&str], problems: &mut
             Some(conn.id),
             format!("{what} a circulé en clair, hors de TLS : « {line} »"),
         );
+    }
+}
+
+/// The verbs actually sent in clear on some connections, in order of first use.
+pub(crate) fn clear_verbs(conns: &[Connection<'_>]) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for c in conns {
+        for e in c.clear_commands() {
+            if let Some((verb, _, _)) = command(e)
+                && !verb.is_empty()
+                && !seen.iter().any(|v| v == verb)
+            {
+                seen.push(verb.to_owned());
+            }
+        }
+    }
+    if seen.is_empty() {
+        "rien".to_owned()
+    } else {
+        seen.join(", ")
+    }
+}
+
+/// SMTP: a transaction or an authentication inside TLS before EHLO/HELO. RFC 3207 §4.2: after
+/// TLS the server forgets the EHLO; RFC 5321 §4.1.4: a session with mail transactions MUST
+/// first be initialized with EHLO (or HELO).
+pub(crate) fn ehlo_after_tls(conn: &Connection<'_>, problems: &mut Problems) {
+    for e in conn.commands() {
+        match command(e) {
+            Some(("EHLO" | "HELO", _, true)) => return,
+            Some((verb @ ("AUTH" | "MAIL" | "RCPT" | "DATA"), line, true)) => {
+                problems.push(
+                    Some(conn.id),
+                    format!(
+                        "après la négociation TLS, la commande {verb} est envoyée sans EHLO \
+                         préalable (RFC 3207 §4.2, RFC 5321 §4.1.4) : « {line} »"
+                    ),
+                );
+                return;
+            }
+            _ => {}
+        }
     }
 }
 
@@ -266,12 +344,21 @@ pub(crate) fn auth_in_clear(conn: &Connection<'_>, problems: &mut Problems) {
         if let Some((verb, line, _)) = command(e)
             && AUTH_VERBS.contains(&verb)
         {
+            // The operator masks what it received: « masqué » means credentials were sent.
+            let carried = line.contains("masqué");
             problems.push(
                 Some(conn.id),
-                format!(
-                    "authentification tentée en clair, avant STARTTLS (même refusée, les \
-                     identifiants ont circulé sans chiffrement) : « {line} »"
-                ),
+                if carried {
+                    format!(
+                        "authentification tentée en clair, avant STARTTLS (même refusée, les \
+                         identifiants ont circulé sans chiffrement) : « {line} »"
+                    )
+                } else {
+                    format!(
+                        "authentification demandée en clair, avant STARTTLS (refusée par \
+                         l'opérateur avant tout identifiant) : « {line} »"
+                    )
+                },
             );
         }
     }
@@ -322,8 +409,18 @@ pub(crate) fn before_auth(conn: &Connection<'_>, problems: &mut Problems) {
         match &e.kind {
             EventKind::Auth {
                 verdict: evidence::AuthVerdict::Accepted,
+                pipelined,
                 ..
-            } => return,
+            } => {
+                if *pipelined {
+                    problems.push(
+                        Some(conn.id),
+                        "des commandes ont été envoyées à la suite de l'authentification, sans \
+                         attendre sa validation par l'opérateur",
+                    );
+                }
+                return;
+            }
             EventKind::Command {
                 tls: true,
                 verb,
@@ -355,6 +452,8 @@ pub(crate) struct Attempt<'a> {
     pub accepted: bool,
     pub provoked: bool,
     pub reason: Option<&'a str>,
+    pub conn: Option<ConnId>,
+    pub seq: u64,
     pub token: Option<&'a evidence::TokenSummary>,
 }
 
@@ -381,9 +480,196 @@ pub(crate) fn attempt(e: &Event) -> Option<Attempt<'_>> {
             provoked: *provoked,
             reason: reason.as_deref(),
             token: token.as_ref(),
+            conn: e.conn,
+            seq: e.seq,
         }),
         _ => None,
     }
+}
+
+/// What the authentication rules (ECO.1.2.1, ECO.1.3.1) found, when nothing failed.
+#[derive(Debug)]
+pub(crate) struct Authenticated<'a> {
+    /// The connections to the entry point.
+    pub conns: Vec<Connection<'a>>,
+    /// Accepted authentications as the scenario's BAL (any BAL offline).
+    pub accepted: Vec<Attempt<'a>>,
+    /// Refusals followed by a success (an expired token refreshed, ECO.1.2.7's case).
+    pub retried: usize,
+}
+
+/// The judgement both authentication rules share, on the connections to `entry`:
+/// authentication commands in clear, another mechanism, a malformed SASL message, a BAL the
+/// system was not configured for, a refusal never followed by a success, commands before the
+/// validation or pipelined behind it; then each protocol used must show an accepted
+/// authentication as the configured BAL. `extra` adds the entry point's own checks per
+/// connection (the client certificate).
+pub(crate) fn judge_authentication<'a>(
+    id: &'static str,
+    evidence: &'a SessionEvidence,
+    expected: &Expectation,
+    entry: evidence::EntryPoint,
+    mechanism: &str,
+    extra: impl Fn(&Connection<'a>, &mut Problems),
+) -> Result<Authenticated<'a>, Finding> {
+    let conns: Vec<Connection<'a>> = evidence
+        .connections()
+        .into_iter()
+        .filter(|c| c.entry == entry)
+        .collect();
+    if conns.is_empty() {
+        return Err(Finding::not_tested(
+            id,
+            match entry {
+                evidence::EntryPoint::Psc => {
+                    "le système n'a ouvert aucune connexion au point d'entrée Pro Santé Connect"
+                }
+                evidence::EntryPoint::App => {
+                    "le système n'a ouvert aucune connexion au point d'entrée des BAL applicatives"
+                }
+            },
+        ));
+    }
+    let mut problems = Problems::default();
+    let mut accepted: Vec<Attempt<'a>> = Vec::new();
+    let mut refused: Vec<Attempt<'a>> = Vec::new();
+    let mut provoked: Vec<Service> = Vec::new();
+    let mut attempted: Vec<Service> = Vec::new();
+    for conn in &conns {
+        let before = problems.len();
+        extra(conn, &mut problems);
+        let connection_refused = problems.len() > before;
+        auth_in_clear(conn, &mut problems);
+        wrong_mechanism(conn, mechanism, &mut problems);
+        for e in conn.auths() {
+            let Some(a) = attempt(e) else { continue };
+            if !a.tls || a.mechanism != mechanism {
+                // Reported from the command that carried it.
+                continue;
+            }
+            attempted.push(a.service);
+            if !a.format_ok {
+                problems.push(
+                    Some(conn.id),
+                    a.reason.unwrap_or("message SASL mal formé").to_owned(),
+                );
+                continue;
+            }
+            if let (Some(bal), Some(user)) = (&expected.bal, a.user)
+                && !configured_bal(expected, user)
+            {
+                problems.push(
+                    Some(conn.id),
+                    match entry {
+                        evidence::EntryPoint::Psc => {
+                            format!("« user= » vaut « {user} » au lieu de la BAL configurée {bal}")
+                        }
+                        evidence::EntryPoint::App => format!(
+                            "le login PLAIN vaut « {user} » au lieu de l'adresse de la BAL {bal}"
+                        ),
+                    },
+                );
+                continue;
+            }
+            if a.provoked {
+                provoked.push(a.service);
+            } else if a.accepted {
+                accepted.push(a);
+            } else if !connection_refused {
+                refused.push(a);
+            }
+        }
+        before_auth(conn, &mut problems);
+    }
+    let mut retried = 0;
+    for r in refused {
+        let later = accepted
+            .iter()
+            .any(|a| a.service == r.service && a.user == r.user && a.seq > r.seq);
+        if later {
+            retried += 1;
+        } else {
+            problems.push(
+                r.conn,
+                format!(
+                    "authentification refusée par l'opérateur : {}",
+                    r.reason.unwrap_or("raison inconnue")
+                ),
+            );
+        }
+    }
+    if let Some(failure) = problems.into_failure(id, evidence) {
+        return Err(failure);
+    }
+    if let Some(why) = unexercised(&conns, expected) {
+        return Err(Finding::not_tested(id, why));
+    }
+    let mine: Vec<Attempt<'a>> = accepted
+        .into_iter()
+        .filter(|a| for_this_bal(expected, a.user))
+        .collect();
+    let mut services: Vec<Service> = expected.services.clone();
+    for c in &conns {
+        if !services.contains(&c.service) {
+            services.push(c.service);
+        }
+    }
+    for service in services {
+        if mine.iter().any(|a| a.service == service) || provoked.contains(&service) {
+            continue;
+        }
+        let used: Vec<Connection<'a>> = conns
+            .iter()
+            .filter(|c| c.service == service)
+            .cloned()
+            .collect();
+        if attempted.contains(&service) {
+            // It authenticated, but as another BAL it was configured for.
+            let mut p = Problems::default();
+            p.push(
+                used.last().map(|c| c.id),
+                format!(
+                    "aucune authentification {service} réussie pour la BAL configurée {}",
+                    expected.bal.as_deref().unwrap_or("?")
+                ),
+            );
+            if let Some(f) = p.into_failure(id, evidence) {
+                return Err(f);
+            }
+        }
+        // Never attempted: the handshake failed, the client went away… not shown.
+        if expected.services.contains(&service) {
+            return Err(shortfall(&used).finding(
+                id,
+                &format!("l'authentification {service}"),
+                evidence,
+            ));
+        }
+    }
+    if mine.is_empty() {
+        return Err(Finding::not_tested(
+            id,
+            "aucune authentification acceptée observée (refus provoqués par l'opérateur, ou \
+             aucune tentative)",
+        ));
+    }
+    Ok(Authenticated {
+        conns,
+        accepted: mine,
+        retried,
+    })
+}
+
+/// The services of accepted authentications, in order: « SMTP et IMAP ».
+pub(crate) fn services_of(accepted: &[Attempt<'_>]) -> String {
+    let mut services: Vec<String> = Vec::new();
+    for a in accepted {
+        let s = a.service.to_string();
+        if !services.contains(&s) {
+            services.push(s);
+        }
+    }
+    services.join(" et ")
 }
 
 /// For the authentication rules: protocols the system was asked to use but never opened, as

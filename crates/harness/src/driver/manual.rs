@@ -40,7 +40,10 @@ impl ManualDriver {
 
     fn ask(&self, action: Action, lines: &[String]) -> Result<u64, DriverError> {
         if !self.interactive {
-            return Err(DriverError::Unsupported(action));
+            return Err(DriverError::Unavailable {
+                action,
+                reason: "pilote manuel sans terminal : aucun testeur à qui le demander".into(),
+            });
         }
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "\n── action manuelle : {action} ──");
@@ -220,11 +223,20 @@ mod tests {
     async fn without_a_terminal_every_action_is_unsupported() {
         let mut d =
             ManualDriver::new(Journal::new(), Duration::from_secs(1)).with_interactive(false);
-        assert_eq!(d.sync().await, Err(DriverError::Unsupported(Action::Sync)));
+        assert!(matches!(
+            d.sync().await,
+            Err(DriverError::Unavailable {
+                action: Action::Sync,
+                ..
+            })
+        ));
         let spec = MessageSpec::default();
-        assert_eq!(
+        assert!(matches!(
             d.send(&spec).await,
-            Err(DriverError::Unsupported(Action::Send))
-        );
+            Err(DriverError::Unavailable {
+                action: Action::Send,
+                ..
+            })
+        ));
     }
 }

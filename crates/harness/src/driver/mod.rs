@@ -105,6 +105,14 @@ pub enum DriverError {
     /// The driver cannot perform this action: the scenario is not tested (or interactive).
     #[error("action « {0} » non prise en charge par le pilote")]
     Unsupported(Action),
+    /// The action cannot be asked now (the manual driver without a terminal): not tested.
+    #[error("action « {action} » impossible : {reason}")]
+    Unavailable {
+        /// The action.
+        action: Action,
+        /// Why (French).
+        reason: String,
+    },
     /// The SUT tried and reported a failure (exit status, HTTP error, its own message). Not a
     /// verdict by itself: the rules judge what the operator saw.
     #[error("action « {action} » en échec : {message}")]
@@ -138,7 +146,8 @@ impl DriverError {
     pub fn action(&self) -> Action {
         match self {
             DriverError::Unsupported(a) => *a,
-            DriverError::Failed { action, .. }
+            DriverError::Unavailable { action, .. }
+            | DriverError::Failed { action, .. }
             | DriverError::Timeout { action, .. }
             | DriverError::Broken { action, .. } => *action,
         }

@@ -207,6 +207,13 @@ fn redact(bytes: &[u8], body: Option<&CommandBody<'_>>) -> (String, String) {
         },
         Some(CommandBody::Login { .. }) => format!("{tag} LOGIN [identifiants masqués]"),
         _ if verb == "LOGIN" || verb == "AUTHENTICATE" => format!("{tag} {verb} [masqué]"),
+        None if crate::sasl::looks_like_sasl(&first) => {
+            // A SASL response sent when none was asked for (after a refusal): masked.
+            return (
+                String::new(),
+                format!("[ligne base64 masquée, {} caractères]", first.trim().len()),
+            );
+        }
         _ => {
             let extra = bytes.len().saturating_sub(first.len() + 2);
             if extra > 0 {
@@ -485,6 +492,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                     format_ok: false,
                     retried_refused_token: false,
                     provoked: false,
+                    pipelined: false,
+                    authzid: None,
                     token: None,
                     verdict: Verdict::Refused,
                     reason: Some(
@@ -758,7 +767,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             }
         };
         self.journal
-            .record(attempt.event(self.journal.service(), true));
+            .record(attempt.event(self.journal.service(), true, false));
         let failed = || Code::Other(CodeOther::unvalidated(&b"AUTHENTICATIONFAILED"[..]));
         let ok = match attempt.result {
             Ok(authenticated) => {
