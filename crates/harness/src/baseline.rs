@@ -84,6 +84,8 @@ pub struct Baseline {
 /// How a run compares with its baseline.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Comparison {
+    /// Requirements whose verdict the baseline accepts, with its reason.
+    pub accepted: BTreeMap<String, String>,
     /// Verdicts that changed for the worse or differ from the accepted one (CI fails).
     pub regressions: Vec<String>,
     /// Entries whose requirement now passes: remove them.
@@ -93,6 +95,11 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// The reason the baseline gives for accepting a requirement's verdict, if it does.
+    pub fn accepted(&self, id: &str) -> Option<&str> {
+        self.accepted.get(id).map(String::as_str)
+    }
+
     /// Whether CI must fail.
     pub fn failed(&self) -> bool {
         !self.regressions.is_empty()
@@ -132,16 +139,18 @@ impl Baseline {
         for r in &results.requirements {
             match self.entries.get(&r.id) {
                 None => {
-                    if matches!(r.verdict, Verdict::Failed | Verdict::HarnessError) {
+                    if r.unsettled() {
                         c.regressions.push(format!(
-                            "{} : {} (absente de la référence) — {}",
+                            "{} : {}{} (absente de la référence) — {}",
                             r.id,
                             r.verdict.label(),
+                            if r.partial { " en partie" } else { "" },
                             r.explanation
                         ));
                     }
                 }
                 Some(entry) if entry.verdict.matches(r.verdict) => {
+                    c.accepted.insert(r.id.clone(), entry.reason.clone());
                     c.held.push(format!(
                         "{} : {} — {}",
                         r.id,
@@ -199,7 +208,12 @@ mod tests {
                         verdict: *v,
                         explanation: "…".into(),
                         families_passed: vec![],
-                        scenarios: vec![],
+                        partial: false,
+                        scenarios: if *v == Verdict::NotTested && *id == "ECO.1.0.2" {
+                            vec![0]
+                        } else {
+                            vec![]
+                        },
                     }
                 })
                 .collect(),
@@ -227,10 +241,13 @@ mod tests {
             ("ECO.2.2.7", Verdict::Failed),
             ("ECO.2.4.3", Verdict::Passed),
             ("ECO.1.0.1", Verdict::Passed),
-            ("ECO.1.0.2", Verdict::NotTested),
+            ("ECO.1.1.1", Verdict::NotTested),
         ]);
         let c = b.compare(&r);
         assert!(!c.failed(), "{c:?}");
+        // A requirement whose scenarios ran but judged nothing is a change.
+        let r = results(&[("ECO.1.0.2", Verdict::NotTested)]);
+        assert!(b.compare(&r).failed(), "conforme turned non testé");
         assert_eq!(c.held.len(), 1);
         assert!(c.stale[0].starts_with("ECO.2.4.3"), "{c:?}");
         let r = results(&[

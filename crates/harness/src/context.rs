@@ -45,6 +45,9 @@ pub struct RunConfig {
     pub requirements: Vec<String>,
     /// Where to write each scenario's journal (none: keep them in memory only).
     pub journals: Option<PathBuf>,
+    /// Where to copy the messages the operator accepted from the SUT, as received (none:
+    /// not kept). Their file names are the operator's, so `judge --spool` finds them.
+    pub messages: Option<PathBuf>,
     /// Longest wait for an observable effect of an action (a message reaching the operator).
     pub timeout: Duration,
     /// Print each scenario's outcome as it finishes.
@@ -65,6 +68,7 @@ impl RunConfig {
             name_filter: None,
             requirements: Vec::new(),
             journals: None,
+            messages: None,
             timeout: Duration::from_secs(10),
             verbose: false,
         }

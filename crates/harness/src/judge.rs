@@ -29,13 +29,21 @@ pub enum JudgeError {
         source: std::io::Error,
     },
     /// The file is not a journal of the operator (or is damaged).
-    #[error("{path} : {source}")]
+    #[error("{path} : {source}{hint}")]
     Journal {
         /// The file.
         path: String,
         /// What is wrong, with the line.
         source: evidence::ReadError,
+        /// What to do about it.
+        hint: String,
     },
+    /// The journal shows no client connection: nothing to judge.
+    #[error(
+        "{0} : le journal ne montre aucune connexion d'un client (l'opérateur a-t-il servi le \
+         LPS pendant l'enregistrement ?) — rien à juger"
+    )]
+    Empty(String),
 }
 
 /// What to judge.
@@ -89,17 +97,34 @@ fn scenario(
         findings,
         actions: Vec::new(),
         message_ids: Vec::new(),
+        messages: Vec::new(),
         journal: None,
         duration_ms: 0,
     }
 }
 
-/// Where a recorded message is now.
+/// Where a recorded message is now: as recorded, or by its file name in `spool` (the
+/// operator's spool folder or its `new/` and `cur/`, or a report's `messages/` where it has
+/// `.eml` appended).
 fn message_path(recorded: &str, spool: Option<&Path>) -> PathBuf {
-    match spool {
-        Some(dir) => dir.join(Path::new(recorded).file_name().unwrap_or_default()),
-        None => PathBuf::from(recorded),
-    }
+    let Some(dir) = spool else {
+        return PathBuf::from(recorded);
+    };
+    let name = Path::new(recorded)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let candidates = [
+        dir.join(&name),
+        dir.join("new").join(&name),
+        dir.join("cur").join(&name),
+        dir.join(format!("{name}.eml")),
+    ];
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .unwrap_or_else(|| dir.join(&name))
 }
 
 /// Judges a recorded journal.
@@ -109,13 +134,27 @@ pub fn judge(config: &JudgeConfig) -> Result<RunResults, JudgeError> {
         path: path.clone(),
         source,
     })?;
-    let events = evidence::read_jsonl(&text).map_err(|source| JudgeError::Journal {
-        path: path.clone(),
-        source,
+    let events = evidence::read_jsonl(&text).map_err(|source| {
+        let hint = match &source {
+            evidence::ReadError::Truncated { line } => format!(
+                " ; pour juger les {} lignes complètes : head -n {} {path} > complet.jsonl",
+                line - 1,
+                line - 1
+            ),
+            _ => String::new(),
+        };
+        JudgeError::Journal {
+            path: path.clone(),
+            source,
+            hint,
+        }
     })?;
     let at = events.first().map(|e| e.at);
     let all = SessionEvidence::new(events);
     let entries = all.entry_points();
+    if entries.is_empty() {
+        return Err(JudgeError::Empty(path));
+    }
     let families = if config.families.is_empty() {
         let mut f: Vec<Family> = entries.iter().map(|e| family_of(*e)).collect();
         f.dedup();

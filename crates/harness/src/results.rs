@@ -108,6 +108,9 @@ pub struct ScenarioResult {
     /// Message-IDs of the messages the operator accepted from the SUT (run-wide uniqueness).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub message_ids: Vec<String>,
+    /// File names of those messages, as received, in the messages folder (`messages/`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<String>,
     /// File name of the scenario's journal inside the journals folder (`journaux/`).
     pub journal: Option<String>,
     /// Duration in milliseconds.
@@ -146,6 +149,19 @@ impl Verdict {
     }
 }
 
+impl RequirementResult {
+    /// Failed, a bench error, or scenarios that ran without judging it (fully): what a CI
+    /// run must not let through unnoticed.
+    pub fn unsettled(&self) -> bool {
+        match self.verdict {
+            Verdict::Failed | Verdict::HarnessError => true,
+            Verdict::NotTested => !self.scenarios.is_empty(),
+            Verdict::Passed => self.partial,
+            _ => false,
+        }
+    }
+}
+
 /// The verdict of one requirement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RequirementResult {
@@ -167,6 +183,9 @@ pub struct RequirementResult {
     pub explanation: String,
     /// Families for which it passed.
     pub families_passed: Vec<Family>,
+    /// Passed, but some of its scenarios could not judge (a family or a case not exercised):
+    /// the explanation says which.
+    pub partial: bool,
     /// Indexes of its scenarios in [`RunResults::scenarios`].
     pub scenarios: Vec<usize>,
 }
@@ -238,15 +257,16 @@ impl Summary {
 }
 
 impl RunResults {
-    /// Whether the SUT failed a requirement, or the bench could not judge one, or the run had
-    /// a problem.
+    /// Whether the SUT failed a requirement, or a requirement whose scenarios ran could not
+    /// be (fully) judged, or the bench could not judge one, or the run had a problem. With
+    /// expected results, only a change from them counts.
     pub fn failed(&self) -> bool {
         if !self.problems.is_empty() {
             return true;
         }
         match &self.baseline {
             Some(c) => c.failed(),
-            None => self.summary.failed > 0 || self.summary.harness_errors > 0,
+            None => self.requirements.iter().any(RequirementResult::unsettled),
         }
     }
 
@@ -413,6 +433,13 @@ pub fn aggregate(
                 method: r.method,
                 verdict,
                 explanation,
+                partial: verdict == Verdict::Passed
+                    && (!not_tested.is_empty()
+                        || r.families.iter().any(|f| {
+                            families.contains(f)
+                                && !passed_families.contains(f)
+                                && mine.iter().any(|&i| scenarios[i].families.contains(f))
+                        })),
                 families_passed: if verdict == Verdict::Passed {
                     passed_families
                 } else {
@@ -486,6 +513,7 @@ mod tests {
             findings,
             actions: vec![],
             message_ids: vec![],
+            messages: vec![],
             journal: None,
             duration_ms: 1,
         }
@@ -544,6 +572,16 @@ mod tests {
         assert_eq!(verdict_of(&r, "ECO.2.4.3"), Verdict::Passed);
         let nil = r.iter().find(|r| r.id == "ECO.2.4.3").expect("2.4.3");
         assert_eq!(nil.families_passed, vec![Family::PerOrg]);
+        assert!(
+            nil.partial && nil.unsettled(),
+            "a family not judged is noticed"
+        );
+        let one = r.iter().find(|r| r.id == "ECO.1.0.1").expect("1.0.1");
+        assert!(!one.partial && !one.unsettled());
+        let not_tested = r.iter().find(|r| r.id == "ECO.1.2.1").expect("1.2.1");
+        assert!(not_tested.unsettled(), "scenarios ran and judged nothing");
+        let no_scenario = r.iter().find(|r| r.id == "ECO.2.1.1").expect("2.1.1");
+        assert!(!no_scenario.unsettled());
         assert!(
             nil.explanation.contains("non exercée pour APP"),
             "{}",

@@ -53,7 +53,10 @@ pub enum RunError {
     #[error(transparent)]
     Profile(#[from] ProfileError),
     /// The shared operator could not start (a port already taken…).
-    #[error("démarrage de l'opérateur fictif : {0}")]
+    #[error(
+        "démarrage de l'opérateur fictif : {0} — un autre processus utilise-t-il ce port ? \
+         choisissez-en d'autres dans la section « operator » du profil"
+    )]
     Operator(#[from] operator::OperatorError),
     /// The SUT's process could not be started.
     #[error("démarrage du système testé : {0}")]
@@ -136,6 +139,7 @@ impl SutProcess {
         let mut command = tokio::process::Command::new(&program);
         command
             .args(&settings.run[1..])
+            .envs(&settings.env)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .kill_on_drop(true);
@@ -264,10 +268,12 @@ async fn start_external(
                 .and_then(|h| h.base_url.clone())
                 .or_else(|| process.as_ref().and_then(|p| p.first_line.clone()))
                 .ok_or_else(|| {
-                    RunError::SutStart(
-                        "le processus démarré n'a pas écrit son URL de base en première ligne"
-                            .into(),
-                    )
+                    RunError::SutStart(format!(
+                        "le processus de « start » n'a pas écrit son URL de base \
+                         (http://hôte:port) sur la première ligne de sa sortie dans les {} s \
+                         (« timeout » du profil) ; donnez-la sinon dans « http.base_url »",
+                        wait.as_secs()
+                    ))
                 })?;
             Box::new(ExternalDriver::new(
                 description,
@@ -359,8 +365,13 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
                 ScenarioFinished::BeforeHookFailed(_) => Ending::BeforeHookFailed,
             };
             let mut taken = None;
+            let mut kept_messages = Vec::new();
             if let Some(w) = world {
                 let journal_events = w.evidence().events().to_vec();
+                // Keep what the SUT sent before the operator's folder goes away.
+                if let Some(dir) = &ctx.config.messages {
+                    kept_messages = keep_messages(&w.accepted_message_paths(), dir);
+                }
                 taken = Some((
                     std::mem::take(&mut w.findings),
                     std::mem::take(&mut w.actions),
@@ -405,6 +416,7 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
                     findings,
                     actions,
                     message_ids,
+                    messages: kept_messages,
                     journal,
                     duration_ms: started.map_or(0, |s| s.elapsed().as_millis() as u64),
                 };
@@ -485,6 +497,21 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
         problems,
         baseline: None,
     })
+}
+
+/// Copies messages into `dir` under their own file names (plus `.eml`, for a browser);
+/// returns the names copied.
+fn keep_messages(paths: &[PathBuf], dir: &Path) -> Vec<String> {
+    if paths.is_empty() || std::fs::create_dir_all(dir).is_err() {
+        return Vec::new();
+    }
+    paths
+        .iter()
+        .filter_map(|p| {
+            let name = format!("{}.eml", p.file_name()?.to_string_lossy());
+            std::fs::copy(p, dir.join(&name)).ok().map(|_| name)
+        })
+        .collect()
 }
 
 /// The status of a scenario from what its steps judged and how it ended.

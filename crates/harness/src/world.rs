@@ -655,6 +655,18 @@ impl MssWorld {
             .collect()
     }
 
+    /// Where the operator stored the messages it accepted in this scenario.
+    pub(crate) fn accepted_message_paths(&self) -> Vec<std::path::PathBuf> {
+        let evidence = self.evidence();
+        self.accepted_from_bal(&evidence)
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::MessageAccepted { path, .. } => Some(std::path::PathBuf::from(path)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Message-IDs of the messages the operator accepted in this scenario.
     pub(crate) fn accepted_message_ids(&self) -> Vec<String> {
         let evidence = self.evidence();

@@ -283,3 +283,27 @@ fn a_foreign_or_truncated_journal_is_a_clear_error() {
     .to_string();
     assert!(e.contains("lecture impossible"), "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reports_journal_and_messages_judge_again_offline() {
+    let out = tempfile::tempdir().expect("tempdir");
+    let mut config = support::config();
+    config.requirements = vec!["ECO.2.4.3".into()];
+    config.journals = Some(out.path().join("journaux"));
+    config.messages = Some(out.path().join("messages"));
+    let results = harness::run(config).await.expect("run");
+    let scenario = &results.scenarios[0];
+    assert!(!scenario.messages.is_empty(), "the messages are kept");
+    let journal = out
+        .path()
+        .join("journaux")
+        .join(scenario.journal.as_ref().expect("journal"));
+    let judged = judge(&JudgeConfig {
+        journal,
+        spool: Some(out.path().join("messages")),
+        families: Vec::new(),
+    })
+    .expect("judge");
+    assert_eq!(judged.verdict("ECO.2.4.3"), Some(Verdict::Passed));
+    assert_eq!(judged.verdict("ECO.1.0.1"), Some(Verdict::Passed));
+}

@@ -76,8 +76,9 @@ enum Command {
         /// Only the scenarios whose name contains this text.
         #[arg(long)]
         name: Option<String>,
-        /// Longest wait for an effect of the SUT, in seconds (default: 10 for the reference
-        /// client, the profile's for an external SUT).
+        /// Longest wait for an effect of an action on the operator (a message reaching it), in
+        /// seconds (default: 10 for the reference client; for an external SUT, the profile's
+        /// `effect_timeout`, else its `timeout`).
         #[arg(long)]
         timeout: Option<u64>,
         /// Do not print each scenario.
@@ -282,9 +283,12 @@ fn run(args: Args) -> Result<ExitCode, String> {
             }
             config.verbose = !quiet;
             config.journals = Some(out.join(report::JOURNALS));
-            if out.join(report::JOURNALS).exists() {
-                std::fs::remove_dir_all(out.join(report::JOURNALS))
-                    .map_err(|e| format!("{}: {e}", out.display()))?;
+            config.messages = Some(out.join(report::MESSAGES));
+            for folder in [report::JOURNALS, report::MESSAGES] {
+                if out.join(folder).exists() {
+                    std::fs::remove_dir_all(out.join(folder))
+                        .map_err(|e| format!("{}: {e}", out.display()))?;
+                }
             }
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
             let mut results = runtime

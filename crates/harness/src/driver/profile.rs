@@ -130,6 +130,9 @@ pub struct StartSettings {
     /// Folder it runs in (default: the folder the harness runs in).
     #[serde(default)]
     pub workdir: Option<PathBuf>,
+    /// Extra environment variables.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
 }
 
 /// Where the shared operator listens for an external SUT. Defaults: high ports an
@@ -440,6 +443,20 @@ fn yaml_error(e: &serde_saphyr::Error) -> String {
     first.to_owned()
 }
 
+/// Whether a file may be run.
+fn executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        path.metadata()
+            .is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
 /// Finds a program: a path with a `/` relative to `workdir`, a bare name on `PATH`.
 pub fn resolve_program(program: &str, workdir: Option<&Path>) -> Result<PathBuf, String> {
     let candidate = Path::new(program);
@@ -448,16 +465,23 @@ pub fn resolve_program(program: &str, workdir: Option<&Path>) -> Result<PathBuf,
             Some(w) if candidate.is_relative() => w.join(candidate),
             _ => candidate.to_owned(),
         };
-        if full.is_file() {
-            Ok(full)
-        } else {
+        if !full.is_file() {
             Err(format!("programme introuvable « {} »", full.display()))
+        } else if !executable(&full) {
+            Err(format!(
+                "« {} » n'est pas exécutable (chmod +x, ou lancez-le par son interpréteur : \
+                 run: [python3, {}])",
+                full.display(),
+                full.display()
+            ))
+        } else {
+            Ok(full)
         }
     } else {
         let path = std::env::var_os("PATH").unwrap_or_default();
         std::env::split_paths(&path)
             .map(|dir| dir.join(program))
-            .find(|p| p.is_file())
+            .find(|p| p.is_file() && executable(p))
             .ok_or_else(|| format!("programme « {program} » introuvable dans le PATH"))
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{JOURNALS, esc};
+use super::{JOURNALS, MESSAGES, esc};
 use crate::results::{RunResults, ScenarioStatus, Verdict};
 
 const STYLE: &str = r#"
@@ -160,6 +160,13 @@ pub fn render(results: &RunResults) -> String {
                     evidence,
                     "<p class=\"finding\">Actions demandées au système :</p><pre>{}</pre>",
                     esc(&lines.join("\n"))
+                );
+            }
+            for m in &sc.messages {
+                let _ = write!(
+                    evidence,
+                    "<a href=\"{MESSAGES}/{m}\">message reçu</a> ",
+                    m = esc(m)
                 );
             }
             if let Some(j) = &sc.journal {

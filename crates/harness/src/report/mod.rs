@@ -6,6 +6,7 @@
 //! results.json  the whole results model
 //! summary.md    the requirement matrix in Markdown
 //! journaux/     each scenario's journal, JSON lines
+//! messages/     each message the operator accepted from the SUT, as received (.eml)
 //! ```
 
 mod html;
@@ -18,6 +19,9 @@ use crate::results::RunResults;
 
 /// Name of the journals folder inside a report folder.
 pub const JOURNALS: &str = "journaux";
+
+/// Name of the folder of the messages the SUT sent, as the operator received them.
+pub const MESSAGES: &str = "messages";
 
 /// Writes every report of a run into `dir`.
 pub fn write_all(results: &RunResults, dir: &Path) -> std::io::Result<()> {
