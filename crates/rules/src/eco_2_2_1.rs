@@ -31,10 +31,69 @@ fn is_no_fold_literal(s: &str) -> bool {
         })
 }
 
-/// Whether a header value is one RFC 5322 msg-id (surrounding white space allowed).
+/// The value without the CFWS (white space and comments, RFC 5322 §3.2.2) around it.
+fn strip_cfws(value: &str) -> &str {
+    let mut v = value.trim();
+    loop {
+        if let Some(rest) = v.strip_prefix('(') {
+            match comment_end(rest) {
+                Some(end) => v = rest[end..].trim_start(),
+                None => return v,
+            }
+        } else if v.ends_with(')') {
+            match trailing_comment_start(v) {
+                Some(start) => v = v[..start].trim_end(),
+                None => return v,
+            }
+        } else {
+            return v;
+        }
+    }
+}
+
+/// After an opening parenthesis: the index just past the matching closing one.
+fn comment_end(rest: &str) -> Option<usize> {
+    let mut depth = 1;
+    let mut escaped = false;
+    for (i, c) in rest.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// For a value ending with `)`: where the comment that closes it starts.
+fn trailing_comment_start(v: &str) -> Option<usize> {
+    let mut depth = 0;
+    for (i, c) in v.char_indices().rev() {
+        match c {
+            ')' => depth += 1,
+            '(' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether a header value is one RFC 5322 msg-id (white space and comments around it
+/// allowed, as `[CFWS]` in the grammar).
 pub fn is_msg_id(value: &str) -> bool {
-    let Some(inner) = value
-        .trim()
+    let Some(inner) = strip_cfws(value)
         .strip_prefix('<')
         .and_then(|v| v.strip_suffix('>'))
     else {
@@ -58,7 +117,9 @@ pub fn check(message: &Message<'_>, context: &Context) -> Finding {
             ),
         ),
         [value] => {
-            let id = value.trim().trim_start_matches('<').trim_end_matches('>');
+            let id = strip_cfws(value)
+                .trim_start_matches('<')
+                .trim_end_matches('>');
             match context.seen_message_ids.get(id) {
                 Some(other) => Finding::fail(
                     ID,
@@ -85,7 +146,14 @@ mod tests {
 
     #[test]
     fn msg_id_syntax() {
-        for ok in ["<a@b>", " <a.b-c@d.e> ", "<x@[127.0.0.1]>", "<1$x@host.fr>"] {
+        for ok in [
+            "<a@b>",
+            " <a.b-c@d.e> ",
+            "<x@[127.0.0.1]>",
+            "<1$x@host.fr>",
+            "<a@b> (envoyé par le LPS)",
+            "(commentaire (imbriqué)) <a@b>",
+        ] {
             assert!(is_msg_id(ok), "{ok}");
         }
         for bad in [
@@ -97,6 +165,8 @@ mod tests {
             "<a b@c>",
             "<a@b",
             "<a@[x\\]>",
+            "<a@b> (non fermé",
+            "(x) a@b",
         ] {
             assert!(!is_msg_id(bad), "{bad}");
         }
