@@ -120,6 +120,8 @@ pub struct External {
     pub data: tempfile::TempDir,
     /// The BALs the SUT was configured for so far: a long-lived SUT may keep using them.
     pub configured: std::sync::Mutex<Vec<String>>,
+    /// In an interactive run, the tester performs the actions the profile lacks.
+    pub manual: Option<SharedDriver>,
 }
 
 /// State shared by the scenarios of one run.

@@ -283,12 +283,21 @@ async fn start_external(
         DriverKind::Manual => Box::new(ManualDriver::new(operator.journal().clone(), wait)),
     };
     let driver: SharedDriver = Arc::new(tokio::sync::Mutex::new(driver));
+    // At a terminal, a tester does what the profile's driver cannot.
+    let tester = ManualDriver::new(operator.journal().clone(), wait);
+    let manual: Option<SharedDriver> =
+        (profile.driver != DriverKind::Manual && tester.is_interactive()).then(|| {
+            Arc::new(tokio::sync::Mutex::new(
+                Box::new(tester) as Box<dyn SutDriver>
+            ))
+        });
     Ok((
         External {
             operator,
             driver,
             data,
             configured: Default::default(),
+            manual,
         },
         process,
     ))

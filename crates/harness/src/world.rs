@@ -261,14 +261,26 @@ impl MssWorld {
     async fn act<T>(
         &mut self,
         action: Action,
-        run: impl AsyncFnOnce(&mut dyn crate::driver::SutDriver) -> Result<T, DriverError>,
+        run: impl AsyncFn(&mut dyn crate::driver::SutDriver) -> Result<T, DriverError>,
     ) -> Result<Result<T, DriverError>, String> {
         let Some(driver) = self.driver.clone() else {
             return self.harness_error("aucun pilote de SUT");
         };
         let mut guard = driver.lock().await;
-        let outcome = run(&mut **guard).await;
+        let mut outcome = run(&mut **guard).await;
         drop(guard);
+        // An action the profile lacks, in an interactive run: the tester does it.
+        if matches!(outcome, Err(DriverError::Unsupported(_)))
+            && action != Action::Configure
+            && let Some(manual) = self
+                .ctx
+                .as_ref()
+                .and_then(|c| c.external.as_ref())
+                .and_then(|e| e.manual.clone())
+        {
+            let mut guard = manual.lock().await;
+            outcome = run(&mut **guard).await;
+        }
         let (ok, text) = match &outcome {
             Ok(_) => (true, "réussie".to_owned()),
             Err(e) => (false, e.to_string()),
@@ -395,21 +407,8 @@ impl MssWorld {
         }
         // Wait for what the SUT says it sent (it may queue it); a failure is judged as is.
         if reported_sent > 0 {
-            let bal = self.bal.as_ref().map(|b| b.address.to_ascii_lowercase());
-            self.wait_until(|evidence| {
-                evidence
-                    .accepted_messages()
-                    .iter()
-                    .filter(|e| match (&bal, &e.kind) {
-                        (Some(bal), EventKind::MessageAccepted { mail_from, .. }) => {
-                            mail_from.to_ascii_lowercase() == *bal
-                        }
-                        _ => true,
-                    })
-                    .count()
-                    >= reported_sent
-            })
-            .await;
+            self.wait_until(|evidence| self.accepted_from_bal(evidence).len() >= reported_sent)
+                .await;
         }
         Ok(())
     }

@@ -29,6 +29,23 @@ fn script() -> std::path::PathBuf {
     support::workspace().join("crates/harness/tests/sut/python-lps.py")
 }
 
+/// Every scenario passed, and so did every requirement verified today.
+fn assert_all_pass(results: &harness::RunResults) {
+    for s in &results.scenarios {
+        assert_eq!(
+            s.status,
+            harness::results::ScenarioStatus::Passed,
+            "{}: {:?} {:?}",
+            s.name,
+            s.reason,
+            s.actions
+        );
+    }
+    for id in ALL {
+        assert_eq!(results.verdict(id), Some(Verdict::Passed), "{id}");
+    }
+}
+
 const ALL: [&str; 6] = [
     "ECO.1.0.1",
     "ECO.1.0.2",
@@ -54,19 +71,7 @@ async fn a_long_lived_lps_reusing_its_imap_connections_passes() {
     config.timeout = Duration::from_secs(10);
     config.journals = Some(journals.path().to_owned());
     let results = harness::run(config).await.expect("run");
-    for s in &results.scenarios {
-        assert_eq!(
-            s.status,
-            harness::results::ScenarioStatus::Passed,
-            "{}: {:?} {:?}",
-            s.name,
-            s.reason,
-            s.actions
-        );
-    }
-    for id in ALL {
-        assert_eq!(results.verdict(id), Some(Verdict::Passed), "{id}");
-    }
+    assert_all_pass(&results);
     // Some IMAP connection served two scenarios: judged in both with its whole history.
     let mut seen: std::collections::BTreeMap<u64, usize> = Default::default();
     for s in &results.scenarios {
@@ -98,19 +103,7 @@ async fn an_lps_on_pythons_standard_library_passes() {
     config.timeout = Duration::from_secs(10);
     config.journals = Some(journals.path().to_owned());
     let results = harness::run(config).await.expect("run");
-    for s in &results.scenarios {
-        assert_eq!(
-            s.status,
-            harness::results::ScenarioStatus::Passed,
-            "{}: {:?} {:?}",
-            s.name,
-            s.reason,
-            s.actions
-        );
-    }
-    for id in ALL {
-        assert_eq!(results.verdict(id), Some(Verdict::Passed), "{id}");
-    }
+    assert_all_pass(&results);
     // It was judged while its IMAP connection was still open in IDLE.
     let scenario = results
         .scenarios

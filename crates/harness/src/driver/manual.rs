@@ -32,6 +32,11 @@ impl ManualDriver {
         }
     }
 
+    /// Whether a tester can be asked.
+    pub fn is_interactive(&self) -> bool {
+        self.interactive
+    }
+
     /// The same driver, interactive or not whatever the terminal says (tests).
     pub fn with_interactive(mut self, interactive: bool) -> Self {
         self.interactive = interactive;
