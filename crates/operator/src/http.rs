@@ -315,8 +315,10 @@ async fn api_journal(State(http): State<Http>, Query(q): Query<JournalQuery>) ->
         .take(q.limit.unwrap_or(1000))
         .collect();
     let next = events.last().map_or(q.after, |e| e.seq);
+    // Events older than what memory holds are only in the journal file.
+    let dropped = journal.dropped().saturating_sub(q.after);
     let events: Vec<&crate::journal::Event> = events.iter().map(|e| &**e).collect();
-    axum::Json(json!({ "events": events, "next": next })).into_response()
+    axum::Json(json!({ "events": events, "next": next, "dropped": dropped })).into_response()
 }
 
 #[derive(Debug, Deserialize)]

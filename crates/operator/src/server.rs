@@ -118,6 +118,10 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// A TLS handshake taking longer fails.
     pub handshake_timeout: Duration,
+    /// Journal events held in memory (older ones only in the journal file).
+    pub journal_events: usize,
+    /// Size past which the journal file is rotated.
+    pub journal_file_bytes: u64,
 }
 
 impl Default for Limits {
@@ -128,6 +132,8 @@ impl Default for Limits {
             max_connections: 256,
             idle_timeout: Duration::from_secs(300),
             handshake_timeout: Duration::from_secs(30),
+            journal_events: crate::journal::DEFAULT_CAPACITY,
+            journal_file_bytes: crate::journal::DEFAULT_MAX_FILE_BYTES,
         }
     }
 }
@@ -440,8 +446,13 @@ impl Operator {
         };
         let store = Store::open(&config.data_dir).map_err(data_error(&config.data_dir))?;
         let journal = match &config.journal_file {
-            Some(path) => Journal::with_file(path).map_err(data_error(path))?,
-            None => Journal::new(),
+            Some(path) => Journal::with_file_limits(
+                path,
+                config.limits.journal_events,
+                config.limits.journal_file_bytes,
+            )
+            .map_err(data_error(path))?,
+            None => Journal::with_capacity(config.limits.journal_events),
         };
         // HTTP(S) first: the URLs the operator publishes (Pro Santé Connect's issuer and
         // endpoints, autoconfiguration) name the port actually bound.

@@ -261,3 +261,36 @@ async fn garbage_never_takes_the_operator_down() {
         "{failed:?}"
     );
 }
+
+#[tokio::test]
+async fn before_authentication_imap_lines_and_literals_stay_small() {
+    let f = start().await;
+    let mut c = Client::connect(f.op.addresses().psc_imap).await;
+    c.line().await;
+    // A 25 MB literal offered before login: refused at once, no continuation.
+    c.send(b"a1 LOGIN {26214400}\r\n").await;
+    let reply = c.line().await;
+    assert!(reply.starts_with("a1 BAD"), "{reply}");
+    // A line that never ends: refused and the connection closed, nothing buffered.
+    c.send(&[b'x'; 40 * 1024]).await;
+    let reply = c.line().await;
+    assert!(reply.starts_with("* BAD"), "{reply}");
+    let mut rest = String::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let mut line = String::new();
+            match c.reader.read_line(&mut line).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => rest.push_str(&line),
+            }
+        }
+    })
+    .await;
+    assert!(rest.contains("* BYE"), "{rest}");
+    f.op.journal()
+        .wait_for(0, Duration::from_secs(5), |e| {
+            matches!(e.kind, EventKind::ConnectionClosed { .. })
+        })
+        .await
+        .expect("closed by the operator");
+}

@@ -66,6 +66,10 @@ fn literal_limit(command_so_far: &[u8]) -> u32 {
         _ => MAX_COMMAND,
     }
 }
+/// Largest line or literal a client may send before it is authenticated, as Dovecot and
+/// Postfix bound theirs: an XOAUTH2 response with a Pro Santé Connect token fits many times.
+const MAX_PRE_AUTH: u32 = 16 * 1024;
+
 /// Errors tolerated before the operator hangs up.
 const MAX_ERRORS: u32 = 20;
 
@@ -105,6 +109,8 @@ struct Session<'a, S> {
     shared: &'a Arc<Shared>,
     journal: &'a ConnJournal,
     shutdown: watch::Receiver<bool>,
+    /// Before authentication, lines and literals are capped at [`MAX_PRE_AUTH`].
+    authenticated: bool,
 }
 
 /// Serves one IMAP connection.
@@ -124,6 +130,7 @@ pub(crate) async fn session(
         shared,
         journal,
         shutdown,
+        authenticated: false,
     };
     clear.conn.deadline = deadline;
     let greeting = match Greeting::ok(
@@ -160,6 +167,7 @@ pub(crate) async fn session(
         shared,
         journal,
         shutdown,
+        authenticated: false,
     };
     tls.conn.deadline = deadline;
     match tls.run(&mut state).await {
@@ -227,6 +235,16 @@ fn redact(bytes: &[u8], body: Option<&CommandBody<'_>>) -> (String, String) {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
+    /// The largest literal the command being read may carry: a few kilobytes before
+    /// authentication, a whole message for APPEND after it.
+    fn literal_limit(&self) -> u32 {
+        if self.authenticated {
+            literal_limit(self.frag.message_bytes())
+        } else {
+            MAX_PRE_AUTH
+        }
+    }
+
     fn capabilities(&self, state: &State) -> Vec1<Capability<'static>> {
         let mut caps = vec![Capability::Imap4Rev1];
         if !self.conn.tls {
@@ -313,7 +331,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                         }),
                     ..
                 }) => {
-                    if length <= literal_limit(self.frag.message_bytes()) {
+                    if length <= self.literal_limit() {
                         let cont =
                             CommandContinuationRequest::basic(None, "Ready for literal data");
                         if let Ok(cont) = cont
@@ -324,7 +342,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                             return Message::End(SessionEnd::operator("écriture impossible"));
                         }
                     } else {
-                        let limit = literal_limit(self.frag.message_bytes());
+                        let limit = self.literal_limit();
                         let tag = self.frag.decode_tag().map(IntoStatic::into_static);
                         let (verb, shown) = redact(self.frag.message_bytes(), None);
                         let shown = format!("{shown} [littéral de {length} octets refusé]");
@@ -359,6 +377,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                         Read::Data => {
                             let bytes = std::mem::take(&mut self.conn.buf);
                             self.frag.enqueue_bytes(&bytes);
+                            if !self.authenticated
+                                && self.frag.message_bytes().len() > MAX_PRE_AUTH as usize
+                            {
+                                // A line that never ends, before authentication: refuse it
+                                // and hang up rather than buffer it.
+                                self.journal.command(
+                                    self.conn.tls,
+                                    "",
+                                    &format!(
+                                        "[ligne de plus de {MAX_PRE_AUTH} octets avant authentification, refusée]"
+                                    ),
+                                );
+                                self.bad(None, "Line too long before authentication").await;
+                                if let Ok(bye) = Status::bye(None, "Line too long") {
+                                    self.write(&Response::Status(bye), None).await;
+                                }
+                                return Message::End(SessionEnd::operator(
+                                    "ligne trop longue avant authentification",
+                                ));
+                            }
                         }
                         Read::Closed => return Message::End(SessionEnd::client()),
                         Read::Idle => {
@@ -772,6 +810,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         let ok = match attempt.result {
             Ok(authenticated) => {
                 state.auth = Some(authenticated);
+                self.authenticated = true;
                 let caps = self.capabilities(state);
                 self.ok(tag, Some(Code::Capability(caps)), "Authenticated")
                     .await
