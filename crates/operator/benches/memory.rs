@@ -107,13 +107,28 @@ fn main() {
             "0",
             "--dns-port",
             "0",
+            // Every client of the bench comes from one address.
+            "--max-connections-per-address",
+            "100000",
+            "--max-connections",
+            "100000",
         ])
         .stderr(Stdio::piped())
         .spawn()
         .expect("run mss-operator (build it first: cargo build -p operator)");
     let pid = child.id();
+    // The operator goes with the bench, even when the bench fails.
+    struct Reap(std::process::Child);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stderr = child.stderr.take().expect("stderr");
+    let _reap = Reap(child);
     let mut ready = String::new();
-    for l in BufReader::new(child.stderr.take().expect("stderr")).lines() {
+    for l in BufReader::new(stderr).lines() {
         let l = l.expect("line");
         if l.starts_with("prêt") {
             ready = l;
@@ -123,10 +138,13 @@ fn main() {
     let words: Vec<&str> = ready.split_whitespace().collect();
     let smtp: std::net::SocketAddr = words[4].parse().expect("smtp addr");
     let imap: std::net::SocketAddr = words[6].parse().expect("imap addr");
+    let https: std::net::SocketAddr = words[17].parse().expect("https addr");
 
+    // The operator's issuer names the HTTPS port it is bound to.
     let issuer = format!(
-        "https://psc.{}/auth/realms/esante-wallet",
-        directory.operator.domain
+        "https://psc.{}:{}/auth/realms/esante-wallet",
+        directory.operator.domain,
+        https.port()
     );
     let psc = operator::psc::Psc::new(issuer, &pki).expect("psc");
     let marie = directory.professional("810000000001").expect("ps").clone();
@@ -216,6 +234,4 @@ fn main() {
             t0.elapsed().as_secs_f64() * 1e3
         );
     });
-    let _ = child.kill();
-    let _ = child.wait();
 }

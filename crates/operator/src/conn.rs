@@ -20,6 +20,9 @@ pub(crate) enum Read {
     Shutdown,
     /// The session reached the end the operator set for it (injected fault).
     Deadline,
+    /// A command started arriving and did not complete within the command timeout (a client
+    /// trickling bytes to hold the connection).
+    Slow,
     /// The connection failed.
     Failed(io::Error),
 }
@@ -38,6 +41,11 @@ pub(crate) struct Conn<S> {
     skipping: bool,
     /// When the operator ends the session whatever happens (injected fault).
     pub deadline: Option<tokio::time::Instant>,
+    /// How long a command may take to arrive once its first byte did (`None`: no limit, as
+    /// while a message body is transferred).
+    pub command_timeout: Option<Duration>,
+    /// When the command being received started to arrive.
+    pending_since: Option<tokio::time::Instant>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
@@ -48,7 +56,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             tls,
             skipping: false,
             deadline: None,
+            command_timeout: None,
+            pending_since: None,
         }
+    }
+
+    /// A connection whose commands must each arrive within `timeout` of their first byte.
+    pub fn with_command_timeout(stream: S, tls: bool, timeout: Duration) -> Self {
+        let mut conn = Conn::new(stream, tls);
+        conn.command_timeout = Some(timeout);
+        conn
+    }
+
+    /// A command was taken whole: the next one's clock starts with its first byte (or now,
+    /// when bytes of it are already buffered).
+    pub fn command_done(&mut self) {
+        self.pending_since = (!self.buf.is_empty()).then(tokio::time::Instant::now);
+    }
+
+    /// Suspends the command deadline (a message body on its way), or restores it.
+    pub fn transfer(&mut self, on: bool, command_timeout: Option<Duration>) {
+        self.command_timeout = if on { None } else { command_timeout };
+        self.pending_since = None;
     }
 
     /// Reads more bytes into the buffer.
@@ -64,16 +93,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 None => std::future::pending().await,
             }
         };
-        tokio::select! {
+        let slow_at = match (self.command_timeout, self.pending_since) {
+            (Some(limit), Some(since)) => Some(since + limit),
+            _ => None,
+        };
+        let slow = async move {
+            match slow_at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        let read = tokio::select! {
             _ = shutdown.changed() => Read::Shutdown,
             () = end => Read::Deadline,
+            () = slow => Read::Slow,
             read = tokio::time::timeout(idle, self.stream.read_buf(&mut self.buf)) => match read {
                 Err(_) => Read::Idle,
                 Ok(Ok(0)) => Read::Closed,
                 Ok(Ok(_)) => Read::Data,
                 Ok(Err(e)) => Read::Failed(e),
             },
+        };
+        if matches!(read, Read::Data) && self.pending_since.is_none() {
+            self.pending_since = Some(tokio::time::Instant::now());
         }
+        read
     }
 
     /// Takes the first complete line (with its CRLF or LF) out of the buffer.
@@ -91,7 +135,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             }
         }
         match self.buf.iter().position(|&b| b == b'\n') {
-            Some(pos) if pos < max => Some(Ok(self.buf.drain(..=pos).collect())),
+            Some(pos) if pos < max => {
+                let line = self.buf.drain(..=pos).collect();
+                self.command_done();
+                Some(Ok(line))
+            }
             Some(pos) => {
                 self.buf.drain(..=pos);
                 Some(Err(TooLong))

@@ -112,10 +112,25 @@ pub struct Limits {
     pub max_message_size: u64,
     /// Most recipients per message.
     pub max_recipients: usize,
-    /// Most simultaneous connections per listener.
+    /// Most simultaneous connections per listener; past it, a client is told so (`421`,
+    /// `* BYE`) and disconnected.
     pub max_connections: usize,
-    /// A client silent for this long is disconnected.
+    /// Most simultaneous connections per listener from one client address.
+    pub max_connections_per_address: usize,
+    /// An SMTP client, or an IMAP client not yet authenticated, silent for this long is
+    /// disconnected.
     pub idle_timeout: Duration,
+    /// An authenticated IMAP client (IDLE included) silent for this long is disconnected:
+    /// RFC 3501 §5.4 asks for at least 30 minutes.
+    pub imap_idle_timeout: Duration,
+    /// A command must arrive whole within this time of its first byte (slow clients holding
+    /// connections are disconnected).
+    pub command_timeout: Duration,
+    /// Most simultaneous connections on the HTTP and HTTPS ports, each.
+    pub max_http_connections: usize,
+    /// An HTTP(S) connection is closed after this long (the journal's long poll waits 60 s
+    /// at most).
+    pub http_connection_lifetime: Duration,
     /// A TLS handshake taking longer fails.
     pub handshake_timeout: Duration,
     /// Journal events held in memory (older ones only in the journal file).
@@ -130,7 +145,12 @@ impl Default for Limits {
             max_message_size: 25 * 1024 * 1024,
             max_recipients: 100,
             max_connections: 256,
+            max_connections_per_address: 64,
             idle_timeout: Duration::from_secs(300),
+            imap_idle_timeout: Duration::from_secs(31 * 60),
+            command_timeout: Duration::from_secs(60),
+            max_http_connections: 256,
+            http_connection_lifetime: Duration::from_secs(90),
             handshake_timeout: Duration::from_secs(30),
             journal_events: crate::journal::DEFAULT_CAPACITY,
             journal_file_bytes: crate::journal::DEFAULT_MAX_FILE_BYTES,
@@ -711,16 +731,47 @@ async fn serve_http(
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let router = crate::http::plain(shared);
-    let stop = async move {
-        let _ = shutdown.changed().await;
-    };
-    if let Err(e) = axum::serve(listener, router)
-        .with_graceful_shutdown(stop)
-        .await
-    {
-        tracing::error!(error = %e, "HTTP listener failed");
+    let router = crate::http::plain(shared.clone());
+    let slots = Arc::new(Semaphore::new(shared.limits.max_http_connections));
+    let lifetime = shared.limits.http_connection_lifetime;
+    let mut connections = JoinSet::new();
+    let mut backoff = Backoff::default();
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let tcp = match accepted {
+            Ok((tcp, _)) => {
+                backoff.reset();
+                tcp
+            }
+            Err(e) => {
+                backoff.after_error("HTTP", &e).await;
+                continue;
+            }
+        };
+        // Past the cap, hang up at once: idle connections must not exhaust descriptors.
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            drop(tcp);
+            continue;
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let mut stop = shutdown.clone();
+        connections.spawn(async move {
+            let builder =
+                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(tcp), service);
+            tokio::select! {
+                _ = connection => {}
+                _ = tokio::time::sleep(lifetime) => {}
+                _ = stop.changed() => {}
+            }
+            drop(permit);
+        });
+        while connections.try_join_next().is_some() {}
     }
+    connections.abort_all();
 }
 
 /// HTTPS: autoconfiguration and Pro Santé Connect.
@@ -733,13 +784,26 @@ async fn serve_https(
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let router = crate::http::secure(shared.clone());
     let mut connections = JoinSet::new();
+    let slots = Arc::new(Semaphore::new(shared.limits.max_http_connections));
+    let lifetime = shared.limits.http_connection_lifetime;
+    let mut backoff = Backoff::default();
     loop {
         let accepted = tokio::select! {
             _ = shutdown.changed() => break,
             accepted = listener.accept() => accepted,
         };
-        let Ok((tcp, _)) = accepted else {
-            tokio::task::yield_now().await;
+        let tcp = match accepted {
+            Ok((tcp, _)) => {
+                backoff.reset();
+                tcp
+            }
+            Err(e) => {
+                backoff.after_error("HTTPS", &e).await;
+                continue;
+            }
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            drop(tcp);
             continue;
         };
         let acceptor = acceptor.clone();
@@ -755,12 +819,83 @@ async fn serve_https(
             let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(tls), service);
             tokio::select! {
                 _ = connection => {}
+                _ = tokio::time::sleep(lifetime) => {}
                 _ = stop.changed() => {}
             }
+            drop(permit);
         });
         while connections.try_join_next().is_some() {}
     }
     connections.abort_all();
+}
+
+/// Accept errors (a connection reset before accept, no file descriptor left) must not stop a
+/// listener, nor spin it: wait a little longer after each one in a row.
+#[derive(Debug, Default)]
+struct Backoff(u32);
+
+impl Backoff {
+    async fn after_error(&mut self, what: &str, error: &std::io::Error) {
+        self.0 = (self.0 + 1).min(6);
+        if self.0 == 1 {
+            tracing::warn!(listener = what, %error, "accept failed");
+        }
+        tokio::time::sleep(Duration::from_millis(10 << self.0)).await;
+    }
+
+    fn reset(&mut self) {
+        self.0 = 0;
+    }
+}
+
+/// Connections per client address, released when the session ends.
+#[derive(Debug, Default)]
+pub(crate) struct PerAddress {
+    counts: std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>,
+}
+
+/// A connection counted for its address.
+#[derive(Debug)]
+pub(crate) struct AddressSlot {
+    table: Arc<PerAddress>,
+    ip: IpAddr,
+}
+
+impl PerAddress {
+    fn take(table: &Arc<PerAddress>, ip: IpAddr, max: usize) -> Option<AddressSlot> {
+        let mut counts = table.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let n = counts.entry(ip).or_default();
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot {
+            table: table.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut counts = self.table.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = counts.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                counts.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// Tells a client it cannot be served now, in its protocol's words, then hangs up.
+async fn refuse(mut stream: TcpStream, service: Service) {
+    use tokio::io::AsyncWriteExt;
+    let words: &[u8] = match service {
+        Service::Smtp => b"421 4.7.0 Too many connections, try again later\r\n",
+        Service::Imap => b"* BYE Too many connections, try again later\r\n",
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(words)).await;
 }
 
 async fn accept_loop(
@@ -771,35 +906,52 @@ async fn accept_loop(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let slots = Arc::new(Semaphore::new(shared.limits.max_connections));
+    let per_address = Arc::new(PerAddress::default());
     let mut sessions = JoinSet::new();
+    let mut backoff = Backoff::default();
+    let mut refusing = JoinSet::new();
     loop {
         let accepted = tokio::select! {
             _ = shutdown.changed() => break,
             accepted = listener.accept() => accepted,
         };
         let (stream, peer) = match accepted {
-            Ok(a) => a,
+            Ok(a) => {
+                backoff.reset();
+                a
+            }
             Err(e) => {
-                // Per-connection errors (reset before accept, EMFILE) must not stop the
-                // listener.
-                tracing::warn!(?service, ?entry, error = %e, "accept failed");
-                tokio::task::yield_now().await;
+                backoff
+                    .after_error(&format!("{service} {entry:?}"), &e)
+                    .await;
                 continue;
             }
         };
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            tracing::warn!(?service, ?entry, %peer, "too many connections, refusing");
-            drop(stream);
+        let permit = slots.clone().try_acquire_owned().ok();
+        let slot = PerAddress::take(
+            &per_address,
+            peer.ip(),
+            shared.limits.max_connections_per_address,
+        );
+        let (Some(permit), Some(slot)) = (permit, slot) else {
+            tracing::debug!(?service, ?entry, %peer, "too many connections, refusing");
+            // Bounded too: a flood of refusals must not pile up tasks.
+            if refusing.len() < 64 {
+                refusing.spawn(refuse(stream, service));
+            }
+            while refusing.try_join_next().is_some() {}
             continue;
         };
         let shared = shared.clone();
         let shutdown = shutdown.clone();
         sessions.spawn(async move {
             serve(stream, peer, service, entry, shared, shutdown).await;
+            drop(slot);
             drop(permit);
         });
         // Reap finished sessions so the set does not grow without bound.
         while sessions.try_join_next().is_some() {}
+        while refusing.try_join_next().is_some() {}
     }
     // Sessions see the same shutdown signal and close themselves.
     while sessions.join_next().await.is_some() {}

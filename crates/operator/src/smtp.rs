@@ -66,6 +66,7 @@ mod reply {
     pub const LINE_TOO_LONG: &str = "500 5.5.6 Line too long";
     pub const TOO_MANY_ERRORS: &str = "421 4.7.0 Too many errors, closing connection";
     pub const IDLE: &str = "421 4.4.2 Idle timeout, closing connection";
+    pub const COMMAND_TIMEOUT: &str = "421 4.4.2 Command not received in time, closing connection";
     pub const SHUTDOWN: &str = "421 4.3.2 Service shutting down";
     pub const FAULT_CLOSE: &str = "421 4.4.2 Session closed by the operator";
     pub const FAULT_RCPT: &str = "550 5.1.1 Recipient address rejected: User unknown";
@@ -129,6 +130,7 @@ pub(crate) async fn session(
     let mut state = State::default();
     let deadline = shared.session_deadline();
     let mut clear = Conn::new(tcp, false);
+    clear.command_timeout = Some(shared.limits.command_timeout);
     clear.deadline = deadline;
     let greeting = format!(
         "220 {} ESMTP Operateur fictif MSSante (harnais de conformite)",
@@ -153,6 +155,7 @@ pub(crate) async fn session(
         ..State::default()
     };
     let mut tls = Conn::new(handshake.stream, true);
+    tls.command_timeout = Some(shared.limits.command_timeout);
     tls.deadline = deadline;
     match run(&mut tls, &ctx, &mut state, &mut shutdown).await {
         Step::Close(end) => end,
@@ -195,6 +198,12 @@ async fn next_line<S: AsyncRead + AsyncWrite + Unpin>(
                 return Err(SessionEnd::operator("arrêt de l'opérateur"));
             }
             Read::Deadline => return Err(fault_close(conn, ctx, "durée de session écoulée").await),
+            Read::Slow => {
+                let _ = send(conn, ctx, reply::COMMAND_TIMEOUT).await;
+                return Err(SessionEnd::operator(
+                    "commande reçue trop lentement (octet par octet ?)",
+                ));
+            }
             Read::Failed(e) => return Err(SessionEnd::operator(format!("lecture : {e}"))),
         }
     }
@@ -574,7 +583,21 @@ async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+/// DATA: the message body, without the command deadline (25 MB may take a while).
 async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    ctx: &Ctx<'_>,
+    state: &mut State,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Flow {
+    let timeout = Some(ctx.shared.limits.command_timeout);
+    conn.transfer(true, timeout);
+    let flow = receive_body(conn, ctx, state, shutdown).await;
+    conn.transfer(false, timeout);
+    flow
+}
+
+async fn receive_body<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn<S>,
     ctx: &Ctx<'_>,
     state: &mut State,
@@ -620,6 +643,8 @@ async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
         }
         match conn.fill(limits.idle_timeout, shutdown).await {
             Read::Data => {}
+            // No command deadline while the message is transferred.
+            Read::Slow => {}
             Read::Closed => {
                 return Flow::Done(Step::Close(SessionEnd::operator(
                     "connexion fermée pendant DATA : message abandonné",

@@ -46,9 +46,28 @@ struct Args {
     /// Do not run the DNS responder.
     #[arg(long)]
     no_dns: bool,
-    /// Also write the journal as JSON lines to this file.
+    /// Also write the journal as JSON lines to this file (an existing one is rotated).
     #[arg(long)]
     journal: Option<PathBuf>,
+    /// Most simultaneous connections per SMTP/IMAP listener.
+    #[arg(long, default_value_t = 256)]
+    max_connections: usize,
+    /// Most simultaneous connections per listener from one client address.
+    #[arg(long, default_value_t = 64)]
+    max_connections_per_address: usize,
+    /// Seconds of silence before an SMTP client or an unauthenticated IMAP client is cut.
+    #[arg(long, default_value_t = 300)]
+    idle_timeout: u64,
+    /// Seconds of silence before an authenticated IMAP client (IDLE included) is cut; RFC
+    /// 3501 asks for at least 1800.
+    #[arg(long, default_value_t = 1860)]
+    imap_idle_timeout: u64,
+    /// Seconds a command may take to arrive once its first byte did.
+    #[arg(long, default_value_t = 60)]
+    command_timeout: u64,
+    /// Journal events held in memory (all of them go to the --journal file).
+    #[arg(long, default_value_t = 100_000)]
+    journal_events: usize,
 }
 
 #[tokio::main]
@@ -91,6 +110,12 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut config = OperatorConfig::new(directory, Arc::new(pki), args.data);
     config.listen = listen;
     config.journal_file = args.journal;
+    config.limits.max_connections = args.max_connections.max(1);
+    config.limits.max_connections_per_address = args.max_connections_per_address.max(1);
+    config.limits.idle_timeout = std::time::Duration::from_secs(args.idle_timeout.max(1));
+    config.limits.imap_idle_timeout = std::time::Duration::from_secs(args.imap_idle_timeout.max(1));
+    config.limits.command_timeout = std::time::Duration::from_secs(args.command_timeout.max(1));
+    config.limits.journal_events = args.journal_events;
     let handle = Operator::start(config).await?;
     let a = handle.addresses();
     eprintln!(

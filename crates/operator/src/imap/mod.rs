@@ -124,7 +124,7 @@ pub(crate) async fn session(
     let mut state = State::default();
     let deadline = shared.session_deadline();
     let mut clear = Session {
-        conn: Conn::new(tcp, false),
+        conn: Conn::with_command_timeout(tcp, false, shared.limits.command_timeout),
         frag: Fragmentizer::new(MAX_APPEND + MAX_COMMAND),
         entry,
         shared,
@@ -161,7 +161,7 @@ pub(crate) async fn session(
         ..State::default()
     };
     let mut tls = Session {
-        conn: Conn::new(handshake.stream, true),
+        conn: Conn::with_command_timeout(handshake.stream, true, shared.limits.command_timeout),
         frag: Fragmentizer::new(MAX_APPEND + MAX_COMMAND),
         entry,
         shared,
@@ -332,6 +332,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                     ..
                 }) => {
                     if length <= self.literal_limit() {
+                        // The literal may be a whole message: no command deadline for it.
+                        self.conn
+                            .transfer(true, Some(self.shared.limits.command_timeout));
                         let cont =
                             CommandContinuationRequest::basic(None, "Ready for literal data");
                         if let Ok(cont) = cont
@@ -368,11 +371,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 }
                 Some(_) => {
                     if self.frag.is_message_complete() {
+                        self.conn
+                            .transfer(false, Some(self.shared.limits.command_timeout));
+                        self.conn.command_done();
                         return Message::Bytes(self.frag.message_bytes().to_vec());
                     }
                 }
                 None => {
-                    let idle = self.shared.limits.idle_timeout;
+                    // RFC 3501 §5.4: at least 30 minutes once authenticated (IDLE included).
+                    let idle = if self.authenticated {
+                        self.shared.limits.imap_idle_timeout
+                    } else {
+                        self.shared.limits.idle_timeout
+                    };
                     match self.conn.fill(idle, &mut self.shutdown).await {
                         Read::Data => {
                             let bytes = std::mem::take(&mut self.conn.buf);
@@ -417,6 +428,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                             return Message::End(
                                 self.fault_close("durée de session écoulée").await,
                             );
+                        }
+                        Read::Slow => {
+                            if let Ok(bye) = Status::bye(None, "Command not received in time") {
+                                self.write(&Response::Status(bye), None).await;
+                            }
+                            return Message::End(SessionEnd::operator(
+                                "commande reçue trop lentement (octet par octet ?)",
+                            ));
                         }
                         Read::Failed(e) => {
                             return Message::End(SessionEnd::operator(format!("lecture : {e}")));
