@@ -274,6 +274,18 @@ pub enum EventKind {
         /// Local BALs it was delivered to.
         delivered_to: Vec<String>,
     },
+    /// A submitted message whose `From:` does not name the authenticated BAL: refused at the
+    /// end of DATA as a real operator would, or accepted when that policy is switched off.
+    FromNotOwned {
+        /// Envelope sender (empty for the null reverse-path).
+        mail_from: String,
+        /// The `From:` header, as written.
+        from_header: Option<String>,
+        /// Why (French, for the reports).
+        reason: String,
+        /// Whether the operator refused the message (`550 5.7.1`).
+        refused: bool,
+    },
     /// An HTTP request from a client (autoconfig, CRL, OCSP, Pro Santé Connect).
     HttpRequest {
         /// Over HTTPS.

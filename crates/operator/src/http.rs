@@ -398,10 +398,19 @@ async fn api_token(State(http): State<Http>, axum::Json(body): axum::Json<TokenB
             format!("professionnel inconnu {}", body.professional),
         );
     };
-    match shared
-        .psc
-        .issue(p, &body.client_id, Duration::from_secs(body.ttl_seconds))
-    {
+    let issued = {
+        let mut sessions = shared
+            .psc_sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        shared.psc.issue_in_session(
+            &mut sessions,
+            p,
+            &body.client_id,
+            Duration::from_secs(body.ttl_seconds),
+        )
+    };
+    match issued {
         Ok(token) => axum::Json(json!({
             "access_token": token,
             "token_type": "Bearer",

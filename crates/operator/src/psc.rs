@@ -52,6 +52,9 @@ pub struct Claims {
     /// PSC session the token belongs to (absent for tokens issued outside a session).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// Not before, Unix seconds (when present).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 impl Claims {
@@ -86,10 +89,16 @@ pub enum TokenError {
     /// Meant for another audience.
     #[error("le jeton n'est pas destiné à l'API LPS")]
     Audience,
+    /// Not valid yet: issued (`iat`) or valid from (`nbf`) in the future.
+    #[error("le jeton n'est pas encore valide (émis ou valable dans le futur)")]
+    NotYetValid,
     /// Other validation failure.
     #[error("jeton refusé : {0}")]
     Other(String),
 }
+
+/// Clock skew tolerated on `iat` and `nbf` (not on `exp`): a client's clock a little ahead.
+pub const CLOCK_SKEW: i64 = 60;
 
 /// Lifetime of the access tokens of the OIDC flows.
 pub const ACCESS_TTL: Duration = Duration::from_secs(120);
@@ -501,6 +510,7 @@ impl Psc {
             given_name: p.first_name.clone(),
             family_name: p.last_name.clone(),
             sid: None,
+            nbf: None,
         }
     }
 
@@ -519,7 +529,7 @@ impl Psc {
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.leeway = 0;
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::InvalidToken
@@ -530,7 +540,41 @@ impl Psc {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 ErrorKind::InvalidIssuer => TokenError::Issuer,
                 ErrorKind::InvalidAudience => TokenError::Audience,
+                ErrorKind::ImmatureSignature => TokenError::NotYetValid,
                 other => TokenError::Other(format!("{other:?}")),
-            })
+            })?;
+        let limit = now() + CLOCK_SKEW;
+        if claims.iat > limit || claims.nbf.is_some_and(|nbf| nbf > limit) {
+            return Err(TokenError::NotYetValid);
+        }
+        Ok(claims)
+    }
+
+    /// Issues an access token inside a new session of its own (what the harness and the
+    /// control API hand out): ending the professional's sessions revokes it like any other.
+    pub fn issue_in_session(
+        &self,
+        sessions: &mut Sessions,
+        professional: &Professional,
+        client_id: &str,
+        ttl: Duration,
+    ) -> Result<String, TokenError> {
+        let id = random();
+        let refresh = random();
+        sessions.sessions.insert(
+            id.clone(),
+            Session {
+                professional: professional.id.clone(),
+                client_id: client_id.to_owned(),
+                refresh: refresh.clone(),
+                refresh_expires: now() + REFRESH_TTL.as_secs() as i64,
+                revoked: false,
+            },
+        );
+        sessions.refresh.insert(refresh, id.clone());
+        let iat = now();
+        let mut claims = self.claims_for(professional, client_id, iat, iat + ttl.as_secs() as i64);
+        claims.sid = Some(id);
+        self.sign(&claims)
     }
 }

@@ -158,6 +158,23 @@ impl Default for Limits {
     }
 }
 
+/// What the operator enforces like a real one (switch off to observe a client's behaviour
+/// without refusing it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// A submitted message's `From:` must name the authenticated BAL (`550 5.7.1` otherwise,
+    /// journaled): MSSanté operators refuse to send on behalf of another mailbox.
+    pub from_must_be_authenticated_bal: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            from_must_be_authenticated_bal: true,
+        }
+    }
+}
+
 /// Everything the operator needs to start.
 #[derive(Debug, Clone)]
 pub struct OperatorConfig {
@@ -173,6 +190,8 @@ pub struct OperatorConfig {
     pub journal_file: Option<PathBuf>,
     /// Limits and timeouts.
     pub limits: Limits,
+    /// What is enforced like a real operator.
+    pub policy: Policy,
 }
 
 impl OperatorConfig {
@@ -185,6 +204,7 @@ impl OperatorConfig {
             listen: Listen::ephemeral(),
             journal_file: None,
             limits: Limits::default(),
+            policy: Policy::default(),
         }
     }
 }
@@ -208,6 +228,7 @@ pub struct Shared {
     pub(crate) store: Store,
     pub(crate) journal: Journal,
     pub(crate) limits: Limits,
+    pub(crate) policy: Policy,
 }
 
 /// What can be switched while the operator runs.
@@ -499,6 +520,7 @@ impl Operator {
             store,
             journal,
             limits: config.limits,
+            policy: config.policy,
         });
 
         let mut tasks = JoinSet::new();
@@ -653,6 +675,19 @@ impl OperatorHandle {
         self.shared.end_psc_sessions(professional, "harnais")
     }
 
+    /// Whether the Pro Santé Connect session of a token has ended.
+    pub fn psc_session_ended(&self, token: &str) -> bool {
+        let Ok(claims) = self.shared.psc.validate(token) else {
+            return false;
+        };
+        let sessions = self
+            .shared
+            .psc_sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        Psc::session_ended(&sessions, claims.sid.as_deref())
+    }
+
     /// The fake Pro Santé Connect.
     pub fn psc(&self) -> &Psc {
         &self.shared.psc
@@ -673,7 +708,15 @@ impl OperatorHandle {
             .ok_or_else(|| {
                 OperatorError::Unknown(format!("unknown professional {professional}"))
             })?;
-        Ok(self.shared.psc.issue(p, client_id, ttl)?)
+        let mut sessions = self
+            .shared
+            .psc_sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        Ok(self
+            .shared
+            .psc
+            .issue_in_session(&mut sessions, p, client_id, ttl)?)
     }
 
     /// Puts a message into a BAL's INBOX, as if delivered by another operator.

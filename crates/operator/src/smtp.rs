@@ -66,6 +66,8 @@ mod reply {
     pub const LINE_TOO_LONG: &str = "500 5.5.6 Line too long";
     pub const TOO_MANY_ERRORS: &str = "421 4.7.0 Too many errors, closing connection";
     pub const IDLE: &str = "421 4.4.2 Idle timeout, closing connection";
+    pub const FROM_NOT_OWNED: &str =
+        "550 5.7.1 From header does not name the authenticated mailbox";
     pub const COMMAND_TIMEOUT: &str = "421 4.4.2 Command not received in time, closing connection";
     pub const SHUTDOWN: &str = "421 4.3.2 Service shutting down";
     pub const FAULT_CLOSE: &str = "421 4.4.2 Session closed by the operator";
@@ -691,6 +693,22 @@ async fn receive_body<S: AsyncRead + AsyncWrite + Unpin>(
         }
     };
     let head = read_head(&path).await;
+    if let Some(bal) = state.auth.as_ref().map(|a| a.bal.clone())
+        && let Some(reason) = from_mismatch(&head, &bal)
+    {
+        // Evidence either way; refused like a real operator unless the policy is off.
+        let refused = ctx.shared.policy.from_must_be_authenticated_bal;
+        ctx.journal.record(EventKind::FromNotOwned {
+            mail_from: tx.from.clone(),
+            from_header: header_value(&head, "From"),
+            reason,
+            refused,
+        });
+        if refused {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Flow::Reply(reply::FROM_NOT_OWNED.into());
+        }
+    }
     let directory = &ctx.shared.directory;
     let mut delivered = Vec::new();
     for rcpt in tx.rcpts.iter().map(|r| r.address.as_str()) {
@@ -716,6 +734,30 @@ async fn receive_body<S: AsyncRead + AsyncWrite + Unpin>(
         delivered_to: delivered,
     });
     Flow::Reply(format!("250 2.0.0 Ok: queued as {id}"))
+}
+
+/// Why a message's `From:` names other mailboxes than the authenticated BAL, if it does.
+fn from_mismatch(head: &[u8], bal: &str) -> Option<String> {
+    let parsed = mail_parser::MessageParser::default().parse_headers(head);
+    let from: Vec<String> = parsed
+        .as_ref()
+        .and_then(|m| m.from())
+        .map(|f| {
+            f.iter()
+                .filter_map(|a| a.address().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    // A missing or unreadable From: is the message rules' business (ECO.2.x), not a claim to
+    // write on behalf of someone else.
+    if from.is_empty() || from.iter().any(|a| a.eq_ignore_ascii_case(bal)) {
+        None
+    } else {
+        Some(format!(
+            "l'entête From nomme {} au lieu de la BAL authentifiée {bal}",
+            from.join(", ")
+        ))
+    }
 }
 
 /// Sends the success report a sender asked for with `NOTIFY=SUCCESS` (RFC 3461) into its BAL.

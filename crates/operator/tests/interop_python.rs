@@ -274,3 +274,97 @@ async fn smtplib_gets_a_delivery_status_notification() {
         EventKind::DsnSent { to, recipients } if to == BAL_MARIE && recipients == &vec![BAL_PAUL.to_owned()]
     )));
 }
+
+const FOREIGN_FROM: &str = r#"
+import smtplib, ssl, sys
+host, port, cafile, user, token, rcpt = sys.argv[1:7]
+ctx = ssl.create_default_context(cafile=cafile)
+s = smtplib.SMTP(host, int(port), local_hostname="python-lps")
+s.starttls(context=ctx)
+s.auth("XOAUTH2", lambda challenge=None: "user=%s\x01auth=Bearer %s\x01\x01" % (user, token))
+for sender, frm in ((user, rcpt), ("", rcpt), (user, "Dr M. <%s>" % user.upper())):
+    msg = "From: %s\r\nTo: <%s>\r\nSubject: from\r\n\r\nBonjour\r\n" % (frm, rcpt)
+    try:
+        s.sendmail(sender, [rcpt], msg.encode())
+        print("ACCEPTED")
+    except smtplib.SMTPDataError as e:
+        print("REFUSED", e.smtp_code)
+s.quit()
+"#;
+
+/// A `From:` naming another BAL (with a real or a null reverse-path) is refused like a real
+/// operator does, and journaled; the owner's address in another case is the same mailbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_from_naming_another_mailbox_is_refused_and_journaled() {
+    if !have("python3") {
+        return;
+    }
+    let f = start().await;
+    let addr = f.op.addresses().psc_smtp;
+    let out = python(
+        &f,
+        FOREIGN_FROM,
+        addr,
+        BAL_MARIE,
+        f.token(PS_MARIE),
+        &[BAL_PAUL],
+    )
+    .await;
+    assert!(out.ok, "{}", out.all());
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        ["REFUSED 550", "REFUSED 550", "ACCEPTED"],
+        "{}",
+        out.all()
+    );
+    let journal = f.op.journal().snapshot();
+    let mismatches: Vec<(String, bool)> = journal
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::FromNotOwned {
+                mail_from, refused, ..
+            } => Some((mail_from.clone(), *refused)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        mismatches,
+        [(BAL_MARIE.to_owned(), true), (String::new(), true)]
+    );
+    let accepted = journal
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::MessageAccepted { .. }))
+        .count();
+    assert_eq!(
+        accepted, 1,
+        "only the message from the owner's BAL is accepted"
+    );
+}
+
+/// With the policy off, the same messages are accepted and the mismatch is still evidence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_from_policy_can_be_switched_off_and_still_journals() {
+    if !have("python3") {
+        return;
+    }
+    let f = start_with(|c| c.policy.from_must_be_authenticated_bal = false).await;
+    let addr = f.op.addresses().psc_smtp;
+    let out = python(
+        &f,
+        FOREIGN_FROM,
+        addr,
+        BAL_MARIE,
+        f.token(PS_MARIE),
+        &[BAL_PAUL],
+    )
+    .await;
+    assert_eq!(out.stdout.matches("ACCEPTED").count(), 3, "{}", out.all());
+    let journaled =
+        f.op.journal()
+            .snapshot()
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::FromNotOwned { refused: false, .. }))
+            .count();
+    assert_eq!(journaled, 2);
+}

@@ -416,3 +416,45 @@ async fn a_token_from_a_refresh_can_be_refused_on_request() {
         EventKind::Auth { reason: Some(r), .. } if r.contains("rafraîchissement")
     )));
 }
+
+#[tokio::test]
+async fn tokens_the_harness_hands_out_die_with_the_professionals_sessions() {
+    let f = start().await;
+    let token = f.token(PS_MARIE);
+    assert!(f.op.psc().validate(&token).is_ok());
+    let claims = f.op.psc().validate(&token).expect("valid");
+    assert!(claims.sid.is_some(), "issued inside a session");
+    // What POST /api/psc/revoke does.
+    assert!(f.op.end_psc_sessions(PS_MARIE) >= 1);
+    // The operator refuses it now: XOAUTH2 checks the same session.
+    assert!(
+        f.op.psc_session_ended(&token),
+        "the token's session has ended"
+    );
+}
+
+#[test]
+fn tokens_issued_in_the_future_are_refused() {
+    let directory = operator::Directory::embedded();
+    let (pki, _) = pki::ensure(&certs_dir(), &directory.pki_profile()).expect("pki");
+    let psc = operator::psc::Psc::new("https://psc.example/realm".into(), &pki).expect("psc");
+    let marie = directory.professional(PS_MARIE).expect("ps");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut claims = psc.claims_for(marie, "lps", now, now + 600);
+    assert!(psc.validate(&psc.sign(&claims).expect("sign")).is_ok());
+    // A client clock a little ahead is tolerated…
+    claims.iat = now + 30;
+    assert!(psc.validate(&psc.sign(&claims).expect("sign")).is_ok());
+    // …a token from the future is not.
+    claims.iat = now + 3600;
+    assert_eq!(
+        psc.validate(&psc.sign(&claims).expect("sign")),
+        Err(operator::psc::TokenError::NotYetValid)
+    );
+    claims.iat = now;
+    claims.nbf = Some(now + 3600);
+    assert_eq!(
+        psc.validate(&psc.sign(&claims).expect("sign")),
+        Err(operator::psc::TokenError::NotYetValid)
+    );
+}

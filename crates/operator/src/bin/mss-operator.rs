@@ -68,6 +68,10 @@ struct Args {
     /// Journal events held in memory (all of them go to the --journal file).
     #[arg(long, default_value_t = 100_000)]
     journal_events: usize,
+    /// Accept a message whose `From:` names another mailbox than the authenticated one
+    /// (refused with 550 5.7.1 by default, as real operators do; journaled either way).
+    #[arg(long)]
+    no_from_check: bool,
 }
 
 #[tokio::main]
@@ -116,6 +120,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     config.limits.imap_idle_timeout = std::time::Duration::from_secs(args.imap_idle_timeout.max(1));
     config.limits.command_timeout = std::time::Duration::from_secs(args.command_timeout.max(1));
     config.limits.journal_events = args.journal_events;
+    config.policy.from_must_be_authenticated_bal = !args.no_from_check;
     let handle = Operator::start(config).await?;
     let a = handle.addresses();
     eprintln!(

@@ -11,10 +11,11 @@ use imap_types::core::{AString, Charset, Tag};
 use imap_types::datetime::NaiveDate;
 use imap_types::response::{Code, Data};
 use imap_types::search::SearchKey;
+use imap_types::sequence::SequenceSet;
 use mail_parser::{Message, MessageParser, PartType};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::{Session, State, contains};
+use super::{Ranges, Session, State};
 use crate::store::{Entry, Flag};
 
 /// Charsets a SEARCH may name.
@@ -24,10 +25,56 @@ const CHARSETS: [&str; 2] = ["US-ASCII", "UTF-8"];
 struct Candidate<'a> {
     entry: &'a Entry,
     seq: u32,
-    largest_seq: u32,
-    largest_uid: u32,
+    /// The sequence sets of the criteria, resolved once for the whole mailbox.
+    sets: &'a Sets,
     /// The message, when a criterion needs its content.
     content: Option<(&'a [u8], Option<Message<'a>>)>,
+}
+
+/// Where a set lives in the criteria: the criteria do not move during a search.
+fn address(set: &SequenceSet) -> usize {
+    std::ptr::from_ref(set) as usize
+}
+
+/// The ranges of every sequence set of a search, keyed by the set's address in the criteria.
+#[derive(Debug, Default)]
+struct Sets(std::collections::HashMap<usize, Ranges>);
+
+impl Sets {
+    /// Resolves every `SequenceSet` and `UID` key of `keys`, nested ones included.
+    fn new(keys: &[SearchKey<'_>], largest_seq: u32, largest_uid: u32) -> Self {
+        fn walk(key: &SearchKey<'_>, sets: &mut Sets, largest_seq: u32, largest_uid: u32) {
+            match key {
+                SearchKey::SequenceSet(set) => {
+                    sets.0.insert(address(set), Ranges::new(set, largest_seq));
+                }
+                SearchKey::Uid(set) => {
+                    sets.0.insert(address(set), Ranges::new(set, largest_uid));
+                }
+                SearchKey::And(keys) => {
+                    for k in keys.as_ref() {
+                        walk(k, sets, largest_seq, largest_uid);
+                    }
+                }
+                SearchKey::Not(k) => walk(k, sets, largest_seq, largest_uid),
+                SearchKey::Or(a, b) => {
+                    walk(a, sets, largest_seq, largest_uid);
+                    walk(b, sets, largest_seq, largest_uid);
+                }
+                _ => {}
+            }
+        }
+        let mut sets = Sets::default();
+        for key in keys {
+            walk(key, &mut sets, largest_seq, largest_uid);
+        }
+        sets
+    }
+
+    fn get(&self, set: &SequenceSet) -> &Ranges {
+        static NONE: Ranges = Ranges(Vec::new());
+        self.0.get(&address(set)).unwrap_or(&NONE)
+    }
 }
 
 fn text(s: &AString<'_>) -> String {
@@ -138,8 +185,8 @@ impl Candidate<'_> {
             SearchKey::Not(k) => !self.matches(k),
             SearchKey::Or(a, b) => self.matches(a) || self.matches(b),
             SearchKey::All => true,
-            SearchKey::SequenceSet(set) => contains(set, self.seq, self.largest_seq),
-            SearchKey::Uid(set) => contains(set, self.entry.uid, self.largest_uid),
+            SearchKey::SequenceSet(set) => self.sets.get(set).contains(self.seq),
+            SearchKey::Uid(set) => self.sets.get(set).contains(self.entry.uid),
             SearchKey::Answered => self.flag(Flag::Answered),
             SearchKey::Deleted => self.flag(Flag::Deleted),
             SearchKey::Draft => self.flag(Flag::Draft),
@@ -259,6 +306,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         let read = keys.iter().any(needs_content);
         let largest_seq = u32::try_from(selected.snapshot.messages.len()).unwrap_or(u32::MAX);
         let largest_uid = selected.snapshot.messages.last().map_or(0, |m| m.uid);
+        let sets = Sets::new(keys, largest_seq, largest_uid);
         let mut found = Vec::new();
         for (index, entry) in selected.snapshot.messages.iter().enumerate() {
             let seq = u32::try_from(index + 1).unwrap_or(u32::MAX);
@@ -271,8 +319,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             let candidate = Candidate {
                 entry,
                 seq,
-                largest_seq,
-                largest_uid,
+                sets: &sets,
                 content: bytes
                     .as_deref()
                     .map(|b| (b, MessageParser::default().parse(b))),
@@ -319,14 +366,15 @@ mod tests {
             flags: flags.iter().copied().collect::<BTreeSet<_>>(),
             internal_date: OffsetDateTime::from_unix_timestamp(1_794_000_000).expect("date"),
         };
+        let keys = keys(criteria);
+        let sets = Sets::new(&keys, 3, 9);
         let candidate = Candidate {
             entry: &entry,
             seq: 2,
-            largest_seq: 3,
-            largest_uid: 9,
+            sets: &sets,
             content: Some((MESSAGE, MessageParser::default().parse(MESSAGE))),
         };
-        keys(criteria).iter().all(|k| candidate.matches(k))
+        keys.iter().all(|k| candidate.matches(k))
     }
 
     #[test]

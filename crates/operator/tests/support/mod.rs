@@ -33,11 +33,17 @@ pub const APP_STRUCTURE: &str = "1750000001";
 pub const BAL_APP_OTHER: &str = "imagerie-lyon@operateur-fictif.mssante.fr";
 
 pub async fn start() -> Fixture {
+    start_with(|_| {}).await
+}
+
+/// An operator whose configuration `adjust` changed first.
+pub async fn start_with(adjust: impl FnOnce(&mut OperatorConfig)) -> Fixture {
     let directory = Directory::embedded();
     let (pki, _) = pki::ensure(&certs_dir(), &directory.pki_profile()).expect("fake IGC Santé");
     let pki = Arc::new(pki);
     let data = tempfile::tempdir().expect("tempdir");
-    let config = OperatorConfig::new(directory, pki.clone(), data.path().to_owned());
+    let mut config = OperatorConfig::new(directory, pki.clone(), data.path().to_owned());
+    adjust(&mut config);
     let op = Operator::start(config).await.expect("operator starts");
     Fixture { op, pki, data }
 }
