@@ -328,10 +328,7 @@ impl Shared {
                     path: PathBuf::from(&bal.address),
                     source,
                 };
-                let snapshot = self.store.snapshot(&bal.address, mailbox).map_err(data)?;
-                for entry in &snapshot.messages {
-                    self.store.remove(entry).map_err(data)?;
-                }
+                self.store.clear(&bal.address, mailbox).map_err(data)?;
             }
         }
         self.journal.record(

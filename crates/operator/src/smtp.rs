@@ -711,12 +711,31 @@ async fn receive_body<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let directory = &ctx.shared.directory;
     let mut delivered = Vec::new();
-    for rcpt in tx.rcpts.iter().map(|r| r.address.as_str()) {
-        if let Some(bal) = directory.bal(rcpt) {
-            match ctx.shared.store.deliver(&bal.address, &path) {
-                Ok(_) => delivered.push(bal.address.clone()),
-                Err(e) => tracing::error!(error = %e, bal = %bal.address, "delivery failed"),
-            }
+    let local: Vec<String> = tx
+        .rcpts
+        .iter()
+        .filter_map(|r| directory.bal(&r.address).map(|b| b.address.clone()))
+        .collect();
+    // Copies and fsyncs on the blocking pool, one trip for every recipient.
+    let source = path.clone();
+    let outcome = ctx
+        .shared
+        .store
+        .blocking(move |s| {
+            Ok(local
+                .into_iter()
+                .map(|bal| {
+                    let result = s.deliver(&bal, &source);
+                    (bal, result)
+                })
+                .collect::<Vec<_>>())
+        })
+        .await
+        .unwrap_or_default();
+    for (bal, result) in outcome {
+        match result {
+            Ok(_) => delivered.push(bal),
+            Err(e) => tracing::error!(error = %e, bal = %bal, "delivery failed"),
         }
     }
     let id = path
@@ -799,7 +818,14 @@ async fn send_success_dsn(ctx: &Ctx<'_>, tx: &Transaction, stored: &std::path::P
         recipients: recipients.clone(),
         original: &original,
     });
-    if ctx.shared.store.inject(&sender.address, &report).is_ok() {
+    let owner = sender.address.clone();
+    if ctx
+        .shared
+        .store
+        .blocking(move |s| s.inject(&owner, &report))
+        .await
+        .is_ok()
+    {
         ctx.journal.record(EventKind::DsnSent {
             to: sender.address.clone(),
             recipients: recipients.into_iter().map(|r| r.address).collect(),

@@ -1,20 +1,28 @@
-//! The mailbox store: Maildir folders under a data directory.
+//! The mailbox store: Maildir folders under a data directory, indexed in memory.
 //!
 //! ```text
 //! <data>/spool/{tmp,new}/                 every accepted submission, byte for byte as received
 //! <data>/bal/<address>/{tmp,new,cur}/     INBOX of a BAL
 //! <data>/bal/<address>/.<Name>/...        its other mailboxes (Maildir++): Sent, Drafts, Trash
-//! <data>/bal/<address>[/.<Name>]/uidlist.json   UIDVALIDITY, UIDNEXT and the UID of each file
+//! <data>/bal/<address>[/.<Name>]/uidlist.json   UIDVALIDITY and UIDNEXT
 //! ```
 //!
-//! Files are written in `tmp/` then renamed (atomic); flags live in the Maildir `:2,` suffix.
-//! Every change bumps a counter IMAP IDLE waits on.
+//! A message's file is `cur/<unique>,U=<uid>:2,<flags>`: written in `tmp/`, then renamed
+//! (atomic) with its UID in the name, so a crash never loses the UID of a stored message; flags
+//! live in the Maildir `:2,` suffix. Each mailbox is read from disk once, on first use (files a
+//! previous layout left in `new/` or without a UID get one then), and kept in memory afterwards:
+//! an index of its messages, a version bumped by every change and a bounded log of the changes,
+//! so that an IMAP session learns what changed since its last view without rescanning the
+//! folder, and waits (IDLE) on its own mailbox only. The operator is the only writer of its
+//! data directory.
+//!
+//! The methods do blocking file work: async code calls them through [`Store::blocking`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -99,23 +107,104 @@ pub struct Snapshot {
     pub uid_next: u32,
     /// Messages in UID order.
     pub messages: Vec<Entry>,
+    /// The mailbox's version when it was taken (see [`Store::changes_since`]).
+    pub version: u64,
 }
+
+/// One change to a mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A message arrived (delivered, appended, copied).
+    Added(Entry),
+    /// A message's flags changed.
+    Flags(Entry),
+    /// A message was removed.
+    Expunged(u32),
+}
+
+/// What changed in a mailbox since a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changes {
+    /// The changes, oldest first, and the version they lead to.
+    Since {
+        /// The mailbox's version now.
+        version: u64,
+        /// What changed after the version asked about.
+        changes: Vec<Change>,
+    },
+    /// The log no longer reaches that far back (or the mailbox is not loaded): take a
+    /// [`Store::snapshot`].
+    TooOld,
+}
+
+/// Changes kept per mailbox for sessions catching up; one further behind resynchronises.
+const LOG_LENGTH: usize = 4096;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct UidList {
     uid_validity: u32,
     uid_next: u32,
-    /// Base name (without the `:2,` info) → UID.
+    /// Base name (without the `:2,` info) → UID: the layout before UIDs were in file names,
+    /// read once and then dropped.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     uids: BTreeMap<String, u32>,
 }
 
-/// The store. One per operator; safe to share between sessions.
+/// A mailbox in memory.
 #[derive(Debug)]
-pub struct Store {
+struct Index {
+    uid_validity: u32,
+    uid_next: u32,
+    messages: BTreeMap<u32, Entry>,
+    version: u64,
+    /// (version the change led to, change), oldest first.
+    log: VecDeque<(u64, Change)>,
+}
+
+impl Index {
+    fn record(&mut self, change: Change) {
+        self.version += 1;
+        if self.log.len() == LOG_LENGTH {
+            self.log.pop_front();
+        }
+        self.log.push_back((self.version, change));
+    }
+}
+
+/// One mailbox of one BAL: its folder, its index once loaded, and its version for IDLE.
+#[derive(Debug)]
+struct Mailbox {
+    dir: PathBuf,
+    index: Mutex<Option<Index>>,
+    version: watch::Sender<u64>,
+}
+
+impl Mailbox {
+    fn lock(&self) -> MutexGuard<'_, Option<Index>> {
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The index, read from disk on first use.
+    fn loaded<'g>(&self, guard: &'g mut MutexGuard<'_, Option<Index>>) -> io::Result<&'g mut Index> {
+        if guard.is_none() {
+            **guard = Some(load(&self.dir)?);
+        }
+        Ok(guard.as_mut().expect("just loaded"))
+    }
+
+    fn notify(&self, version: u64) {
+        self.version.send_replace(version);
+    }
+}
+
+/// The store. One per operator; cheap to clone, safe to share between sessions.
+#[derive(Debug, Clone)]
+pub struct Store(Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     root: PathBuf,
-    // Serialises UID assignment and renames; each operation is a few file system calls.
-    lock: Mutex<()>,
-    changes: watch::Sender<u64>,
+    mailboxes: Mutex<HashMap<(String, String), Arc<Mailbox>>>,
 }
 
 /// A message being received, written to `spool/tmp` and moved to `spool/new` on commit.
@@ -161,6 +250,14 @@ fn unique_name() -> String {
 
 fn base_name(file_name: &str) -> &str {
     file_name.split_once(":2,").map_or(file_name, |(b, _)| b)
+}
+
+/// The UID a file name carries (`…,U=<uid>…`), if any.
+fn uid_in_name(base: &str) -> Option<u32> {
+    base.split(',')
+        .find_map(|field| field.strip_prefix("U="))
+        .and_then(|uid| uid.parse().ok())
+        .filter(|&uid| uid > 0)
 }
 
 fn parse_flags(file_name: &str) -> BTreeSet<Flag> {
@@ -211,13 +308,102 @@ fn read_uidlist(dir: &Path) -> io::Result<UidList> {
     Ok(list)
 }
 
-fn write_uidlist(dir: &Path, list: &UidList) -> io::Result<()> {
+/// Writes UIDVALIDITY and UIDNEXT (a few dozen bytes, whatever the mailbox's size): UIDs of
+/// removed messages are never given again, even after a restart.
+fn write_uidlist(dir: &Path, uid_validity: u32, uid_next: u32) -> io::Result<()> {
+    let list = UidList {
+        uid_validity,
+        uid_next,
+        uids: BTreeMap::new(),
+    };
     let tmp = dir.join("uidlist.json.tmp");
-    fs::write(
-        &tmp,
-        serde_json::to_vec_pretty(list).map_err(io::Error::other)?,
-    )?;
+    fs::write(&tmp, serde_json::to_vec(&list).map_err(io::Error::other)?)?;
     fs::rename(&tmp, dir.join("uidlist.json"))
+}
+
+fn entry_of(path: PathBuf, uid: u32, meta: &fs::Metadata) -> Entry {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Entry {
+        uid,
+        flags: parse_flags(&name),
+        size: meta.len(),
+        internal_date: meta
+            .modified()
+            .map(OffsetDateTime::from)
+            .unwrap_or_else(|_| OffsetDateTime::now_utc()),
+        path,
+    }
+}
+
+/// Reads a mailbox from disk: files of `cur/` with their UIDs, then those without one (and
+/// those of `new/`) in arrival order with new UIDs.
+fn load(dir: &Path) -> io::Result<Index> {
+    for sub in ["tmp", "new", "cur"] {
+        fs::create_dir_all(dir.join(sub))?;
+    }
+    let list = read_uidlist(dir)?;
+    let mut messages = BTreeMap::new();
+    let mut unnumbered: Vec<(std::time::SystemTime, PathBuf, String)> = Vec::new();
+    for sub in ["cur", "new"] {
+        for file in fs::read_dir(dir.join(sub))? {
+            let file = file?;
+            let name = file.file_name().to_string_lossy().into_owned();
+            let meta = file.metadata()?;
+            if !meta.is_file() {
+                continue;
+            }
+            let base = base_name(&name);
+            let named = uid_in_name(base);
+            let uid = match (sub, named) {
+                ("cur", Some(uid)) => Some(uid),
+                ("cur", None) => list.uids.get(base).copied(),
+                _ => None,
+            };
+            match uid {
+                Some(uid) if !messages.contains_key(&uid) => {
+                    let mut path = file.path();
+                    if named.is_none() {
+                        // Numbered by the earlier uidlist: the number goes into the name.
+                        let target = dir.join("cur").join(format!(
+                            "{base},U={uid}{}",
+                            info_suffix(&parse_flags(&name))
+                        ));
+                        fs::rename(&path, &target)?;
+                        path = target;
+                    }
+                    messages.insert(uid, entry_of(path, uid, &meta));
+                }
+                _ => unnumbered.push((meta.modified()?, file.path(), name)),
+            }
+        }
+    }
+    unnumbered.sort();
+    let mut uid_next = list
+        .uid_next
+        .max(messages.keys().next_back().map_or(1, |u| u + 1));
+    for (_, path, name) in unnumbered {
+        let uid = uid_next;
+        uid_next += 1;
+        let base = base_name(&name);
+        let base = base.split(",U=").next().unwrap_or(base);
+        let target = dir
+            .join("cur")
+            .join(format!("{base},U={uid}{}", info_suffix(&parse_flags(&name))));
+        fs::rename(&path, &target)?;
+        let meta = fs::metadata(&target)?;
+        messages.insert(uid, entry_of(target, uid, &meta));
+    }
+    write_uidlist(dir, list.uid_validity, uid_next)?;
+    Ok(Index {
+        uid_validity: list.uid_validity,
+        uid_next,
+        messages,
+        version: 0,
+        log: VecDeque::new(),
+    })
 }
 
 impl Store {
@@ -226,43 +412,54 @@ impl Store {
         for sub in ["spool/tmp", "spool/new", "bal"] {
             fs::create_dir_all(root.join(sub))?;
         }
-        Ok(Store {
+        Ok(Store(Arc::new(Inner {
             root: root.to_owned(),
-            lock: Mutex::new(()),
-            changes: watch::channel(0).0,
-        })
+            mailboxes: Mutex::new(HashMap::new()),
+        })))
     }
 
-    fn guard(&self) -> MutexGuard<'_, ()> {
-        self.lock.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn changed(&self) {
-        self.changes.send_modify(|n| *n += 1);
-    }
-
-    /// A receiver that wakes on every change of any mailbox (IMAP IDLE).
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.changes.subscribe()
-    }
-
-    /// The Maildir of a mailbox of a BAL, created on first use.
-    fn maildir(&self, bal: &str, mailbox: &str) -> io::Result<PathBuf> {
-        let mut dir = self.root.join("bal").join(bal_folder(bal));
-        if mailbox != "INBOX" {
-            dir = dir.join(format!(".{mailbox}"));
+    /// Runs file work of the store on tokio's blocking pool, off the async workers.
+    pub async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Store) -> io::Result<T> + Send + 'static,
+    ) -> io::Result<T> {
+        let store = self.clone();
+        match tokio::task::spawn_blocking(move || work(&store)).await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(io::Error::other("store work cancelled (operator stopping)")),
         }
-        for sub in ["tmp", "new", "cur"] {
-            fs::create_dir_all(dir.join(sub))?;
-        }
-        Ok(dir)
+    }
+
+    /// The mailbox of a BAL (its index is read on first use).
+    fn mailbox(&self, bal: &str, mailbox: &str) -> Arc<Mailbox> {
+        let folder = bal_folder(bal);
+        let mut map = self.0.mailboxes.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry((folder.clone(), mailbox.to_owned()))
+            .or_insert_with(|| {
+                let mut dir = self.0.root.join("bal").join(folder);
+                if mailbox != "INBOX" {
+                    dir = dir.join(format!(".{mailbox}"));
+                }
+                Arc::new(Mailbox {
+                    dir,
+                    index: Mutex::new(None),
+                    version: watch::channel(0).0,
+                })
+            })
+            .clone()
+    }
+
+    /// A receiver that wakes when the mailbox changes (IMAP IDLE): its value is the version.
+    pub fn watch(&self, bal: &str, mailbox: &str) -> watch::Receiver<u64> {
+        self.mailbox(bal, mailbox).version.subscribe()
     }
 
     /// Starts receiving a submitted message.
     pub async fn spool(&self) -> io::Result<SpoolFile> {
         let name = unique_name();
-        let tmp = self.root.join("spool/tmp").join(&name);
-        let new = self.root.join("spool/new").join(&name);
+        let tmp = self.0.root.join("spool/tmp").join(&name);
+        let new = self.0.root.join("spool/new").join(&name);
         let file = tokio::fs::File::create(&tmp).await?;
         Ok(SpoolFile {
             file,
@@ -272,63 +469,66 @@ impl Store {
         })
     }
 
-    fn write_new(
-        &self,
-        dir: &Path,
-        write: impl FnOnce(&Path) -> io::Result<()>,
-    ) -> io::Result<PathBuf> {
-        let name = unique_name();
-        let tmp = dir.join("tmp").join(&name);
-        write(&tmp)?;
-        fs::File::open(&tmp)?.sync_all()?;
-        let new = dir.join("new").join(&name);
-        fs::rename(&tmp, &new)?;
-        self.changed();
-        Ok(new)
-    }
-
-    /// Delivers a copy of a stored message into a BAL's INBOX.
-    pub fn deliver(&self, bal: &str, source: &Path) -> io::Result<PathBuf> {
-        let dir = self.maildir(bal, "INBOX")?;
-        self.write_new(&dir, |tmp| fs::copy(source, tmp).map(|_| ()))
-    }
-
-    /// Puts a message given as bytes into a BAL's INBOX (the harness's deliveries).
-    pub fn inject(&self, bal: &str, message: &[u8]) -> io::Result<PathBuf> {
-        let dir = self.maildir(bal, "INBOX")?;
-        self.write_new(&dir, |tmp| fs::write(tmp, message))
-    }
-
-    /// Stores a message in a mailbox with its flags and assigns its UID at once (IMAP APPEND,
-    /// COPY): returns (UIDVALIDITY, UID).
+    /// Stores a message in a mailbox with its flags: the file is written and synced in `tmp/`
+    /// outside the lock, then renamed into `cur/` with its UID. Returns (UIDVALIDITY, entry).
     fn add(
         &self,
         bal: &str,
         mailbox: &str,
         flags: &BTreeSet<Flag>,
         write: impl FnOnce(&Path) -> io::Result<()>,
-    ) -> io::Result<(u32, u32)> {
-        let _guard = self.guard();
-        let dir = self.maildir(bal, mailbox)?;
+    ) -> io::Result<(u32, Entry)> {
+        let mb = self.mailbox(bal, mailbox);
+        {
+            // Loading creates the folders.
+            let mut guard = mb.lock();
+            mb.loaded(&mut guard)?;
+        }
         let name = unique_name();
-        let tmp = dir.join("tmp").join(&name);
-        write(&tmp)?;
-        fs::File::open(&tmp)?.sync_all()?;
-        fs::rename(
-            &tmp,
-            dir.join("cur")
-                .join(format!("{name}{}", info_suffix(flags))),
-        )?;
-        let mut list = read_uidlist(&dir)?;
-        let uid = list.uid_next;
-        list.uids.insert(name, uid);
-        list.uid_next += 1;
-        write_uidlist(&dir, &list)?;
-        self.changed();
-        Ok((list.uid_validity, uid))
+        let tmp = mb.dir.join("tmp").join(&name);
+        let written = write(&tmp).and_then(|()| fs::File::open(&tmp)?.sync_all());
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        let mut guard = mb.lock();
+        let index = mb.loaded(&mut guard)?;
+        let uid = index.uid_next;
+        let target = mb
+            .dir
+            .join("cur")
+            .join(format!("{name},U={uid}{}", info_suffix(flags)));
+        if let Err(e) = fs::rename(&tmp, &target) {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        index.uid_next += 1;
+        write_uidlist(&mb.dir, index.uid_validity, index.uid_next)?;
+        let meta = fs::metadata(&target)?;
+        let entry = entry_of(target, uid, &meta);
+        index.messages.insert(uid, entry.clone());
+        index.record(Change::Added(entry.clone()));
+        let (validity, version) = (index.uid_validity, index.version);
+        drop(guard);
+        mb.notify(version);
+        Ok((validity, entry))
     }
 
-    /// IMAP APPEND.
+    /// Delivers a copy of a stored message into a BAL's INBOX.
+    pub fn deliver(&self, bal: &str, source: &Path) -> io::Result<PathBuf> {
+        self.add(bal, "INBOX", &BTreeSet::new(), |tmp| {
+            fs::copy(source, tmp).map(|_| ())
+        })
+        .map(|(_, e)| e.path)
+    }
+
+    /// Puts a message given as bytes into a BAL's INBOX (the harness's deliveries).
+    pub fn inject(&self, bal: &str, message: &[u8]) -> io::Result<PathBuf> {
+        self.add(bal, "INBOX", &BTreeSet::new(), |tmp| fs::write(tmp, message))
+            .map(|(_, e)| e.path)
+    }
+
+    /// IMAP APPEND: returns (UIDVALIDITY, UID).
     pub fn append(
         &self,
         bal: &str,
@@ -337,6 +537,7 @@ impl Store {
         message: &[u8],
     ) -> io::Result<(u32, u32)> {
         self.add(bal, mailbox, flags, |tmp| fs::write(tmp, message))
+            .map(|(v, e)| (v, e.uid))
     }
 
     /// IMAP COPY of one message into another mailbox of the same BAL.
@@ -344,108 +545,122 @@ impl Store {
         self.add(bal, mailbox, &entry.flags, |tmp| {
             fs::copy(&entry.path, tmp).map(|_| ())
         })
+        .map(|(v, e)| (v, e.uid))
     }
 
-    /// Removes a message (IMAP EXPUNGE).
-    pub fn remove(&self, entry: &Entry) -> io::Result<()> {
-        let _guard = self.guard();
+    /// Removes a message (IMAP EXPUNGE). Removing one already gone is not an error.
+    pub fn remove(&self, bal: &str, mailbox: &str, uid: u32) -> io::Result<()> {
+        let mb = self.mailbox(bal, mailbox);
+        let mut guard = mb.lock();
+        let index = mb.loaded(&mut guard)?;
+        let Some(entry) = index.messages.get(&uid) else {
+            return Ok(());
+        };
         match fs::remove_file(&entry.path) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        self.changed();
+        index.messages.remove(&uid);
+        index.record(Change::Expunged(uid));
+        let version = index.version;
+        drop(guard);
+        mb.notify(version);
         Ok(())
     }
 
-    /// A mailbox of a BAL: new messages move to `cur/` and get their UIDs.
+    /// Removes every message of a mailbox (UIDs keep growing).
+    pub fn clear(&self, bal: &str, mailbox: &str) -> io::Result<()> {
+        let uids: Vec<u32> = {
+            let mb = self.mailbox(bal, mailbox);
+            let mut guard = mb.lock();
+            mb.loaded(&mut guard)?.messages.keys().copied().collect()
+        };
+        for uid in uids {
+            self.remove(bal, mailbox, uid)?;
+        }
+        Ok(())
+    }
+
+    /// A mailbox of a BAL, whole.
     pub fn snapshot(&self, bal: &str, mailbox: &str) -> io::Result<Snapshot> {
-        let _guard = self.guard();
-        let dir = self.maildir(bal, mailbox)?;
-        let mut list = read_uidlist(&dir)?;
-        let mut changed = !dir.join("uidlist.json").exists();
-
-        // Move new/ to cur/ in arrival order, assigning UIDs.
-        let mut arrivals: Vec<(std::time::SystemTime, String)> = Vec::new();
-        for entry in fs::read_dir(dir.join("new"))? {
-            let entry = entry?;
-            let modified = entry.metadata()?.modified()?;
-            arrivals.push((modified, entry.file_name().to_string_lossy().into_owned()));
-        }
-        arrivals.sort();
-        for (_, name) in arrivals {
-            let base = base_name(&name).to_owned();
-            fs::rename(
-                dir.join("new").join(&name),
-                dir.join("cur").join(format!("{base}:2,")),
-            )?;
-            if !list.uids.contains_key(&base) {
-                list.uids.insert(base, list.uid_next);
-                list.uid_next += 1;
-            }
-            changed = true;
-        }
-
-        let mut messages = Vec::new();
-        let mut present = BTreeSet::new();
-        for entry in fs::read_dir(dir.join("cur"))? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let base = base_name(&name).to_owned();
-            let uid = match list.uids.get(&base) {
-                Some(uid) => *uid,
-                None => {
-                    let uid = list.uid_next;
-                    list.uids.insert(base.clone(), uid);
-                    list.uid_next += 1;
-                    changed = true;
-                    uid
-                }
-            };
-            present.insert(base);
-            let meta = entry.metadata()?;
-            messages.push(Entry {
-                uid,
-                path: entry.path(),
-                size: meta.len(),
-                flags: parse_flags(&name),
-                internal_date: meta
-                    .modified()
-                    .map(OffsetDateTime::from)
-                    .unwrap_or_else(|_| OffsetDateTime::now_utc()),
-            });
-        }
-        let before = list.uids.len();
-        list.uids.retain(|base, _| present.contains(base));
-        changed |= list.uids.len() != before;
-        messages.sort_by_key(|m| m.uid);
-
-        if changed {
-            write_uidlist(&dir, &list)?;
-        }
+        let mb = self.mailbox(bal, mailbox);
+        let mut guard = mb.lock();
+        let index = mb.loaded(&mut guard)?;
         Ok(Snapshot {
-            uid_validity: list.uid_validity,
-            uid_next: list.uid_next,
-            messages,
+            uid_validity: index.uid_validity,
+            uid_next: index.uid_next,
+            messages: index.messages.values().cloned().collect(),
+            version: index.version,
         })
     }
 
-    /// Replaces the flags of a message; returns its new path.
-    pub fn set_flags(&self, entry: &Entry, flags: &BTreeSet<Flag>) -> io::Result<PathBuf> {
-        let _guard = self.guard();
+    /// What changed in a mailbox after `version`, from memory (never from disk).
+    pub fn changes_since(&self, bal: &str, mailbox: &str, version: u64) -> Changes {
+        let mb = self.mailbox(bal, mailbox);
+        let guard = mb.lock();
+        let Some(index) = guard.as_ref() else {
+            return Changes::TooOld;
+        };
+        if version > index.version {
+            return Changes::TooOld;
+        }
+        let oldest = index.log.front().map_or(index.version + 1, |(v, _)| *v);
+        if version + 1 < oldest && version < index.version {
+            return Changes::TooOld;
+        }
+        Changes::Since {
+            version: index.version,
+            changes: index
+                .log
+                .iter()
+                .filter(|(v, _)| *v > version)
+                .map(|(_, c)| c.clone())
+                .collect(),
+        }
+    }
+
+    /// The current state of one message, if it still exists.
+    pub fn entry(&self, bal: &str, mailbox: &str, uid: u32) -> Option<Entry> {
+        let mb = self.mailbox(bal, mailbox);
+        let guard = mb.lock();
+        guard.as_ref()?.messages.get(&uid).cloned()
+    }
+
+    /// Replaces the flags of a message; returns its new state (`None` if it is gone).
+    pub fn set_flags(
+        &self,
+        bal: &str,
+        mailbox: &str,
+        uid: u32,
+        flags: &BTreeSet<Flag>,
+    ) -> io::Result<Option<Entry>> {
+        let mb = self.mailbox(bal, mailbox);
+        let mut guard = mb.lock();
+        let index = mb.loaded(&mut guard)?;
+        let Some(entry) = index.messages.get_mut(&uid) else {
+            return Ok(None);
+        };
+        if entry.flags == *flags {
+            return Ok(Some(entry.clone()));
+        }
         let name = entry
             .path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let target =
-            entry
-                .path
-                .with_file_name(format!("{}{}", base_name(&name), info_suffix(flags)));
-        if target != entry.path {
-            fs::rename(&entry.path, &target)?;
-        }
-        Ok(target)
+        let target = entry
+            .path
+            .with_file_name(format!("{}{}", base_name(&name), info_suffix(flags)));
+        fs::rename(&entry.path, &target)?;
+        entry.path = target;
+        entry.flags = flags.clone();
+        let entry = entry.clone();
+        index.record(Change::Flags(entry.clone()));
+        let version = index.version;
+        drop(guard);
+        mb.notify(version);
+        Ok(Some(entry))
     }
 }
 
@@ -496,23 +711,81 @@ mod tests {
         );
 
         let seen = BTreeSet::from([Flag::Seen, Flag::Answered]);
-        store.set_flags(&second.messages[0], &seen).expect("flags");
+        store
+            .set_flags("a@x.fr", "INBOX", 1, &seen)
+            .expect("flags")
+            .expect("present");
         let third = store.snapshot("a@x.fr", "INBOX").expect("snapshot");
         assert_eq!(third.messages[0].flags, seen);
         assert_eq!(third.messages[0].uid, 1);
-        assert!(third.messages[0].path.to_string_lossy().ends_with(":2,RS"));
+        assert!(third.messages[0].path.to_string_lossy().ends_with(",U=1:2,RS"));
+
+        // Another operator on the same data directory (a restart) reads the same mailbox.
+        store.remove("a@x.fr", "INBOX", 2).expect("remove");
+        let restarted = Store::open(dir.path()).expect("reopen");
+        let again = restarted.snapshot("a@x.fr", "INBOX").expect("snapshot");
+        assert_eq!(again.uid_validity, first.uid_validity);
+        assert_eq!(again.messages.len(), 1);
+        assert_eq!(again.messages[0].flags, seen);
+        assert_eq!(again.uid_next, 3, "the UID of a removed message is never given again");
+        restarted.inject("a@x.fr", b"three").expect("inject");
+        let uids: Vec<u32> = restarted
+            .snapshot("a@x.fr", "INBOX")
+            .expect("snapshot")
+            .messages
+            .iter()
+            .map(|m| m.uid)
+            .collect();
+        assert_eq!(uids, [1, 3]);
+    }
+
+    #[test]
+    fn files_of_an_earlier_layout_get_uids_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let inbox = dir.path().join("bal/a@x.fr");
+        for sub in ["tmp", "new", "cur"] {
+            fs::create_dir_all(inbox.join(sub)).expect("mkdir");
+        }
+        fs::write(inbox.join("cur/old-1:2,S"), b"old one").expect("write");
+        fs::write(inbox.join("new/dropped-2"), b"dropped").expect("write");
+        fs::write(
+            inbox.join("uidlist.json"),
+            br#"{"uid_validity":77,"uid_next":9,"uids":{"old-1":8}}"#,
+        )
+        .expect("write");
+        let store = Store::open(dir.path()).expect("open");
+        let snapshot = store.snapshot("a@x.fr", "INBOX").expect("snapshot");
+        assert_eq!(snapshot.uid_validity, 77);
+        let seen: Vec<(u32, bool)> = snapshot
+            .messages
+            .iter()
+            .map(|m| (m.uid, m.flags.contains(&Flag::Seen)))
+            .collect();
+        assert_eq!(seen, [(8, true), (9, false)]);
+        assert!(snapshot.messages[1].path.ends_with("cur/dropped-2,U=9:2,"));
+        let reopened = Store::open(dir.path()).expect("reopen");
+        assert_eq!(
+            reopened.snapshot("a@x.fr", "INBOX").expect("snapshot").messages,
+            snapshot.messages,
+            "the numbering survives in the file names"
+        );
     }
 
     #[test]
     fn append_copy_remove_across_mailboxes() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("open");
-        let changes = store.subscribe();
+        let sent_changes = store.watch("a@x.fr", "Sent");
+        let inbox_changes = store.watch("a@x.fr", "INBOX");
         let (validity, uid) = store
             .append("a@x.fr", "Sent", &BTreeSet::from([Flag::Seen]), b"sent")
             .expect("append");
         assert_eq!(uid, 1);
-        assert!(changes.has_changed().expect("watch"));
+        assert!(sent_changes.has_changed().expect("watch"));
+        assert!(
+            !inbox_changes.has_changed().expect("watch"),
+            "a change of Sent does not wake INBOX"
+        );
         let sent = store.snapshot("a@x.fr", "Sent").expect("sent");
         assert_eq!(sent.uid_validity, validity);
         assert_eq!(sent.messages[0].flags, BTreeSet::from([Flag::Seen]));
@@ -520,7 +793,8 @@ mod tests {
             .copy(&sent.messages[0], "a@x.fr", "Trash")
             .expect("copy");
         assert_eq!(copied, 1);
-        store.remove(&sent.messages[0]).expect("remove");
+        store.remove("a@x.fr", "Sent", 1).expect("remove");
+        store.remove("a@x.fr", "Sent", 1).expect("removing twice is harmless");
         assert!(
             store
                 .snapshot("a@x.fr", "Sent")
@@ -539,6 +813,48 @@ mod tests {
         );
         assert_eq!(mailbox_name("inbox"), Some("INBOX"));
         assert_eq!(mailbox_name("sent"), None);
+    }
+
+    #[test]
+    fn changes_are_given_incrementally_then_too_old() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("open");
+        assert_eq!(store.changes_since("a@x.fr", "INBOX", 0), Changes::TooOld);
+        let start = store.snapshot("a@x.fr", "INBOX").expect("snapshot");
+        assert_eq!(
+            store.changes_since("a@x.fr", "INBOX", start.version),
+            Changes::Since {
+                version: start.version,
+                changes: vec![]
+            }
+        );
+        store.inject("a@x.fr", b"one").expect("inject");
+        store
+            .set_flags("a@x.fr", "INBOX", 1, &BTreeSet::from([Flag::Flagged]))
+            .expect("flags");
+        store.remove("a@x.fr", "INBOX", 1).expect("remove");
+        let Changes::Since { version, changes } =
+            store.changes_since("a@x.fr", "INBOX", start.version)
+        else {
+            panic!("the log reaches back");
+        };
+        assert_eq!(version, start.version + 3);
+        assert!(matches!(&changes[..], [
+            Change::Added(a),
+            Change::Flags(f),
+            Change::Expunged(1)
+        ] if a.uid == 1 && f.flags.contains(&Flag::Flagged)));
+        for _ in 0..LOG_LENGTH {
+            store
+                .set_flags("a@x.fr", "INBOX", 99, &BTreeSet::new())
+                .expect("absent");
+            store.inject("a@x.fr", b"more").expect("inject");
+        }
+        assert_eq!(
+            store.changes_since("a@x.fr", "INBOX", start.version),
+            Changes::TooOld,
+            "a session this far behind resynchronises"
+        );
     }
 
     #[test]

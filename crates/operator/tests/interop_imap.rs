@@ -259,6 +259,64 @@ async fn idle_reports_a_delivery_at_once() {
     assert!(out.ok && out.stdout.contains("IDLE OK"), "{}", out.all());
 }
 
+/// Two sessions of one BAL: what the second does in INBOX (flags, expunge, append) reaches the
+/// first, idling, as FETCH/EXPUNGE/EXISTS; what it does in Sent does not wake it.
+const IDLE_TWO_SESSIONS: &str = r#"
+import imaplib, ssl, sys, socket
+host, port, cafile, user, token = sys.argv[1:6]
+ctx = ssl.create_default_context(cafile=cafile)
+def login():
+    m = imaplib.IMAP4(host, int(port))
+    m.starttls(ssl_context=ctx)
+    m.authenticate("XOAUTH2", lambda c: ("user=%s\x01auth=Bearer %s\x01\x01" % (user, token)).encode())
+    return m
+a, b = login(), login()
+assert a.select("INBOX")[1] == [b"3"]
+tag = a._new_tag()
+a.send(tag + b" IDLE\r\n")
+assert a.readline().startswith(b"+"), "continuation"
+b.select("INBOX")
+b.append("Sent", "(\\Seen)", None, b"Subject: sent\r\n\r\nx\r\n")
+b.store("1", "+FLAGS", "(\\Flagged)")
+b.store("2", "+FLAGS", "(\\Deleted)")
+b.expunge()
+b.append("INBOX", None, None, b"Subject: new\r\nMessage-ID: <new@x>\r\n\r\nx\r\n")
+a.sock.settimeout(20)
+seen = []
+while not any(l.endswith(b"EXISTS\r\n") for l in seen):
+    seen.append(a.readline())
+a.send(b"DONE\r\n")
+line = a.readline()
+assert line.startswith(tag + b" OK"), line
+print(repr(seen))
+assert b"* 1 FETCH (FLAGS (\\Flagged))\r\n" in seen, seen
+assert b"* 2 EXPUNGE\r\n" in seen, seen
+assert seen[-1] == b"* 3 EXISTS\r\n", seen
+typ, data = a.fetch("3", "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+assert b"new@x" in data[0][1], data
+a.logout(); b.logout()
+print("TWO SESSIONS OK")
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_reports_another_sessions_changes_of_its_mailbox_only() {
+    if !have("python3") {
+        return;
+    }
+    let f = start().await;
+    for n in 1..=3 {
+        f.op.deliver(
+            BAL_MARIE,
+            format!("Subject: {n}\r\nMessage-ID: <m{n}@x>\r\n\r\nx\r\n").as_bytes(),
+        )
+        .expect("deliver");
+    }
+    let addr = f.op.addresses().psc_imap;
+    let args = python_args(&f, IDLE_TWO_SESSIONS, addr, BAL_MARIE, f.token(PS_MARIE), &[]);
+    let out = run("python3", args, None).await;
+    assert!(out.ok && out.stdout.contains("TWO SESSIONS OK"), "{}", out.all());
+}
+
 const MOVE_FAILS: &str = r#"
 import imaplib, ssl, sys
 host, port, cafile, user, token = sys.argv[1:6]

@@ -61,6 +61,139 @@ fn literal(bytes: &[u8]) -> NString<'static> {
     }
 }
 
+/// Messages whose files are read in one trip to the blocking pool.
+const FETCH_CHUNK: usize = 256;
+
+/// How much of a message's file the requested items need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Need {
+    /// UID, FLAGS, RFC822.SIZE and INTERNALDATE come from the store.
+    Nothing,
+    /// ENVELOPE and the top-level header sections: the header only.
+    Header,
+    /// Everything else: the whole message.
+    Whole,
+}
+
+fn needs(name: &MessageDataItemName<'_>) -> Need {
+    match name {
+        MessageDataItemName::Uid
+        | MessageDataItemName::Flags
+        | MessageDataItemName::Rfc822Size
+        | MessageDataItemName::InternalDate => Need::Nothing,
+        MessageDataItemName::Envelope | MessageDataItemName::Rfc822Header => Need::Header,
+        MessageDataItemName::BodyExt {
+            section:
+                Some(
+                    Section::Header(None)
+                    | Section::HeaderFields(None, _)
+                    | Section::HeaderFieldsNot(None, _),
+                ),
+            partial: None,
+            ..
+        } => Need::Header,
+        _ => Need::Whole,
+    }
+}
+
+/// One message as FETCH needs it.
+enum Loaded {
+    Message {
+        index: usize,
+        entry: Entry,
+        content: Vec<u8>,
+        newly_seen: bool,
+    },
+    /// Another session expunged it.
+    Gone,
+    Failed(std::io::Error),
+}
+
+/// Reads a message's header: up to and with the blank line (the whole file if it has none).
+fn read_header(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut header = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = file.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(header);
+        }
+        let from = header.len().saturating_sub(3);
+        header.extend_from_slice(&chunk[..n]);
+        if let Some(end) = header[from..]
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|i| from + i + 4)
+            .or_else(|| {
+                let (h, b) = mime::split_header(&header);
+                (!b.is_empty() || h.ends_with(b"\n\n")).then_some(h.len())
+            })
+        {
+            header.truncate(end);
+            return Ok(header);
+        }
+    }
+}
+
+/// Blocking part of FETCH for a chunk: reads what the items need (following a file another
+/// session renamed, noticing one it removed) and sets `\Seen` where the items ask for it.
+fn load(
+    store: &crate::store::Store,
+    bal: &str,
+    mailbox: &str,
+    entries: Vec<(usize, Entry)>,
+    need: Need,
+    marks_seen: bool,
+) -> Vec<Loaded> {
+    let read = |path: &std::path::Path| match need {
+        Need::Nothing => Ok(Vec::new()),
+        Need::Header => read_header(path),
+        Need::Whole => std::fs::read(path),
+    };
+    entries
+        .into_iter()
+        .map(|(index, mut entry)| {
+            let content = match read(&entry.path) {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let Some(current) = store.entry(bal, mailbox, entry.uid) else {
+                        return Loaded::Gone;
+                    };
+                    match read(&current.path) {
+                        Ok(c) => {
+                            entry = current;
+                            c
+                        }
+                        Err(_) => return Loaded::Gone,
+                    }
+                }
+                Err(e) => return Loaded::Failed(e),
+            };
+            let mut newly_seen = false;
+            if marks_seen && !entry.flags.contains(&Flag::Seen) {
+                let mut flags = entry.flags.clone();
+                flags.insert(Flag::Seen);
+                match store.set_flags(bal, mailbox, entry.uid, &flags) {
+                    Ok(Some(updated)) => {
+                        entry = updated;
+                        newly_seen = true;
+                    }
+                    Ok(None) => return Loaded::Gone,
+                    Err(e) => tracing::error!(error = %e, "cannot set \\Seen"),
+                }
+            }
+            Loaded::Message {
+                index,
+                entry,
+                content,
+                newly_seen,
+            }
+        })
+        .collect()
+}
+
 /// One FETCH item: the data, a label for the journal, and whether it carried body content.
 pub(super) fn fetch_item(
     name: &MessageDataItemName<'static>,
@@ -211,115 +344,103 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         };
         let mailbox = selected.mailbox;
         let marks_seen = !selected.read_only && names.iter().any(sets_seen);
-        // UID, FLAGS, RFC822.SIZE and INTERNALDATE come from the store: no need to read the file.
-        let needs_content = names.iter().any(|n| {
-            !matches!(
-                n,
-                MessageDataItemName::Uid
-                    | MessageDataItemName::Flags
-                    | MessageDataItemName::Rfc822Size
-                    | MessageDataItemName::InternalDate
-            )
-        });
+        let need = names.iter().map(needs).max().unwrap_or(Need::Nothing);
         let mut vanished = false;
-        for index in targets {
-            let Some(mut entry) = selected.snapshot.messages.get(index).cloned() else {
-                continue;
-            };
-            let read = if needs_content {
-                tokio::fs::read(&entry.path).await
-            } else {
-                Ok(Vec::new())
-            };
-            let content = match read {
-                Ok(c) => c,
-                // Another session changed its flags (the file was renamed) or expunged it.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    let current = self
-                        .shared
-                        .store
-                        .snapshot(&bal, mailbox)
-                        .ok()
-                        .and_then(|s| s.messages.into_iter().find(|m| m.uid == entry.uid));
-                    match current {
-                        Some(current) => match tokio::fs::read(&current.path).await {
-                            Ok(c) => {
-                                entry = current;
-                                selected.snapshot.messages[index] = entry.clone();
-                                c
-                            }
-                            Err(_) => {
-                                vanished = true;
-                                continue;
-                            }
-                        },
-                        None => {
-                            vanished = true;
-                            continue;
-                        }
-                    }
-                }
+        // File work (reads, \Seen renames) goes to the blocking pool a chunk at a time.
+        for chunk in targets.chunks(FETCH_CHUNK) {
+            let entries: Vec<(usize, Entry)> = chunk
+                .iter()
+                .filter_map(|&i| {
+                    let selected = state.selected.as_ref()?;
+                    Some((i, selected.snapshot.messages.get(i)?.clone()))
+                })
+                .collect();
+            let owner = bal.clone();
+            let loaded = self
+                .shared
+                .store
+                .blocking(move |s| Ok(load(s, &owner, mailbox, entries, need, marks_seen)))
+                .await;
+            let loaded = match loaded {
+                Ok(l) => l,
                 Err(e) => {
-                    tracing::error!(error = %e, "cannot read message");
+                    tracing::error!(error = %e, "cannot read messages");
                     return self.no(tag, None, "Message unavailable").await;
                 }
             };
-            let newly_seen = marks_seen && !entry.flags.contains(&Flag::Seen);
-            if newly_seen {
-                let mut flags = entry.flags.clone();
-                flags.insert(Flag::Seen);
-                match self.shared.store.set_flags(&entry, &flags) {
-                    Ok(path) => {
-                        entry.path = path;
-                        entry.flags = flags;
-                        selected.snapshot.messages[index] = entry.clone();
-                        self.journal.record(EventKind::FlagsChanged {
-                            bal: bal.clone(),
-                            mailbox: mailbox.to_owned(),
-                            uid: entry.uid,
-                            flags: flag_names(&entry.flags),
-                        });
+            for item in loaded {
+                let (index, entry, content, newly_seen) = match item {
+                    Loaded::Gone => {
+                        vanished = true;
+                        continue;
                     }
-                    Err(e) => tracing::error!(error = %e, "cannot set \\Seen"),
+                    Loaded::Failed(e) => {
+                        tracing::error!(error = %e, "cannot read message");
+                        return self.no(tag, None, "Message unavailable").await;
+                    }
+                    Loaded::Message {
+                        index,
+                        entry,
+                        content,
+                        newly_seen,
+                    } => (index, entry, content, newly_seen),
+                };
+                if newly_seen {
+                    self.journal.record(EventKind::FlagsChanged {
+                        bal: bal.clone(),
+                        mailbox: mailbox.to_owned(),
+                        uid: entry.uid,
+                        flags: flag_names(&entry.flags),
+                    });
                 }
-            }
-            let mut items = Vec::new();
-            let mut shown = Vec::new();
-            let mut body = false;
-            for name in &names {
-                if let Some((item, label, is_body)) = fetch_item(name, &entry, &content) {
-                    items.push(item);
-                    shown.push(label);
-                    body |= is_body;
+                let mut items = Vec::new();
+                let mut shown = Vec::new();
+                let mut body = false;
+                for name in &names {
+                    if let Some((item, label, is_body)) = fetch_item(name, &entry, &content) {
+                        items.push(item);
+                        shown.push(label);
+                        body |= is_body;
+                    }
                 }
-            }
-            if newly_seen && !names.contains(&MessageDataItemName::Flags) {
-                items.push(MessageDataItem::Flags(flags_of(&entry.flags)));
-                shown.push("FLAGS".to_owned());
-            }
-            let seq = NonZeroU32::new(u32::try_from(index + 1).unwrap_or(u32::MAX))
-                .unwrap_or(NonZeroU32::MIN);
-            let Ok(items) = Vec1::try_from(items) else {
-                continue;
-            };
-            let line = format!("* {seq} FETCH ({})", shown.join(" "));
-            if !self
-                .write(&Response::Data(Data::Fetch { seq, items }), Some(line))
-                .await
-            {
-                return false;
-            }
-            self.journal.record(EventKind::MessageFetched {
-                bal: bal.clone(),
-                mailbox: mailbox.to_owned(),
-                uid: entry.uid,
-                message_id: if needs_content {
+                if newly_seen && !names.contains(&MessageDataItemName::Flags) {
+                    items.push(MessageDataItem::Flags(flags_of(&entry.flags)));
+                    shown.push("FLAGS".to_owned());
+                }
+                let seq = NonZeroU32::new(u32::try_from(index + 1).unwrap_or(u32::MAX))
+                    .unwrap_or(NonZeroU32::MIN);
+                let message_id = if need > Need::Nothing {
                     crate::smtp::header_value(&content, "Message-ID")
                 } else {
                     None
-                },
-                body,
-            });
+                };
+                let uid = entry.uid;
+                if let Some(slot) = state
+                    .selected
+                    .as_mut()
+                    .and_then(|s| s.snapshot.messages.get_mut(index))
+                    && slot.uid == uid
+                {
+                    *slot = entry;
+                }
+                let Ok(items) = Vec1::try_from(items) else {
+                    continue;
+                };
+                let line = format!("* {seq} FETCH ({})", shown.join(" "));
+                if !self
+                    .write(&Response::Data(Data::Fetch { seq, items }), Some(line))
+                    .await
+                {
+                    return false;
+                }
+                self.journal.record(EventKind::MessageFetched {
+                    bal: bal.clone(),
+                    mailbox: mailbox.to_owned(),
+                    uid,
+                    message_id,
+                    body,
+                });
+            }
         }
         if vanished {
             // RFC 2180 §4.1.2: the others were sent; say that some are gone.

@@ -161,7 +161,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         let Some(name) = existing(mailbox) else {
             return self.no(tag, Some(nonexistent()), "No such mailbox").await;
         };
-        let snapshot = match self.shared.store.snapshot(&self.bal(state), name) {
+        let bal = self.bal(state);
+        let snapshot = match self
+            .shared
+            .store
+            .blocking(move |s| s.snapshot(&bal, name))
+            .await
+        {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read mailbox");
@@ -205,7 +211,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         let Some(name) = existing(mailbox) else {
             return self.no(tag, Some(nonexistent()), "No such mailbox").await;
         };
-        let snapshot = match self.shared.store.snapshot(&self.bal(state), name) {
+        let bal = self.bal(state);
+        let snapshot = match self
+            .shared
+            .store
+            .blocking(move |s| s.snapshot(&bal, name))
+            .await
+        {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read mailbox");
@@ -256,28 +268,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             let code = Code::Other(CodeOther::unvalidated(&b"TRYCREATE"[..]));
             return self.no(tag, Some(code), "No such mailbox").await;
         };
-        let bytes: &[u8] = match message {
-            LiteralOrLiteral8::Literal(l) => l.data(),
-            LiteralOrLiteral8::Literal8(l) => &l.data,
+        let bytes: Vec<u8> = match message {
+            LiteralOrLiteral8::Literal(l) => l.data().to_vec(),
+            LiteralOrLiteral8::Literal8(l) => l.data.to_vec(),
         };
+        let (bal, flags) = (self.bal(state), store_flags(flags));
+        let message_id = crate::smtp::header_value(&bytes, "Message-ID");
         match self
             .shared
             .store
-            .append(&self.bal(state), name, &store_flags(flags), bytes)
+            .blocking(move |s| s.append(&bal, name, &flags, &bytes))
+            .await
         {
             Ok((uid_validity, uid)) => {
                 self.journal.record(EventKind::MessageAppended {
                     bal: self.bal(state),
                     mailbox: name.to_owned(),
                     uid,
-                    message_id: crate::smtp::header_value(bytes, "Message-ID"),
+                    message_id,
                 });
                 let code = Code::AppendUid {
                     uid_validity: nz(uid_validity),
                     uid: nz(uid),
                 };
                 let selected = state.selected.as_ref().is_some_and(|s| s.mailbox == name);
-                (!selected || self.refresh(state, true).await)
+                (!selected || self.refresh(state).await)
                     && self.ok(tag, Some(code), "APPEND completed").await
             }
             Err(e) => {
@@ -312,40 +327,53 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             .as_ref()
             .map(|a| a.bal.clone())
             .unwrap_or_default();
-        let mut answers = Vec::new();
-        for index in resolve(set, &selected.snapshot, uid) {
-            let Some(entry) = selected.snapshot.messages.get(index).cloned() else {
-                continue;
-            };
-            let entry_flags = entry.flags.clone();
-            let new: BTreeSet<Flag> = match kind {
-                StoreType::Replace => change.clone(),
-                StoreType::Add => entry.flags.union(&change).copied().collect(),
-                StoreType::Remove => entry.flags.difference(&change).copied().collect(),
-            };
-            match self.shared.store.set_flags(&entry, &new) {
-                Ok(path) => {
-                    let updated = store::Entry {
-                        path,
-                        flags: new,
-                        ..entry
-                    };
-                    selected.snapshot.messages[index] = updated.clone();
-                    if updated.flags != entry_flags {
-                        self.journal.record(EventKind::FlagsChanged {
-                            bal: bal.clone(),
-                            mailbox: selected.mailbox.to_owned(),
-                            uid: updated.uid,
-                            flags: flag_names(&updated.flags),
-                        });
-                    }
-                    answers.push((index, updated));
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot store flags");
-                    return self.no(tag, None, "Cannot store the flags").await;
-                }
+        let targets: Vec<(usize, u32, BTreeSet<Flag>)> = resolve(set, &selected.snapshot, uid)
+            .into_iter()
+            .filter_map(|index| {
+                let entry = selected.snapshot.messages.get(index)?;
+                let new = match kind {
+                    StoreType::Replace => change.clone(),
+                    StoreType::Add => entry.flags.union(&change).copied().collect(),
+                    StoreType::Remove => entry.flags.difference(&change).copied().collect(),
+                };
+                Some((index, entry.uid, new))
+            })
+            .collect();
+        let mailbox = selected.mailbox;
+        let work: Vec<(u32, BTreeSet<Flag>)> =
+            targets.iter().map(|(_, u, f)| (*u, f.clone())).collect();
+        let owner = bal.clone();
+        let stored = self
+            .shared
+            .store
+            .blocking(move |s| {
+                work.iter()
+                    .map(|(uid, flags)| s.set_flags(&owner, mailbox, *uid, flags))
+                    .collect::<std::io::Result<Vec<_>>>()
+            })
+            .await;
+        let stored = match stored {
+            Ok(stored) => stored,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot store flags");
+                return self.no(tag, None, "Cannot store the flags").await;
             }
+        };
+        let mut answers = Vec::new();
+        for ((index, _, _), updated) in targets.into_iter().zip(stored) {
+            // A message another session expunged meanwhile is left for the next refresh.
+            let Some(updated) = updated else { continue };
+            let known = &mut selected.snapshot.messages[index];
+            if updated.flags != known.flags {
+                self.journal.record(EventKind::FlagsChanged {
+                    bal: bal.clone(),
+                    mailbox: mailbox.to_owned(),
+                    uid: updated.uid,
+                    flags: flag_names(&updated.flags),
+                });
+            }
+            *known = updated.clone();
+            answers.push((index, updated));
         }
         if response == StoreResponse::Answer {
             for (index, entry) in answers {
@@ -388,15 +416,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             .filter(|(_, m)| only.is_none_or(|o| o.contains(&m.uid)))
             .map(|(i, _)| i)
             .collect();
+        let mailbox = selected.mailbox;
+        let uids: Vec<u32> = doomed
+            .iter()
+            .map(|&i| selected.snapshot.messages[i].uid)
+            .collect();
+        let owner = bal.clone();
+        let removed = self
+            .shared
+            .store
+            .blocking(move |s| uids.iter().try_for_each(|&uid| s.remove(&owner, mailbox, uid)))
+            .await;
+        if let Err(e) = removed {
+            tracing::error!(error = %e, "expunge failed");
+        }
         // Highest sequence numbers first: the others keep their numbers as they go.
         for &index in doomed.iter().rev() {
             let entry = selected.snapshot.messages.remove(index);
-            if let Err(e) = self.shared.store.remove(&entry) {
-                tracing::error!(error = %e, "expunge failed");
-            }
             self.journal.record(EventKind::MessageExpunged {
                 bal: bal.clone(),
-                mailbox: selected.mailbox.to_owned(),
+                mailbox: mailbox.to_owned(),
                 uid: entry.uid,
             });
             let seq = nz(u32::try_from(index + 1).unwrap_or(u32::MAX));
@@ -433,26 +472,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         if moving && selected.read_only {
             return self.no(tag, None, "Mailbox is read-only").await;
         }
-        let targets = resolve(set, &selected.snapshot, uid);
-        let mut sources = Vec::new();
-        let mut destinations = Vec::new();
-        let mut validity = 0;
-        for &index in &targets {
-            let Some(entry) = selected.snapshot.messages.get(index) else {
-                continue;
-            };
-            match self.shared.store.copy(entry, &bal, target) {
-                Ok((v, new_uid)) => {
-                    validity = v;
-                    sources.push(entry.uid);
-                    destinations.push(new_uid);
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "copy failed");
-                    return self.no(tag, None, "Cannot copy the messages").await;
-                }
+        let entries: Vec<store::Entry> = resolve(set, &selected.snapshot, uid)
+            .into_iter()
+            .filter_map(|i| selected.snapshot.messages.get(i).cloned())
+            .collect();
+        let sources: Vec<u32> = entries.iter().map(|e| e.uid).collect();
+        let owner = bal.clone();
+        let copied = self
+            .shared
+            .store
+            .blocking(move |s| {
+                entries
+                    .iter()
+                    .map(|e| s.copy(e, &owner, target))
+                    .collect::<std::io::Result<Vec<_>>>()
+            })
+            .await;
+        let copied = match copied {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "copy failed");
+                return self.no(tag, None, "Cannot copy the messages").await;
             }
-        }
+        };
+        let validity = copied.first().map_or(0, |(v, _)| *v);
+        let destinations: Vec<u32> = copied.iter().map(|(_, u)| *u).collect();
+        let Some(selected) = state.selected.as_ref() else {
+            return self.no(tag, None, "No mailbox selected").await;
+        };
         self.journal.record(EventKind::MessagesCopied {
             bal: bal.clone(),
             from: selected.mailbox.to_owned(),
@@ -474,7 +521,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             _ => None,
         };
         if !moving {
-            return (!into_selected || self.refresh(state, true).await)
+            return (!into_selected || self.refresh(state).await)
                 && self.ok(tag, code, "COPY completed").await;
         }
         // RFC 6851: the COPYUID in an untagged OK, then the expunges, then the tagged OK.
@@ -500,8 +547,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         state: &mut State,
         tag: &Tag<'static>,
     ) -> Result<bool, SessionEnd> {
-        let mut changes = self.shared.store.subscribe();
-        let mut watching = true;
+        // Only the selected mailbox's changes wake this session.
+        let bal = self.bal(state);
+        let (mut changes, mut watching) = match state.selected.as_ref() {
+            Some(selected) => (self.shared.store.watch(&bal, selected.mailbox), true),
+            None => (tokio::sync::watch::channel(0).1, false),
+        };
         let Ok(cont) = CommandContinuationRequest::basic(None, "idling") else {
             return Ok(false);
         };
@@ -533,7 +584,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                         watching = false;
                         continue;
                     }
-                    if !self.refresh(state, true).await {
+                    if !self.refresh(state).await {
                         return Ok(false);
                     }
                 }
@@ -541,57 +592,87 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         }
     }
 
-    /// Re-reads the selected mailbox and reports what other sessions (or deliveries) changed:
-    /// new messages (`EXISTS`), changed flags (`FETCH (FLAGS …)`) and, when `expunges` (not
-    /// during FETCH, STORE or SEARCH, RFC 3501 §7.4.1), removed ones. Returns false when
-    /// writing failed.
-    pub(super) async fn refresh(&mut self, state: &mut State, expunges: bool) -> bool {
+    /// Reports what other sessions (or deliveries) changed in the selected mailbox since this
+    /// session's last view: removed messages (`EXPUNGE`), changed flags (`FETCH (FLAGS …)`),
+    /// new messages (`EXISTS`). Only the changes are read (from the store's log, in memory); a
+    /// session too far behind takes a whole snapshot instead. Never called during FETCH, STORE
+    /// or SEARCH (RFC 3501 §7.4.1). Returns false when writing failed.
+    pub(super) async fn refresh(&mut self, state: &mut State) -> bool {
         let bal = self.bal(state);
         let Some(selected) = state.selected.as_mut() else {
             return true;
         };
-        let fresh = match self.shared.store.snapshot(&bal, selected.mailbox) {
-            Ok(f) => f,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read mailbox");
-                return true;
+        let mailbox = selected.mailbox;
+        let changes = match self
+            .shared
+            .store
+            .changes_since(&bal, mailbox, selected.snapshot.version)
+        {
+            store::Changes::Since { version, changes } => {
+                selected.snapshot.version = version;
+                changes
+            }
+            store::Changes::TooOld => {
+                let owner = bal.clone();
+                match self
+                    .shared
+                    .store
+                    .blocking(move |s| s.snapshot(&owner, mailbox))
+                    .await
+                {
+                    Ok(fresh) => resync(selected, fresh),
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot read mailbox");
+                        return true;
+                    }
+                }
             }
         };
-        let mut now: std::collections::BTreeMap<u32, store::Entry> =
-            fresh.messages.into_iter().map(|m| (m.uid, m)).collect();
+        let view = &mut selected.snapshot.messages;
+        // Messages the client has been told about (the first `announced` of the view).
+        let mut announced = view.len();
         let mut responses = Vec::new();
-        if expunges {
-            // Highest sequence numbers first: the others keep their numbers as they go.
-            for index in (0..selected.snapshot.messages.len()).rev() {
-                if !now.contains_key(&selected.snapshot.messages[index].uid) {
-                    selected.snapshot.messages.remove(index);
-                    responses.push(Data::Expunge(nz(
-                        u32::try_from(index + 1).unwrap_or(u32::MAX)
-                    )));
+        for change in changes {
+            match change {
+                store::Change::Added(entry) => {
+                    // UIDs only grow: one not above the last is known already, or gone.
+                    if view.last().is_none_or(|last| last.uid < entry.uid) {
+                        selected.snapshot.uid_next = selected.snapshot.uid_next.max(entry.uid + 1);
+                        view.push(entry);
+                    }
+                }
+                store::Change::Flags(entry) => {
+                    let Ok(index) = view.binary_search_by_key(&entry.uid, |m| m.uid) else {
+                        continue;
+                    };
+                    if index < announced
+                        && entry.flags != view[index].flags
+                        && let Ok(items) =
+                            Vec1::try_from(vec![imap_types::fetch::MessageDataItem::Flags(
+                                flags_of(&entry.flags),
+                            )])
+                    {
+                        let seq = nz(u32::try_from(index + 1).unwrap_or(u32::MAX));
+                        responses.push(Data::Fetch { seq, items });
+                    }
+                    view[index] = entry;
+                }
+                store::Change::Expunged(uid) => {
+                    let Ok(index) = view.binary_search_by_key(&uid, |m| m.uid) else {
+                        continue;
+                    };
+                    view.remove(index);
+                    if index < announced {
+                        announced -= 1;
+                        responses.push(Data::Expunge(nz(
+                            u32::try_from(index + 1).unwrap_or(u32::MAX)
+                        )));
+                    }
                 }
             }
         }
-        for (index, known) in selected.snapshot.messages.iter_mut().enumerate() {
-            let Some(current) = now.remove(&known.uid) else {
-                continue;
-            };
-            if current.flags != known.flags
-                && let Ok(items) = Vec1::try_from(vec![imap_types::fetch::MessageDataItem::Flags(
-                    flags_of(&current.flags),
-                )])
-            {
-                let seq = nz(u32::try_from(index + 1).unwrap_or(u32::MAX));
-                responses.push(Data::Fetch { seq, items });
-            }
-            *known = current;
-        }
-        // What remains is new (UIDs only grow, so appending keeps the UID order).
-        let grew = !now.is_empty();
-        selected.snapshot.messages.extend(now.into_values());
-        selected.snapshot.uid_next = fresh.uid_next;
-        if grew {
-            let n = u32::try_from(selected.snapshot.messages.len()).unwrap_or(u32::MAX);
-            responses.push(Data::Exists(n));
+        if view.len() > announced {
+            responses.push(Data::Exists(u32::try_from(view.len()).unwrap_or(u32::MAX)));
         }
         for data in responses {
             if !self.data(data).await {
@@ -600,6 +681,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         }
         true
     }
+}
+
+/// The changes that lead a session's view to a fresh snapshot (when the store's log no longer
+/// reaches back to its view): expunges, flag changes, additions, in that order.
+fn resync(selected: &mut Selected, fresh: store::Snapshot) -> Vec<store::Change> {
+    let now: std::collections::BTreeMap<u32, &store::Entry> =
+        fresh.messages.iter().map(|m| (m.uid, m)).collect();
+    let mut changes: Vec<store::Change> = selected
+        .snapshot
+        .messages
+        .iter()
+        .filter(|m| !now.contains_key(&m.uid))
+        .map(|m| store::Change::Expunged(m.uid))
+        .collect();
+    let last = selected.snapshot.messages.last().map_or(0, |m| m.uid);
+    for m in &fresh.messages {
+        if m.uid > last {
+            changes.push(store::Change::Added(m.clone()));
+        } else {
+            changes.push(store::Change::Flags(m.clone()));
+        }
+    }
+    selected.snapshot.version = fresh.version;
+    selected.snapshot.uid_validity = fresh.uid_validity;
+    selected.snapshot.uid_next = fresh.uid_next;
+    changes
 }
 
 /// Flags as IMAP writes them, for the journal.

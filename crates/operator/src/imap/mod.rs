@@ -517,7 +517,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 } else {
                     "CHECK completed"
                 };
-                self.refresh(state, true).await && self.ok(&tag, None, verb).await
+                self.refresh(state).await && self.ok(&tag, None, verb).await
             }
             CommandBody::Logout => {
                 if let Ok(bye) = Status::bye(None, "Logging out") {
@@ -976,6 +976,7 @@ mod tests {
         let snapshot = Snapshot {
             uid_validity: 1,
             uid_next: 10_001,
+            version: 0,
             messages: (1..=10_000)
                 .map(|uid| crate::store::Entry {
                     uid,
