@@ -105,8 +105,9 @@ pub struct Snapshot {
     pub uid_validity: u32,
     /// Next UID to be assigned.
     pub uid_next: u32,
-    /// Messages in UID order.
-    pub messages: Vec<Entry>,
+    /// Messages in UID order, shared with the store's index (a session's view of a large
+    /// mailbox costs a pointer per message).
+    pub messages: Vec<Arc<Entry>>,
     /// The mailbox's version when it was taken (see [`Store::changes_since`]).
     pub version: u64,
 }
@@ -115,9 +116,9 @@ pub struct Snapshot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// A message arrived (delivered, appended, copied).
-    Added(Entry),
+    Added(Arc<Entry>),
     /// A message's flags changed.
-    Flags(Entry),
+    Flags(Arc<Entry>),
     /// A message was removed.
     Expunged(u32),
 }
@@ -155,7 +156,7 @@ struct UidList {
 struct Index {
     uid_validity: u32,
     uid_next: u32,
-    messages: BTreeMap<u32, Entry>,
+    messages: BTreeMap<u32, Arc<Entry>>,
     version: u64,
     /// (version the change led to, change), oldest first.
     log: VecDeque<(u64, Change)>,
@@ -185,7 +186,10 @@ impl Mailbox {
     }
 
     /// The index, read from disk on first use.
-    fn loaded<'g>(&self, guard: &'g mut MutexGuard<'_, Option<Index>>) -> io::Result<&'g mut Index> {
+    fn loaded<'g>(
+        &self,
+        guard: &'g mut MutexGuard<'_, Option<Index>>,
+    ) -> io::Result<&'g mut Index> {
         if guard.is_none() {
             **guard = Some(load(&self.dir)?);
         }
@@ -374,7 +378,7 @@ fn load(dir: &Path) -> io::Result<Index> {
                         fs::rename(&path, &target)?;
                         path = target;
                     }
-                    messages.insert(uid, entry_of(path, uid, &meta));
+                    messages.insert(uid, Arc::new(entry_of(path, uid, &meta)));
                 }
                 _ => unnumbered.push((meta.modified()?, file.path(), name)),
             }
@@ -389,12 +393,13 @@ fn load(dir: &Path) -> io::Result<Index> {
         uid_next += 1;
         let base = base_name(&name);
         let base = base.split(",U=").next().unwrap_or(base);
-        let target = dir
-            .join("cur")
-            .join(format!("{base},U={uid}{}", info_suffix(&parse_flags(&name))));
+        let target = dir.join("cur").join(format!(
+            "{base},U={uid}{}",
+            info_suffix(&parse_flags(&name))
+        ));
         fs::rename(&path, &target)?;
         let meta = fs::metadata(&target)?;
-        messages.insert(uid, entry_of(target, uid, &meta));
+        messages.insert(uid, Arc::new(entry_of(target, uid, &meta)));
     }
     write_uidlist(dir, list.uid_validity, uid_next)?;
     Ok(Index {
@@ -477,12 +482,10 @@ impl Store {
         mailbox: &str,
         flags: &BTreeSet<Flag>,
         write: impl FnOnce(&Path) -> io::Result<()>,
-    ) -> io::Result<(u32, Entry)> {
+    ) -> io::Result<(u32, Arc<Entry>)> {
         let mb = self.mailbox(bal, mailbox);
-        {
-            // Loading creates the folders.
-            let mut guard = mb.lock();
-            mb.loaded(&mut guard)?;
+        for sub in ["tmp", "new", "cur"] {
+            fs::create_dir_all(mb.dir.join(sub))?;
         }
         let name = unique_name();
         let tmp = mb.dir.join("tmp").join(&name);
@@ -492,8 +495,15 @@ impl Store {
             return Err(e);
         }
         let mut guard = mb.lock();
-        let index = mb.loaded(&mut guard)?;
-        let uid = index.uid_next;
+        // A mailbox no session has opened is not read into memory: its UIDVALIDITY and UIDNEXT
+        // come from the uidlist, so memory does not grow with the messages it receives.
+        let (uid_validity, uid) = match guard.as_ref() {
+            Some(index) => (index.uid_validity, index.uid_next),
+            None => {
+                let list = read_uidlist(&mb.dir)?;
+                (list.uid_validity, list.uid_next.max(1))
+            }
+        };
         let target = mb
             .dir
             .join("cur")
@@ -502,16 +512,19 @@ impl Store {
             let _ = fs::remove_file(&tmp);
             return Err(e);
         }
-        index.uid_next += 1;
-        write_uidlist(&mb.dir, index.uid_validity, index.uid_next)?;
+        write_uidlist(&mb.dir, uid_validity, uid + 1)?;
         let meta = fs::metadata(&target)?;
-        let entry = entry_of(target, uid, &meta);
+        let entry = Arc::new(entry_of(target, uid, &meta));
+        let Some(index) = guard.as_mut() else {
+            return Ok((uid_validity, entry));
+        };
+        index.uid_next = uid + 1;
         index.messages.insert(uid, entry.clone());
         index.record(Change::Added(entry.clone()));
-        let (validity, version) = (index.uid_validity, index.version);
+        let version = index.version;
         drop(guard);
         mb.notify(version);
-        Ok((validity, entry))
+        Ok((uid_validity, entry))
     }
 
     /// Delivers a copy of a stored message into a BAL's INBOX.
@@ -519,13 +532,15 @@ impl Store {
         self.add(bal, "INBOX", &BTreeSet::new(), |tmp| {
             fs::copy(source, tmp).map(|_| ())
         })
-        .map(|(_, e)| e.path)
+        .map(|(_, e)| e.path.clone())
     }
 
     /// Puts a message given as bytes into a BAL's INBOX (the harness's deliveries).
     pub fn inject(&self, bal: &str, message: &[u8]) -> io::Result<PathBuf> {
-        self.add(bal, "INBOX", &BTreeSet::new(), |tmp| fs::write(tmp, message))
-            .map(|(_, e)| e.path)
+        self.add(bal, "INBOX", &BTreeSet::new(), |tmp| {
+            fs::write(tmp, message)
+        })
+        .map(|(_, e)| e.path.clone())
     }
 
     /// IMAP APPEND: returns (UIDVALIDITY, UID).
@@ -621,7 +636,7 @@ impl Store {
     }
 
     /// The current state of one message, if it still exists.
-    pub fn entry(&self, bal: &str, mailbox: &str, uid: u32) -> Option<Entry> {
+    pub fn entry(&self, bal: &str, mailbox: &str, uid: u32) -> Option<Arc<Entry>> {
         let mb = self.mailbox(bal, mailbox);
         let guard = mb.lock();
         guard.as_ref()?.messages.get(&uid).cloned()
@@ -634,7 +649,7 @@ impl Store {
         mailbox: &str,
         uid: u32,
         flags: &BTreeSet<Flag>,
-    ) -> io::Result<Option<Entry>> {
+    ) -> io::Result<Option<Arc<Entry>>> {
         let mb = self.mailbox(bal, mailbox);
         let mut guard = mb.lock();
         let index = mb.loaded(&mut guard)?;
@@ -649,12 +664,16 @@ impl Store {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let target = entry
-            .path
-            .with_file_name(format!("{}{}", base_name(&name), info_suffix(flags)));
+        let target =
+            entry
+                .path
+                .with_file_name(format!("{}{}", base_name(&name), info_suffix(flags)));
         fs::rename(&entry.path, &target)?;
-        entry.path = target;
-        entry.flags = flags.clone();
+        *entry = Arc::new(Entry {
+            path: target,
+            flags: flags.clone(),
+            ..(**entry).clone()
+        });
         let entry = entry.clone();
         index.record(Change::Flags(entry.clone()));
         let version = index.version;
@@ -718,7 +737,12 @@ mod tests {
         let third = store.snapshot("a@x.fr", "INBOX").expect("snapshot");
         assert_eq!(third.messages[0].flags, seen);
         assert_eq!(third.messages[0].uid, 1);
-        assert!(third.messages[0].path.to_string_lossy().ends_with(",U=1:2,RS"));
+        assert!(
+            third.messages[0]
+                .path
+                .to_string_lossy()
+                .ends_with(",U=1:2,RS")
+        );
 
         // Another operator on the same data directory (a restart) reads the same mailbox.
         store.remove("a@x.fr", "INBOX", 2).expect("remove");
@@ -727,7 +751,10 @@ mod tests {
         assert_eq!(again.uid_validity, first.uid_validity);
         assert_eq!(again.messages.len(), 1);
         assert_eq!(again.messages[0].flags, seen);
-        assert_eq!(again.uid_next, 3, "the UID of a removed message is never given again");
+        assert_eq!(
+            again.uid_next, 3,
+            "the UID of a removed message is never given again"
+        );
         restarted.inject("a@x.fr", b"three").expect("inject");
         let uids: Vec<u32> = restarted
             .snapshot("a@x.fr", "INBOX")
@@ -765,7 +792,10 @@ mod tests {
         assert!(snapshot.messages[1].path.ends_with("cur/dropped-2,U=9:2,"));
         let reopened = Store::open(dir.path()).expect("reopen");
         assert_eq!(
-            reopened.snapshot("a@x.fr", "INBOX").expect("snapshot").messages,
+            reopened
+                .snapshot("a@x.fr", "INBOX")
+                .expect("snapshot")
+                .messages,
             snapshot.messages,
             "the numbering survives in the file names"
         );
@@ -775,6 +805,9 @@ mod tests {
     fn append_copy_remove_across_mailboxes() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("open");
+        // Sessions watch mailboxes they opened (read into memory).
+        store.snapshot("a@x.fr", "Sent").expect("sent");
+        store.snapshot("a@x.fr", "INBOX").expect("inbox");
         let sent_changes = store.watch("a@x.fr", "Sent");
         let inbox_changes = store.watch("a@x.fr", "INBOX");
         let (validity, uid) = store
@@ -794,7 +827,9 @@ mod tests {
             .expect("copy");
         assert_eq!(copied, 1);
         store.remove("a@x.fr", "Sent", 1).expect("remove");
-        store.remove("a@x.fr", "Sent", 1).expect("removing twice is harmless");
+        store
+            .remove("a@x.fr", "Sent", 1)
+            .expect("removing twice is harmless");
         assert!(
             store
                 .snapshot("a@x.fr", "Sent")

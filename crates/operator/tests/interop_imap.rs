@@ -312,9 +312,20 @@ async fn idle_reports_another_sessions_changes_of_its_mailbox_only() {
         .expect("deliver");
     }
     let addr = f.op.addresses().psc_imap;
-    let args = python_args(&f, IDLE_TWO_SESSIONS, addr, BAL_MARIE, f.token(PS_MARIE), &[]);
+    let args = python_args(
+        &f,
+        IDLE_TWO_SESSIONS,
+        addr,
+        BAL_MARIE,
+        f.token(PS_MARIE),
+        &[],
+    );
     let out = run("python3", args, None).await;
-    assert!(out.ok && out.stdout.contains("TWO SESSIONS OK"), "{}", out.all());
+    assert!(
+        out.ok && out.stdout.contains("TWO SESSIONS OK"),
+        "{}",
+        out.all()
+    );
 }
 
 const MOVE_FAILS: &str = r#"

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 
 use imap_types::IntoStatic;
 use imap_types::core::{IString, Literal, NString, Tag, Vec1};
@@ -100,7 +101,7 @@ fn needs(name: &MessageDataItemName<'_>) -> Need {
 enum Loaded {
     Message {
         index: usize,
-        entry: Entry,
+        entry: Arc<Entry>,
         content: Vec<u8>,
         newly_seen: bool,
     },
@@ -143,7 +144,7 @@ fn load(
     store: &crate::store::Store,
     bal: &str,
     mailbox: &str,
-    entries: Vec<(usize, Entry)>,
+    entries: Vec<(usize, Arc<Entry>)>,
     need: Need,
     marks_seen: bool,
 ) -> Vec<Loaded> {
@@ -348,7 +349,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         let mut vanished = false;
         // File work (reads, \Seen renames) goes to the blocking pool a chunk at a time.
         for chunk in targets.chunks(FETCH_CHUNK) {
-            let entries: Vec<(usize, Entry)> = chunk
+            let entries: Vec<(usize, Arc<Entry>)> = chunk
                 .iter()
                 .filter_map(|&i| {
                     let selected = state.selected.as_ref()?;

@@ -20,10 +20,15 @@ use imap_types::status::{StatusDataItem, StatusDataItemName};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::fetch::flags_of;
+
 use super::{Message, Selected, Session, State, resolve};
 use crate::journal::EventKind;
 use crate::server::SessionEnd;
 use crate::store::{self, Flag};
+
+/// How long IDLE gathers changes before it reports them: a client hears of a delivery within
+/// this delay, and a session costs at most a few reports a second however busy its mailbox.
+const IDLE_BATCH: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The name a client gave, as text.
 pub(super) fn mailbox_text(mailbox: &Mailbox<'_>) -> String {
@@ -425,7 +430,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         let removed = self
             .shared
             .store
-            .blocking(move |s| uids.iter().try_for_each(|&uid| s.remove(&owner, mailbox, uid)))
+            .blocking(move |s| {
+                uids.iter()
+                    .try_for_each(|&uid| s.remove(&owner, mailbox, uid))
+            })
             .await;
         if let Err(e) = removed {
             tracing::error!(error = %e, "expunge failed");
@@ -472,7 +480,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         if moving && selected.read_only {
             return self.no(tag, None, "Mailbox is read-only").await;
         }
-        let entries: Vec<store::Entry> = resolve(set, &selected.snapshot, uid)
+        let entries: Vec<std::sync::Arc<store::Entry>> = resolve(set, &selected.snapshot, uid)
             .into_iter()
             .filter_map(|i| selected.snapshot.messages.get(i).cloned())
             .collect();
@@ -534,14 +542,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         if let Some(selected) = state.selected.as_mut() {
             for m in selected.snapshot.messages.iter_mut() {
                 if moved.contains(&m.uid) {
-                    m.flags.insert(Flag::Deleted);
+                    std::sync::Arc::make_mut(m).flags.insert(Flag::Deleted);
                 }
             }
         }
         self.expunge(state, Some(&moved), false).await && self.ok(tag, None, "MOVE completed").await
     }
 
-    /// IDLE: reports new messages of the selected mailbox until the client says DONE.
+    /// IDLE: reports the selected mailbox's changes until the client says DONE.
     pub(super) async fn idle(
         &mut self,
         state: &mut State,
@@ -562,6 +570,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         {
             return Ok(false);
         }
+        // A burst of changes (a busy INBOX takes hundreds of deliveries a second) is reported
+        // once per IDLE_BATCH, not once per change.
+        let mut due: Option<tokio::time::Instant> = None;
         loop {
             tokio::select! {
                 message = self.next_message() => {
@@ -578,12 +589,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                         }
                     };
                 }
-                changed = changes.changed(), if watching => {
+                changed = changes.changed(), if watching && due.is_none() => {
                     if changed.is_err() {
                         // The store is gone (operator shutting down): wait for DONE only.
                         watching = false;
                         continue;
                     }
+                    due = Some(tokio::time::Instant::now() + IDLE_BATCH);
+                }
+                () = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() => {
+                    due = None;
+                    changes.mark_unchanged();
                     if !self.refresh(state).await {
                         return Ok(false);
                     }
@@ -603,31 +619,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             return true;
         };
         let mailbox = selected.mailbox;
-        let changes = match self
-            .shared
-            .store
-            .changes_since(&bal, mailbox, selected.snapshot.version)
-        {
-            store::Changes::Since { version, changes } => {
-                selected.snapshot.version = version;
-                changes
-            }
-            store::Changes::TooOld => {
-                let owner = bal.clone();
-                match self
-                    .shared
-                    .store
-                    .blocking(move |s| s.snapshot(&owner, mailbox))
-                    .await
-                {
-                    Ok(fresh) => resync(selected, fresh),
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot read mailbox");
-                        return true;
+        let changes =
+            match self
+                .shared
+                .store
+                .changes_since(&bal, mailbox, selected.snapshot.version)
+            {
+                store::Changes::Since { version, changes } => {
+                    selected.snapshot.version = version;
+                    changes
+                }
+                store::Changes::TooOld => {
+                    let owner = bal.clone();
+                    match self
+                        .shared
+                        .store
+                        .blocking(move |s| s.snapshot(&owner, mailbox))
+                        .await
+                    {
+                        Ok(fresh) => resync(selected, fresh),
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot read mailbox");
+                            return true;
+                        }
                     }
                 }
-            }
-        };
+            };
         let view = &mut selected.snapshot.messages;
         // Messages the client has been told about (the first `announced` of the view).
         let mut announced = view.len();
@@ -686,7 +703,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
 /// The changes that lead a session's view to a fresh snapshot (when the store's log no longer
 /// reaches back to its view): expunges, flag changes, additions, in that order.
 fn resync(selected: &mut Selected, fresh: store::Snapshot) -> Vec<store::Change> {
-    let now: std::collections::BTreeMap<u32, &store::Entry> =
+    let now: std::collections::BTreeMap<u32, &std::sync::Arc<store::Entry>> =
         fresh.messages.iter().map(|m| (m.uid, m)).collect();
     let mut changes: Vec<store::Change> = selected
         .snapshot

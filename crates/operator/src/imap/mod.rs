@@ -978,12 +978,14 @@ mod tests {
             uid_next: 10_001,
             version: 0,
             messages: (1..=10_000)
-                .map(|uid| crate::store::Entry {
-                    uid,
-                    path: std::path::PathBuf::new(),
-                    size: 0,
-                    flags: Default::default(),
-                    internal_date: time::OffsetDateTime::UNIX_EPOCH,
+                .map(|uid| {
+                    Arc::new(crate::store::Entry {
+                        uid,
+                        path: std::path::PathBuf::new(),
+                        size: 0,
+                        flags: Default::default(),
+                        internal_date: time::OffsetDateTime::UNIX_EPOCH,
+                    })
                 })
                 .collect(),
         };

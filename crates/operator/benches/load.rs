@@ -1,0 +1,258 @@
+//! The operator under load, figures for the README and the issues' bars:
+//!
+//! 1. SMTP: 16 concurrent senders (STARTTLS + XOAUTH2, messages of 2 KB), messages/s and server
+//!    CPU per message: 40,000 submissions with no IMAP session (RSS sampled: it must stay flat
+//!    once the journal's ring of recent events is full), then 10,000 with 100 IMAP sessions in
+//!    IDLE on the recipient's INBOX of 10,000 messages and more (each delivery wakes them all).
+//! 2. IMAP: connect + STARTTLS + XOAUTH2 + SELECT + `FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE)`
+//!    on 1,000 messages of 20 KB, median wall time and server CPU per run.
+//! 3. Hostile input: RSS after 60,000 unauthenticated connections, and with 16 silent
+//!    unauthenticated IMAP clients that offered 25 MB literals.
+//!
+//! `cargo build --release -p operator && cargo bench -p operator --bench load`.
+//! `MSS_BENCH_MESSAGES` sets the submissions of the first SMTP phase (default 40,000; the
+//! second takes a quarter).
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const SENDERS: usize = 16;
+const IDLERS: usize = 100;
+
+fn main() {
+    let messages: usize = std::env::var("MSS_BENCH_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40_000);
+    let data = tempfile::tempdir().expect("tempdir");
+    // Paul's INBOX: 10,000 messages; Marie's: 1,000 of 20 KB.
+    fill_maildir(&data.path().join("bal").join(BAL_PAUL), 10_000, 2_000, true);
+    fill_maildir(
+        &data.path().join("bal").join(BAL_MARIE),
+        1_000,
+        20_000,
+        true,
+    );
+    let op = start_operator(data.path(), &[]);
+    let psc = psc(operator_issuer(op.https));
+    let tls = tls();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let rss = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (rate0, cpu0) = smtp_phase(&op, &psc, &tls, messages, &rss).await;
+        let samples = rss.lock().expect("rss").clone();
+        let at = |fraction: usize| {
+            samples
+                .get((samples.len() * fraction / 4).saturating_sub(1))
+                .copied()
+                .unwrap_or(0)
+        };
+        println!(
+            "RSS across {messages} submissions: {} / {} / {} / {} kB at 25 / 50 / 75 / 100 %",
+            at(1),
+            at(2),
+            at(3),
+            at(4)
+        );
+        println!(
+            "SMTP, {SENDERS} senders, no IDLE session: {rate0:.0} messages/s, {:.0} µs server CPU per message",
+            cpu0 * 1e6
+        );
+        let woken = Arc::new(AtomicU64::new(0));
+        let mut idlers = Vec::new();
+        for _ in 0..IDLERS {
+            let mut s = imap_login(op.imap, tls.clone(), BAL_PAUL, &token(&psc, PAUL)).await;
+            s.get_mut()
+                .write_all(b"s SELECT INBOX\r\n")
+                .await
+                .expect("w");
+            until(&mut s, "s OK").await;
+            s.get_mut().write_all(b"i IDLE\r\n").await.expect("w");
+            until(&mut s, "+").await;
+            let woken = woken.clone();
+            idlers.push(tokio::spawn(async move {
+                loop {
+                    let l = line(&mut s).await;
+                    if l.is_empty() {
+                        return;
+                    }
+                    if l.ends_with("EXISTS\r\n") {
+                        woken.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+        let (rate1, cpu1) = smtp_phase(&op, &psc, &tls, messages / 4, &Default::default()).await;
+        println!(
+            "SMTP, {SENDERS} senders, {IDLERS} IDLE sessions on the recipient's INBOX of 10,000+ messages: {rate1:.0} messages/s ({:+.1} %), {:.0} µs server CPU per message; {} EXISTS received by the idling sessions",
+            (rate1 / rate0 - 1.0) * 100.0,
+            cpu1 * 1e6,
+            woken.load(Ordering::Relaxed)
+        );
+        for i in idlers {
+            i.abort();
+        }
+        let (wall, cpu) = imap_fetch(&op, &psc, &tls).await;
+        println!(
+            "IMAP connect + STARTTLS + XOAUTH2 + SELECT + FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE) on 1,000 messages of 20 KB: {:.1} ms median, {:.1} ms server CPU per run",
+            wall * 1e3,
+            cpu * 1e3
+        );
+
+        hostile(&op).await;
+    });
+}
+
+/// 16 senders share `messages` submissions to Paul; returns (messages/s, server CPU s/message).
+async fn smtp_phase(
+    op: &Child,
+    psc: &operator::psc::Psc,
+    tls: &Arc<rustls::ClientConfig>,
+    messages: usize,
+    rss: &Arc<std::sync::Mutex<Vec<u64>>>,
+) -> (f64, f64) {
+    let done = Arc::new(AtomicU64::new(0));
+    let mut sessions = Vec::new();
+    for _ in 0..SENDERS {
+        sessions.push(smtp_login(op.smtp, tls.clone(), BAL_MARIE, &token(psc, MARIE)).await);
+    }
+    let (cpu_before, t0) = (cpu_seconds(op.pid), Instant::now());
+    let mut tasks = Vec::new();
+    for (n, mut s) in sessions.into_iter().enumerate() {
+        let share = messages / SENDERS + usize::from(n < messages % SENDERS);
+        let (done, rss, pid) = (done.clone(), rss.clone(), op.pid);
+        tasks.push(tokio::spawn(async move {
+            let body = "x".repeat(76);
+            for i in 0..share {
+                let mut m = format!(
+                    "MAIL FROM:<{BAL_MARIE}>\r\nRCPT TO:<{BAL_PAUL}>\r\nDATA\r\n"
+                );
+                s.get_mut().write_all(m.as_bytes()).await.expect("w");
+                until(&mut s, "354").await;
+                m = format!(
+                    "From: <{BAL_MARIE}>\r\nTo: <{BAL_PAUL}>\r\nSubject: charge {n}-{i}\r\nMessage-ID: <load-{n}-{i}-{}@bench>\r\n\r\n",
+                    t0.elapsed().as_nanos()
+                );
+                for _ in 0..25 {
+                    m.push_str(&body);
+                    m.push_str("\r\n");
+                }
+                m.push_str(".\r\n");
+                s.get_mut().write_all(m.as_bytes()).await.expect("w");
+                until(&mut s, "250").await;
+                if done.fetch_add(1, Ordering::Relaxed) % 1_000 == 999 {
+                    rss.lock().expect("rss").push(status_kb(pid, "VmRSS:"));
+                }
+            }
+            s.get_mut().write_all(b"QUIT\r\n").await.expect("w");
+        }));
+    }
+    for t in tasks {
+        t.await.expect("sender");
+    }
+    let (elapsed, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds(op.pid) - cpu_before);
+    (messages as f64 / elapsed, cpu / messages as f64)
+}
+
+/// Median wall time and mean server CPU of 20 full IMAP runs on Marie's 1,000 messages.
+async fn imap_fetch(
+    op: &Child,
+    psc: &operator::psc::Psc,
+    tls: &Arc<rustls::ClientConfig>,
+) -> (f64, f64) {
+    let token = token(psc, MARIE);
+    let mut walls = Vec::new();
+    let cpu_before = cpu_seconds(op.pid);
+    const RUNS: usize = 20;
+    for _ in 0..RUNS {
+        let t0 = Instant::now();
+        let mut s = imap_login(op.imap, tls.clone(), BAL_MARIE, &token).await;
+        s.get_mut()
+            .write_all(b"s SELECT INBOX\r\nf FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE)\r\n")
+            .await
+            .expect("w");
+        let mut fetched = 0;
+        loop {
+            let l = line(&mut s).await;
+            assert!(!l.is_empty(), "closed during FETCH");
+            if l.starts_with("* ") && l.contains(" FETCH ") {
+                fetched += 1;
+            }
+            if l.starts_with("f ") {
+                assert!(l.starts_with("f OK"), "{l}");
+                break;
+            }
+        }
+        assert_eq!(fetched, 1_000);
+        walls.push(t0.elapsed().as_secs_f64());
+        s.get_mut().write_all(b"l LOGOUT\r\n").await.expect("w");
+    }
+    let cpu = (cpu_seconds(op.pid) - cpu_before) / RUNS as f64;
+    walls.sort_by(f64::total_cmp);
+    (walls[RUNS / 2], cpu)
+}
+
+/// RSS after a flood of unauthenticated connections, and with 16 clients offering 25 MB
+/// literals before authentication.
+async fn hostile(op: &Child) {
+    let before = status_kb(op.pid, "VmRSS:");
+    let t0 = Instant::now();
+    let addr = op.smtp;
+    let limit = Arc::new(tokio::sync::Semaphore::new(200));
+    let mut tasks = Vec::new();
+    const FLOOD: usize = 60_000;
+    for _ in 0..FLOOD {
+        let permit = limit.clone().acquire_owned().await.expect("permit");
+        tasks.push(tokio::spawn(async move {
+            if let Ok(mut tcp) = tokio::net::TcpStream::connect(addr).await {
+                let mut greeting = [0u8; 128];
+                let _ =
+                    tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut greeting)).await;
+            }
+            drop(permit);
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    let after = status_kb(op.pid, "VmRSS:");
+    println!(
+        "{FLOOD} unauthenticated SMTP connections in {:.1} s: RSS {before} kB before, {after} kB after ({:+} kB), peak {} kB",
+        t0.elapsed().as_secs_f64(),
+        after as i64 - before as i64,
+        status_kb(op.pid, "VmHWM:")
+    );
+
+    let before = status_kb(op.pid, "VmRSS:");
+    let mut silent = Vec::new();
+    for _ in 0..16 {
+        let mut tcp = tokio::net::TcpStream::connect(op.imap)
+            .await
+            .expect("connect");
+        let mut greeting = [0u8; 256];
+        let _ = tcp.read(&mut greeting).await;
+        tcp.write_all(b"a LOGIN {25000000}\r\n").await.expect("w");
+        // Then as much of the literal as the operator takes, without waiting for `+`.
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..25 {
+            if tokio::time::timeout(Duration::from_millis(200), tcp.write_all(&chunk))
+                .await
+                .map_or(true, |r| r.is_err())
+            {
+                break;
+            }
+        }
+        silent.push(tcp);
+    }
+    let after = status_kb(op.pid, "VmRSS:");
+    println!(
+        "16 unauthenticated IMAP clients offering 25 MB literals: RSS {before} kB before, {after} kB with them ({:+} kB)",
+        after as i64 - before as i64
+    );
+}
