@@ -64,33 +64,12 @@ fn main() {
             "SMTP, {SENDERS} senders, no IDLE session: {rate0:.0} messages/s, {:.0} µs server CPU per message",
             cpu0 * 1e6
         );
+        // Worst case: every session idles on the very INBOX each message is delivered to.
         let woken = Arc::new(AtomicU64::new(0));
-        let mut idlers = Vec::new();
-        for _ in 0..IDLERS {
-            let mut s = imap_login(op.imap, tls.clone(), BAL_PAUL, &token(&psc, PAUL)).await;
-            s.get_mut()
-                .write_all(b"s SELECT INBOX\r\n")
-                .await
-                .expect("w");
-            until(&mut s, "s OK").await;
-            s.get_mut().write_all(b"i IDLE\r\n").await.expect("w");
-            until(&mut s, "+").await;
-            let woken = woken.clone();
-            idlers.push(tokio::spawn(async move {
-                loop {
-                    let l = line(&mut s).await;
-                    if l.is_empty() {
-                        return;
-                    }
-                    if l.ends_with("EXISTS\r\n") {
-                        woken.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }));
-        }
+        let idlers = idle_sessions(&op, &psc, &tls, BAL_PAUL, PAUL, &woken).await;
         let (rate1, cpu1) = smtp_phase(&op, &psc, &tls, messages / 4, &Default::default()).await;
         println!(
-            "SMTP, {SENDERS} senders, {IDLERS} IDLE sessions on the recipient's INBOX of 10,000+ messages: {rate1:.0} messages/s ({:+.1} %), {:.0} µs server CPU per message; {} EXISTS received by the idling sessions",
+            "SMTP, {SENDERS} senders, {IDLERS} IDLE sessions on the recipient's own INBOX (10,000+ messages): {rate1:.0} messages/s ({:+.1} %), {:.0} µs server CPU per message; {} EXISTS received by the idling sessions",
             (rate1 / rate0 - 1.0) * 100.0,
             cpu1 * 1e6,
             woken.load(Ordering::Relaxed)
@@ -98,6 +77,20 @@ fn main() {
         for i in idlers {
             i.abort();
         }
+        // The usual case: sessions idle on other BALs' mailboxes (the sender's here).
+        let woken = Arc::new(AtomicU64::new(0));
+        let idlers = idle_sessions(&op, &psc, &tls, BAL_MARIE, MARIE, &woken).await;
+        let (rate2, cpu2) = smtp_phase(&op, &psc, &tls, messages / 4, &Default::default()).await;
+        println!(
+            "SMTP, {SENDERS} senders, {IDLERS} IDLE sessions on another BAL's INBOX: {rate2:.0} messages/s ({:+.1} %), {:.0} µs server CPU per message; {} EXISTS received (none expected)",
+            (rate2 / rate0 - 1.0) * 100.0,
+            cpu2 * 1e6,
+            woken.load(Ordering::Relaxed)
+        );
+        for i in idlers {
+            i.abort();
+        }
+
         let (wall, cpu) = imap_fetch(&op, &psc, &tls).await;
         println!(
             "IMAP connect + STARTTLS + XOAUTH2 + SELECT + FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE) on 1,000 messages of 20 KB: {:.1} ms median, {:.1} ms server CPU per run",
@@ -107,6 +100,41 @@ fn main() {
 
         hostile(&op).await;
     });
+}
+
+/// `IDLERS` sessions of `user` idling on their INBOX, counting the EXISTS they hear.
+async fn idle_sessions(
+    op: &Child,
+    psc: &operator::psc::Psc,
+    tls: &Arc<rustls::ClientConfig>,
+    bal: &str,
+    professional: &str,
+    woken: &Arc<AtomicU64>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut idlers = Vec::new();
+    for _ in 0..IDLERS {
+        let mut s = imap_login(op.imap, tls.clone(), bal, &token(psc, professional)).await;
+        s.get_mut()
+            .write_all(b"s SELECT INBOX\r\n")
+            .await
+            .expect("w");
+        until(&mut s, "s OK").await;
+        s.get_mut().write_all(b"i IDLE\r\n").await.expect("w");
+        until(&mut s, "+").await;
+        let woken = woken.clone();
+        idlers.push(tokio::spawn(async move {
+            loop {
+                let l = line(&mut s).await;
+                if l.is_empty() {
+                    return;
+                }
+                if l.ends_with("EXISTS\r\n") {
+                    woken.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    idlers
 }
 
 /// 16 senders share `messages` submissions to Paul; returns (messages/s, server CPU s/message).
