@@ -766,52 +766,13 @@ async fn bind_listener(
 }
 
 /// Plain HTTP: CRLs and the control API.
-async fn serve_http(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+async fn serve_http(listener: TcpListener, shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
     let router = crate::http::plain(shared.clone());
-    let slots = Arc::new(Semaphore::new(shared.limits.max_http_connections));
-    let lifetime = shared.limits.http_connection_lifetime;
-    let mut connections = JoinSet::new();
-    let mut backoff = Backoff::default();
-    loop {
-        let accepted = tokio::select! {
-            _ = shutdown.changed() => break,
-            accepted = listener.accept() => accepted,
-        };
-        let tcp = match accepted {
-            Ok((tcp, _)) => {
-                backoff.reset();
-                tcp
-            }
-            Err(e) => {
-                backoff.after_error("HTTP", &e).await;
-                continue;
-            }
-        };
-        // Past the cap, hang up at once: idle connections must not exhaust descriptors.
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            drop(tcp);
-            continue;
-        };
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
-        let mut stop = shutdown.clone();
-        connections.spawn(async move {
-            let builder =
-                hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-            let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(tcp), service);
-            tokio::select! {
-                _ = connection => {}
-                _ = tokio::time::sleep(lifetime) => {}
-                _ = stop.changed() => {}
-            }
-            drop(permit);
-        });
-        while connections.try_join_next().is_some() {}
-    }
-    connections.abort_all();
+    serve_hyper(listener, &shared, shutdown, "HTTP", move |tcp| {
+        let router = router.clone();
+        async move { Some((hyper_util::rt::TokioIo::new(tcp), router)) }
+    })
+    .await;
 }
 
 /// HTTPS: autoconfiguration and Pro Santé Connect.
@@ -819,13 +780,42 @@ async fn serve_https(
     listener: TcpListener,
     config: Arc<rustls::ServerConfig>,
     shared: Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     let router = crate::http::secure(shared.clone());
-    let mut connections = JoinSet::new();
+    let timeout = shared.limits.handshake_timeout;
+    serve_hyper(listener, &shared, shutdown, "HTTPS", move |tcp| {
+        let (acceptor, router) = (acceptor.clone(), router.clone());
+        async move {
+            let tls = tokio::time::timeout(timeout, acceptor.accept(tcp))
+                .await
+                .ok()?
+                .ok()?;
+            Some((hyper_util::rt::TokioIo::new(tls), router))
+        }
+    })
+    .await;
+}
+
+/// The accept loop of both HTTP listeners: at most `max_http_connections` at once (past it,
+/// hung up at once: idle connections must not exhaust descriptors), each closed after
+/// `http_connection_lifetime`, backing off on accept errors. `open` turns a TCP connection
+/// into what hyper serves (after TLS for HTTPS), or `None` to drop it.
+async fn serve_hyper<F, Fut, IO>(
+    listener: TcpListener,
+    shared: &Shared,
+    mut shutdown: watch::Receiver<bool>,
+    what: &'static str,
+    open: F,
+) where
+    F: Fn(tokio::net::TcpStream) -> Fut,
+    Fut: std::future::Future<Output = Option<(IO, axum::Router)>> + Send + 'static,
+    IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
     let slots = Arc::new(Semaphore::new(shared.limits.max_http_connections));
     let lifetime = shared.limits.http_connection_lifetime;
+    let mut connections = JoinSet::new();
     let mut backoff = Backoff::default();
     loop {
         let accepted = tokio::select! {
@@ -838,7 +828,7 @@ async fn serve_https(
                 tcp
             }
             Err(e) => {
-                backoff.after_error("HTTPS", &e).await;
+                backoff.after_error(what, &e).await;
                 continue;
             }
         };
@@ -846,17 +836,16 @@ async fn serve_https(
             drop(tcp);
             continue;
         };
-        let acceptor = acceptor.clone();
-        let service = hyper_util::service::TowerToHyperService::new(router.clone());
-        let timeout = shared.limits.handshake_timeout;
+        let opening = open(tcp);
         let mut stop = shutdown.clone();
         connections.spawn(async move {
-            let Ok(Ok(tls)) = tokio::time::timeout(timeout, acceptor.accept(tcp)).await else {
+            let Some((io, router)) = opening.await else {
                 return;
             };
+            let service = hyper_util::service::TowerToHyperService::new(router);
             let builder =
                 hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
-            let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(tls), service);
+            let connection = builder.serve_connection(io, service);
             tokio::select! {
                 _ = connection => {}
                 _ = tokio::time::sleep(lifetime) => {}
