@@ -145,46 +145,23 @@ async fn smtp_phase(
     messages: usize,
     rss: &Arc<std::sync::Mutex<Vec<u64>>>,
 ) -> (f64, f64) {
-    let done = Arc::new(AtomicU64::new(0));
-    let mut sessions = Vec::new();
-    for _ in 0..SENDERS {
-        sessions.push(smtp_login(op.smtp, tls.clone(), BAL_MARIE, &token(psc, MARIE)).await);
-    }
-    let (cpu_before, t0) = (cpu_seconds(op.pid), Instant::now());
-    let mut tasks = Vec::new();
-    for (n, mut s) in sessions.into_iter().enumerate() {
-        let share = messages / SENDERS + usize::from(n < messages % SENDERS);
-        let (done, rss, pid) = (done.clone(), rss.clone(), op.pid);
-        tasks.push(tokio::spawn(async move {
-            let body = "x".repeat(76);
-            for i in 0..share {
-                let mut m = format!(
-                    "MAIL FROM:<{BAL_MARIE}>\r\nRCPT TO:<{BAL_PAUL}>\r\nDATA\r\n"
-                );
-                s.get_mut().write_all(m.as_bytes()).await.expect("w");
-                until(&mut s, "354").await;
-                m = format!(
-                    "From: <{BAL_MARIE}>\r\nTo: <{BAL_PAUL}>\r\nSubject: charge {n}-{i}\r\nMessage-ID: <load-{n}-{i}-{}@bench>\r\n\r\n",
-                    t0.elapsed().as_nanos()
-                );
-                for _ in 0..25 {
-                    m.push_str(&body);
-                    m.push_str("\r\n");
-                }
-                m.push_str(".\r\n");
-                s.get_mut().write_all(m.as_bytes()).await.expect("w");
-                until(&mut s, "250").await;
-                if done.fetch_add(1, Ordering::Relaxed) % 1_000 == 999 {
-                    rss.lock().expect("rss").push(status_kb(pid, "VmRSS:"));
-                }
-            }
-            s.get_mut().write_all(b"QUIT\r\n").await.expect("w");
-        }));
-    }
-    for t in tasks {
-        t.await.expect("sender");
-    }
-    let (elapsed, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds(op.pid) - cpu_before);
+    let target = Target {
+        smtp: op.smtp,
+        imap: op.imap,
+        user: BAL_MARIE.into(),
+        token: token(psc, MARIE),
+    };
+    let (rss, pid) = (rss.clone(), op.pid);
+    let cpu_before = cpu_seconds(op.pid);
+    let elapsed = submit(
+        &target,
+        tls,
+        SENDERS,
+        messages,
+        Arc::new(move || rss.lock().expect("rss").push(status_kb(pid, "VmRSS:"))),
+    )
+    .await;
+    let cpu = cpu_seconds(op.pid) - cpu_before;
     (messages as f64 / elapsed, cpu / messages as f64)
 }
 
@@ -194,35 +171,16 @@ async fn imap_fetch(
     psc: &operator::psc::Psc,
     tls: &Arc<rustls::ClientConfig>,
 ) -> (f64, f64) {
-    let token = token(psc, MARIE);
-    let mut walls = Vec::new();
-    let cpu_before = cpu_seconds(op.pid);
+    let target = Target {
+        smtp: op.smtp,
+        imap: op.imap,
+        user: BAL_MARIE.into(),
+        token: token(psc, MARIE),
+    };
     const RUNS: usize = 20;
-    for _ in 0..RUNS {
-        let t0 = Instant::now();
-        let mut s = imap_login(op.imap, tls.clone(), BAL_MARIE, &token).await;
-        s.get_mut()
-            .write_all(b"s SELECT INBOX\r\nf FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE)\r\n")
-            .await
-            .expect("w");
-        let mut fetched = 0;
-        loop {
-            let l = line(&mut s).await;
-            assert!(!l.is_empty(), "closed during FETCH");
-            if l.starts_with("* ") && l.contains(" FETCH ") {
-                fetched += 1;
-            }
-            if l.starts_with("f ") {
-                assert!(l.starts_with("f OK"), "{l}");
-                break;
-            }
-        }
-        assert_eq!(fetched, 1_000);
-        walls.push(t0.elapsed().as_secs_f64());
-        s.get_mut().write_all(b"l LOGOUT\r\n").await.expect("w");
-    }
+    let cpu_before = cpu_seconds(op.pid);
+    let walls = fetch_envelopes(&target, tls, RUNS, 1_000).await;
     let cpu = (cpu_seconds(op.pid) - cpu_before) / RUNS as f64;
-    walls.sort_by(f64::total_cmp);
     (walls[RUNS / 2], cpu)
 }
 

@@ -612,13 +612,10 @@ async fn receive_body<S: AsyncRead + AsyncWrite + Unpin>(
         return Flow::Done(Step::Close(SessionEnd::operator(format!("écriture : {e}"))));
     }
     let limits = ctx.shared.limits;
-    let mut spool = match ctx.shared.store.spool().await {
-        Ok(s) => Some(s),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot open spool file");
-            None
-        }
-    };
+    let mut spool = Some(ctx.shared.store.spool());
+    // The header block, for the journal and the From: policy (bounded).
+    let mut head: Vec<u8> = Vec::new();
+    let mut head_done = false;
     let mut receiver = DataReceiver::new();
     let mut chunk = Vec::with_capacity(64 * 1024);
     let mut size: u64 = 0;
@@ -629,6 +626,16 @@ async fn receive_body<S: AsyncRead + AsyncWrite + Unpin>(
         let consumed = conn.buf.len() - bytes.as_slice().len();
         conn.buf.drain(..consumed);
         size += chunk.len() as u64;
+        if !head_done {
+            let from = head.len().saturating_sub(3);
+            head.extend_from_slice(&chunk[..chunk.len().min(MAX_HEAD - head.len())]);
+            if let Some(end) = head[from..].windows(4).position(|w| w == b"\r\n\r\n") {
+                head.truncate(from + end + 4);
+                head_done = true;
+            } else if head.len() >= MAX_HEAD {
+                head_done = true;
+            }
+        }
         if size > limits.max_message_size {
             too_big = true;
             spool = None;
@@ -692,7 +699,6 @@ async fn receive_body<S: AsyncRead + AsyncWrite + Unpin>(
             return Flow::Reply(reply::STORE_FAILED.into());
         }
     };
-    let head = read_head(&path).await;
     if let Some(bal) = state.auth.as_ref().map(|a| a.bal.clone())
         && let Some(reason) = from_mismatch(&head, &bal)
     {
@@ -833,18 +839,8 @@ async fn send_success_dsn(ctx: &Ctx<'_>, tx: &Transaction, stored: &std::path::P
     }
 }
 
-/// The header block of a stored message (bounded), for the journal.
-async fn read_head(path: &std::path::Path) -> Vec<u8> {
-    use tokio::io::AsyncReadExt;
-    let mut head = Vec::new();
-    if let Ok(file) = tokio::fs::File::open(path).await {
-        let _ = file.take(256 * 1024).read_to_end(&mut head).await;
-    }
-    if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-        head.truncate(end + 4);
-    }
-    head
-}
+/// The largest header block kept for the journal and the `From:` policy.
+const MAX_HEAD: usize = 256 * 1024;
 
 /// The decoded value of a header of a raw message, if present.
 pub(crate) fn header_value(message: &[u8], name: &str) -> Option<String> {

@@ -26,7 +26,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
 /// The mailboxes of every BAL, with their RFC 6154 special use.
@@ -96,7 +95,40 @@ pub struct Entry {
     pub flags: BTreeSet<Flag>,
     /// When it arrived.
     pub internal_date: OffsetDateTime,
+    /// Its header block once read (messages never change), so that FETCH ENVELOPE and header
+    /// sections need no file access the next time.
+    pub header: HeaderCache,
 }
+
+/// A message's header block, read once ([`HEADER_CACHE_MAX`] bytes at most are kept). It takes
+/// no part in comparisons of entries.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderCache(std::sync::OnceLock<Arc<[u8]>>);
+
+/// Header blocks larger than this are not kept in memory.
+pub const HEADER_CACHE_MAX: usize = 16 * 1024;
+
+impl HeaderCache {
+    /// The header, if already read.
+    pub fn get(&self) -> Option<&Arc<[u8]>> {
+        self.0.get()
+    }
+
+    /// Keeps a header just read (if small enough and not already kept).
+    pub fn keep(&self, header: &[u8]) {
+        if header.len() <= HEADER_CACHE_MAX {
+            let _ = self.0.set(Arc::from(header));
+        }
+    }
+}
+
+impl PartialEq for HeaderCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for HeaderCache {}
 
 /// A mailbox as seen at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,9 +183,11 @@ struct UidList {
     uids: BTreeMap<String, u32>,
 }
 
-/// A mailbox in memory.
+/// A mailbox in memory: whole once a session opened it, its counters only before.
 #[derive(Debug)]
 struct Index {
+    /// Whether `messages` holds every message (false: only the counters are known).
+    complete: bool,
     uid_validity: u32,
     uid_next: u32,
     messages: BTreeMap<u32, Arc<Entry>>,
@@ -190,7 +224,7 @@ impl Mailbox {
         &self,
         guard: &'g mut MutexGuard<'_, Option<Index>>,
     ) -> io::Result<&'g mut Index> {
-        if guard.is_none() {
+        if !guard.as_ref().is_some_and(|i| i.complete) {
             **guard = Some(load(&self.dir)?);
         }
         Ok(guard.as_mut().expect("just loaded"))
@@ -211,26 +245,61 @@ struct Inner {
     mailboxes: Mutex<HashMap<(String, String), Arc<Mailbox>>>,
 }
 
-/// A message being received, written to `spool/tmp` and moved to `spool/new` on commit.
+/// A message being received: held in memory up to [`SPOOL_IN_MEMORY`], then written to
+/// `spool/tmp`; on commit, made durable (fsync) and moved to `spool/new`.
 #[derive(Debug)]
 pub struct SpoolFile {
-    file: tokio::fs::File,
+    buffer: Vec<u8>,
+    file: Option<std::fs::File>,
     tmp: PathBuf,
     new: PathBuf,
     committed: bool,
 }
 
+/// Messages up to this size are written to disk in one go at commit (one trip to the blocking
+/// pool); larger ones are streamed to their file as they arrive, so memory stays bounded.
+pub const SPOOL_IN_MEMORY: usize = 1024 * 1024;
+
 impl SpoolFile {
     /// Appends bytes.
     pub async fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.file.write_all(bytes).await
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() <= SPOOL_IN_MEMORY {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.buffer);
+        let (file, tmp) = (self.file.take(), self.tmp.clone());
+        let file = tokio::task::spawn_blocking(move || -> io::Result<fs::File> {
+            use std::io::Write;
+            let mut file = match file {
+                Some(f) => f,
+                None => fs::File::create(&tmp)?,
+            };
+            file.write_all(&pending)?;
+            Ok(file)
+        })
+        .await
+        .map_err(io::Error::other)??;
+        self.file = Some(file);
+        Ok(())
     }
 
     /// Makes the message durable and visible; returns its final path.
     pub async fn commit(mut self) -> io::Result<PathBuf> {
-        self.file.flush().await?;
-        self.file.sync_all().await?;
-        tokio::fs::rename(&self.tmp, &self.new).await?;
+        let pending = std::mem::take(&mut self.buffer);
+        let (file, tmp, new) = (self.file.take(), self.tmp.clone(), self.new.clone());
+        tokio::task::spawn_blocking(move || -> io::Result<()> {
+            use std::io::Write;
+            let mut file = match file {
+                Some(f) => f,
+                None => fs::File::create(&tmp)?,
+            };
+            file.write_all(&pending)?;
+            file.sync_all()?;
+            fs::rename(&tmp, &new)
+        })
+        .await
+        .map_err(io::Error::other)??;
         self.committed = true;
         Ok(self.new.clone())
     }
@@ -238,7 +307,7 @@ impl SpoolFile {
 
 impl Drop for SpoolFile {
     fn drop(&mut self) {
-        if !self.committed {
+        if !self.committed && self.file.take().is_some() {
             let _ = fs::remove_file(&self.tmp);
         }
     }
@@ -339,6 +408,7 @@ fn entry_of(path: PathBuf, uid: u32, meta: &fs::Metadata) -> Entry {
             .map(OffsetDateTime::from)
             .unwrap_or_else(|_| OffsetDateTime::now_utc()),
         path,
+        header: HeaderCache::default(),
     }
 }
 
@@ -403,6 +473,7 @@ fn load(dir: &Path) -> io::Result<Index> {
     }
     write_uidlist(dir, list.uid_validity, uid_next)?;
     Ok(Index {
+        complete: true,
         uid_validity: list.uid_validity,
         uid_next,
         messages,
@@ -461,22 +532,20 @@ impl Store {
     }
 
     /// Starts receiving a submitted message.
-    pub async fn spool(&self) -> io::Result<SpoolFile> {
+    pub fn spool(&self) -> SpoolFile {
         let name = unique_name();
-        let tmp = self.0.root.join("spool/tmp").join(&name);
-        let new = self.0.root.join("spool/new").join(&name);
-        let file = tokio::fs::File::create(&tmp).await?;
-        Ok(SpoolFile {
-            file,
-            tmp,
-            new,
+        SpoolFile {
+            buffer: Vec::new(),
+            file: None,
+            tmp: self.0.root.join("spool/tmp").join(&name),
+            new: self.0.root.join("spool/new").join(&name),
             committed: false,
-        })
+        }
     }
 
-    /// Stores a message in a mailbox with its flags: the file is written and synced in `tmp/`
-    /// outside the lock, then renamed into `cur/` with its UID. Returns (UIDVALIDITY, entry).
-    fn add(
+    /// Stores a message in a mailbox with its flags: `write` puts it in `tmp/`, durably, outside
+    /// the lock; then it is renamed into `cur/` with its UID. Returns (UIDVALIDITY, entry).
+    fn add_durable(
         &self,
         bal: &str,
         mailbox: &str,
@@ -489,21 +558,26 @@ impl Store {
         }
         let name = unique_name();
         let tmp = mb.dir.join("tmp").join(&name);
-        let written = write(&tmp).and_then(|()| fs::File::open(&tmp)?.sync_all());
-        if let Err(e) = written {
+        if let Err(e) = write(&tmp) {
             let _ = fs::remove_file(&tmp);
             return Err(e);
         }
         let mut guard = mb.lock();
         // A mailbox no session has opened is not read into memory: its UIDVALIDITY and UIDNEXT
-        // come from the uidlist, so memory does not grow with the messages it receives.
-        let (uid_validity, uid) = match guard.as_ref() {
-            Some(index) => (index.uid_validity, index.uid_next),
-            None => {
-                let list = read_uidlist(&mb.dir)?;
-                (list.uid_validity, list.uid_next.max(1))
-            }
-        };
+        // come from the uidlist (read once), so memory does not grow with what it receives.
+        if guard.is_none() {
+            let list = read_uidlist(&mb.dir)?;
+            *guard = Some(Index {
+                complete: false,
+                uid_validity: list.uid_validity,
+                uid_next: list.uid_next.max(1),
+                messages: BTreeMap::new(),
+                version: 0,
+                log: VecDeque::new(),
+            });
+        }
+        let index = guard.as_mut().expect("just set");
+        let (uid_validity, uid) = (index.uid_validity, index.uid_next);
         let target = mb
             .dir
             .join("cur")
@@ -512,13 +586,13 @@ impl Store {
             let _ = fs::remove_file(&tmp);
             return Err(e);
         }
+        index.uid_next = uid + 1;
         write_uidlist(&mb.dir, uid_validity, uid + 1)?;
         let meta = fs::metadata(&target)?;
         let entry = Arc::new(entry_of(target, uid, &meta));
-        let Some(index) = guard.as_mut() else {
+        if !index.complete {
             return Ok((uid_validity, entry));
-        };
-        index.uid_next = uid + 1;
+        }
         index.messages.insert(uid, entry.clone());
         index.record(Change::Added(entry.clone()));
         let version = index.version;
@@ -527,10 +601,29 @@ impl Store {
         Ok((uid_validity, entry))
     }
 
-    /// Delivers a copy of a stored message into a BAL's INBOX.
+    /// [`Store::add_durable`] with a `write` that does not sync: the file is synced after it.
+    fn add(
+        &self,
+        bal: &str,
+        mailbox: &str,
+        flags: &BTreeSet<Flag>,
+        write: impl FnOnce(&Path) -> io::Result<()>,
+    ) -> io::Result<(u32, Arc<Entry>)> {
+        self.add_durable(bal, mailbox, flags, |tmp| {
+            write(tmp)?;
+            fs::File::open(tmp)?.sync_all()
+        })
+    }
+
+    /// Delivers a stored (spooled, already durable) message into a BAL's INBOX: a hard link to
+    /// the spool file (messages never change; flags are in the name), a copy where linking
+    /// fails.
     pub fn deliver(&self, bal: &str, source: &Path) -> io::Result<PathBuf> {
-        self.add(bal, "INBOX", &BTreeSet::new(), |tmp| {
-            fs::copy(source, tmp).map(|_| ())
+        self.add_durable(bal, "INBOX", &BTreeSet::new(), |tmp| {
+            fs::hard_link(source, tmp).or_else(|_| {
+                fs::copy(source, tmp)?;
+                fs::File::open(tmp)?.sync_all()
+            })
         })
         .map(|(_, e)| e.path.clone())
     }
@@ -614,7 +707,7 @@ impl Store {
     pub fn changes_since(&self, bal: &str, mailbox: &str, version: u64) -> Changes {
         let mb = self.mailbox(bal, mailbox);
         let guard = mb.lock();
-        let Some(index) = guard.as_ref() else {
+        let Some(index) = guard.as_ref().filter(|i| i.complete) else {
             return Changes::TooOld;
         };
         if version > index.version {
@@ -691,10 +784,20 @@ mod tests {
     async fn spool_commit_and_abort() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("open");
-        let mut file = store.spool().await.expect("spool");
+        let tmp_files = || {
+            fs::read_dir(dir.path().join("spool/tmp"))
+                .expect("tmp")
+                .count()
+        };
+        let mut file = store.spool();
         file.write(b"Subject: a\r\n\r\nbody\r\n")
             .await
             .expect("write");
+        assert_eq!(
+            tmp_files(),
+            0,
+            "a small message stays in memory until commit"
+        );
         let path = file.commit().await.expect("commit");
         assert!(path.starts_with(dir.path().join("spool/new")));
         assert_eq!(
@@ -702,14 +805,28 @@ mod tests {
             b"Subject: a\r\n\r\nbody\r\n"
         );
 
-        let aborted = store.spool().await.expect("spool");
+        // A large one goes to its file as it arrives, whole at commit.
+        let chunk = vec![b'x'; 700 * 1024];
+        let mut large = store.spool();
+        for _ in 0..3 {
+            large.write(&chunk).await.expect("write");
+        }
+        assert_eq!(tmp_files(), 1, "streamed past {SPOOL_IN_MEMORY} bytes");
+        let path = large.commit().await.expect("commit");
+        assert_eq!(fs::metadata(&path).expect("meta").len(), 3 * 700 * 1024);
+
+        let mut aborted = store.spool();
+        for _ in 0..2 {
+            aborted.write(&chunk).await.expect("write");
+        }
         drop(aborted);
-        assert_eq!(
-            fs::read_dir(dir.path().join("spool/tmp"))
-                .expect("tmp")
-                .count(),
-            0
-        );
+        assert_eq!(tmp_files(), 0);
+
+        // Delivery links the spooled file; expunging the BAL's copy keeps the spool's.
+        let delivered = store.deliver("a@x.fr", &path).expect("deliver");
+        assert_eq!(fs::read(&delivered).expect("read").len(), 3 * 700 * 1024);
+        store.remove("a@x.fr", "INBOX", 1).expect("remove");
+        assert!(path.exists() && !delivered.exists());
     }
 
     #[test]

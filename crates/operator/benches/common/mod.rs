@@ -289,3 +289,128 @@ pub fn fill_maildir(dir: &Path, count: u32, size: usize, operator_layout: bool) 
         .expect("uidlist");
     }
 }
+
+/// CPU time of a process and of its living descendants (each with its reaped children), in
+/// seconds: the whole of a multi-process server like Postfix or Dovecot.
+pub fn tree_cpu(root: u32) -> f64 {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.split_whitespace().nth(1))
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        parents.push((pid, ppid));
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i];
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        i += 1;
+    }
+    tree.into_iter().map(cpu_seconds).sum()
+}
+
+/// Where a benchmark's client goes, and as whom (XOAUTH2).
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub smtp: SocketAddr,
+    pub imap: SocketAddr,
+    pub user: String,
+    pub token: String,
+}
+
+/// `senders` concurrent SMTP sessions share `messages` submissions of 2 KB from Marie to
+/// Paul; `every_thousand` runs after each thousandth. Returns the wall time in seconds.
+pub async fn submit(
+    target: &Target,
+    tls: &Arc<rustls::ClientConfig>,
+    senders: usize,
+    messages: usize,
+    every_thousand: Arc<dyn Fn() + Send + Sync>,
+) -> f64 {
+    let done = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut sessions = Vec::new();
+    for _ in 0..senders {
+        sessions.push(smtp_login(target.smtp, tls.clone(), &target.user, &target.token).await);
+    }
+    let t0 = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for (n, mut s) in sessions.into_iter().enumerate() {
+        let share = messages / senders + usize::from(n < messages % senders);
+        let (done, every_thousand) = (done.clone(), every_thousand.clone());
+        tasks.push(tokio::spawn(async move {
+            let body = "x".repeat(76);
+            for i in 0..share {
+                let envelope = format!("MAIL FROM:<{BAL_MARIE}>\r\nRCPT TO:<{BAL_PAUL}>\r\nDATA\r\n");
+                s.get_mut().write_all(envelope.as_bytes()).await.expect("w");
+                until(&mut s, "354").await;
+                let mut m = format!(
+                    "From: <{BAL_MARIE}>\r\nTo: <{BAL_PAUL}>\r\nSubject: charge {n}-{i}\r\nMessage-ID: <load-{n}-{i}-{}@bench>\r\n\r\n",
+                    t0.elapsed().as_nanos()
+                );
+                for _ in 0..25 {
+                    m.push_str(&body);
+                    m.push_str("\r\n");
+                }
+                m.push_str(".\r\n");
+                s.get_mut().write_all(m.as_bytes()).await.expect("w");
+                until(&mut s, "250").await;
+                if done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 1_000 == 999 {
+                    every_thousand();
+                }
+            }
+            s.get_mut().write_all(b"QUIT\r\n").await.expect("w");
+        }));
+    }
+    for t in tasks {
+        t.await.expect("sender");
+    }
+    t0.elapsed().as_secs_f64()
+}
+
+/// `runs` times: connect + STARTTLS + XOAUTH2 + SELECT INBOX + `FETCH 1:* (UID FLAGS
+/// RFC822.SIZE ENVELOPE)`, checking that `expected` messages came. Wall times, sorted.
+pub async fn fetch_envelopes(
+    target: &Target,
+    tls: &Arc<rustls::ClientConfig>,
+    runs: usize,
+    expected: usize,
+) -> Vec<f64> {
+    let mut walls = Vec::new();
+    for _ in 0..runs {
+        let t0 = std::time::Instant::now();
+        let mut s = imap_login(target.imap, tls.clone(), &target.user, &target.token).await;
+        s.get_mut()
+            .write_all(b"s SELECT INBOX\r\nf FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE)\r\n")
+            .await
+            .expect("w");
+        let mut fetched = 0;
+        loop {
+            let l = line(&mut s).await;
+            assert!(!l.is_empty(), "closed during FETCH");
+            if l.starts_with("* ") && l.contains(" FETCH ") {
+                fetched += 1;
+            }
+            if l.starts_with("f ") {
+                assert!(l.starts_with("f OK"), "{l}");
+                break;
+            }
+        }
+        assert_eq!(fetched, expected);
+        walls.push(t0.elapsed().as_secs_f64());
+        s.get_mut().write_all(b"l LOGOUT\r\n").await.expect("w");
+    }
+    walls.sort_by(f64::total_cmp);
+    walls
+}

@@ -148,21 +148,28 @@ fn load(
     need: Need,
     marks_seen: bool,
 ) -> Vec<Loaded> {
-    let read = |path: &std::path::Path| match need {
+    let read = |entry: &Entry| match need {
         Need::Nothing => Ok(Vec::new()),
-        Need::Header => read_header(path),
-        Need::Whole => std::fs::read(path),
+        Need::Header => match entry.header.get() {
+            Some(header) => Ok(header.to_vec()),
+            None => {
+                let header = read_header(&entry.path)?;
+                entry.header.keep(&header);
+                Ok(header)
+            }
+        },
+        Need::Whole => std::fs::read(&entry.path),
     };
     entries
         .into_iter()
         .map(|(index, mut entry)| {
-            let content = match read(&entry.path) {
+            let content = match read(&entry) {
                 Ok(c) => c,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     let Some(current) = store.entry(bal, mailbox, entry.uid) else {
                         return Loaded::Gone;
                     };
-                    match read(&current.path) {
+                    match read(&current) {
                         Ok(c) => {
                             entry = current;
                             c
@@ -410,10 +417,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 }
                 let seq = NonZeroU32::new(u32::try_from(index + 1).unwrap_or(u32::MAX))
                     .unwrap_or(NonZeroU32::MIN);
-                let message_id = if need > Need::Nothing {
-                    crate::smtp::header_value(&content, "Message-ID")
-                } else {
-                    None
+                // The ENVELOPE just built names it; otherwise the header is read for it.
+                let from_envelope = items.iter().find_map(|item| match item {
+                    MessageDataItem::Envelope(e) => Some(e.message_id.0.as_ref().map(|id| {
+                        let id: &[u8] = id.as_ref();
+                        evidence::strip_brackets(String::from_utf8_lossy(id).trim()).to_owned()
+                    })),
+                    _ => None,
+                });
+                let message_id = match from_envelope {
+                    Some(id) => id,
+                    None if need > Need::Nothing => {
+                        crate::smtp::header_value(&content, "Message-ID")
+                    }
+                    None => None,
                 };
                 let uid = entry.uid;
                 if let Some(slot) = state

@@ -985,6 +985,7 @@ mod tests {
                         size: 0,
                         flags: Default::default(),
                         internal_date: time::OffsetDateTime::UNIX_EPOCH,
+                        header: Default::default(),
                     })
                 })
                 .collect(),

@@ -365,6 +365,7 @@ mod tests {
             size: MESSAGE.len() as u64,
             flags: flags.iter().copied().collect::<BTreeSet<_>>(),
             internal_date: OffsetDateTime::from_unix_timestamp(1_794_000_000).expect("date"),
+            header: Default::default(),
         };
         let keys = keys(criteria);
         let sets = Sets::new(&keys, 3, 9);
