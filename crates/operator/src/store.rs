@@ -307,7 +307,8 @@ impl SpoolFile {
 
 impl Drop for SpoolFile {
     fn drop(&mut self) {
-        if !self.committed && self.file.take().is_some() {
+        // Aborted, or its commit failed: no partial file stays behind.
+        if !self.committed {
             let _ = fs::remove_file(&self.tmp);
         }
     }
