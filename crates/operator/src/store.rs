@@ -155,6 +155,28 @@ pub enum Change {
     Expunged(u32),
 }
 
+/// A change of flags (IMAP STORE, or `\\Seen` set by FETCH).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlagUpdate {
+    /// `FLAGS`.
+    Replace(BTreeSet<Flag>),
+    /// `+FLAGS`.
+    Add(BTreeSet<Flag>),
+    /// `-FLAGS`.
+    Remove(BTreeSet<Flag>),
+}
+
+impl FlagUpdate {
+    /// The flags after the update.
+    pub fn apply(&self, current: &BTreeSet<Flag>) -> BTreeSet<Flag> {
+        match self {
+            FlagUpdate::Replace(f) => f.clone(),
+            FlagUpdate::Add(f) => current.union(f).copied().collect(),
+            FlagUpdate::Remove(f) => current.difference(f).copied().collect(),
+        }
+    }
+}
+
 /// What changed in a mailbox since a version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Changes {
@@ -563,22 +585,41 @@ impl Store {
             let _ = fs::remove_file(&tmp);
             return Err(e);
         }
+        let meta = match fs::metadata(&tmp) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
         let mut guard = mb.lock();
         // A mailbox no session has opened is not read into memory: its UIDVALIDITY and UIDNEXT
-        // come from the uidlist (read once), so memory does not grow with what it receives.
+        // come from the uidlist (read once), so memory does not grow with what it receives. A
+        // uidlist of the earlier layout (UIDs by file name) is read whole first, so that its
+        // numbering goes into the names before the list is rewritten.
         if guard.is_none() {
             let list = read_uidlist(&mb.dir)?;
-            *guard = Some(Index {
-                complete: false,
-                uid_validity: list.uid_validity,
-                uid_next: list.uid_next.max(1),
-                messages: BTreeMap::new(),
-                version: 0,
-                log: VecDeque::new(),
+            *guard = Some(if list.uids.is_empty() {
+                Index {
+                    complete: false,
+                    uid_validity: list.uid_validity,
+                    uid_next: list.uid_next.max(1),
+                    messages: BTreeMap::new(),
+                    version: 0,
+                    log: VecDeque::new(),
+                }
+            } else {
+                load(&mb.dir)?
             });
         }
         let index = guard.as_mut().expect("just set");
         let (uid_validity, uid) = (index.uid_validity, index.uid_next);
+        // The UID is reserved on disk before the file carries it: never given twice.
+        index.uid_next = uid + 1;
+        if let Err(e) = write_uidlist(&mb.dir, uid_validity, uid + 1) {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
         let target = mb
             .dir
             .join("cur")
@@ -587,9 +628,6 @@ impl Store {
             let _ = fs::remove_file(&tmp);
             return Err(e);
         }
-        index.uid_next = uid + 1;
-        write_uidlist(&mb.dir, uid_validity, uid + 1)?;
-        let meta = fs::metadata(&target)?;
         let entry = Arc::new(entry_of(target, uid, &meta));
         if !index.complete {
             return Ok((uid_validity, entry));
@@ -650,11 +688,23 @@ impl Store {
     }
 
     /// IMAP COPY of one message into another mailbox of the same BAL.
-    pub fn copy(&self, entry: &Entry, bal: &str, mailbox: &str) -> io::Result<(u32, u32)> {
-        self.add(bal, mailbox, &entry.flags, |tmp| {
+    ///
+    /// Copies message `uid` of mailbox `from` as it is now (another session may have renamed
+    /// its file): (UIDVALIDITY, new UID) of `to`, `None` if it is gone.
+    pub fn copy(
+        &self,
+        bal: &str,
+        from: &str,
+        uid: u32,
+        to: &str,
+    ) -> io::Result<Option<(u32, u32)>> {
+        let Some(entry) = self.entry(bal, from, uid) else {
+            return Ok(None);
+        };
+        self.add(bal, to, &entry.flags, |tmp| {
             fs::copy(&entry.path, tmp).map(|_| ())
         })
-        .map(|(v, e)| (v, e.uid))
+        .map(|(v, e)| Some((v, e.uid)))
     }
 
     /// Removes a message (IMAP EXPUNGE). Removing one already gone is not an error.
@@ -736,13 +786,14 @@ impl Store {
         guard.as_ref()?.messages.get(&uid).cloned()
     }
 
-    /// Replaces the flags of a message; returns its new state (`None` if it is gone).
+    /// Changes the flags of a message from their current value (not from a session's view,
+    /// which another session may have outdated); returns its new state (`None` if it is gone).
     pub fn set_flags(
         &self,
         bal: &str,
         mailbox: &str,
         uid: u32,
-        flags: &BTreeSet<Flag>,
+        update: &FlagUpdate,
     ) -> io::Result<Option<Arc<Entry>>> {
         let mb = self.mailbox(bal, mailbox);
         let mut guard = mb.lock();
@@ -750,6 +801,7 @@ impl Store {
         let Some(entry) = index.messages.get_mut(&uid) else {
             return Ok(None);
         };
+        let flags = &update.apply(&entry.flags);
         if entry.flags == *flags {
             return Ok(Some(entry.clone()));
         }
@@ -849,7 +901,7 @@ mod tests {
 
         let seen = BTreeSet::from([Flag::Seen, Flag::Answered]);
         store
-            .set_flags("a@x.fr", "INBOX", 1, &seen)
+            .set_flags("a@x.fr", "INBOX", 1, &FlagUpdate::Replace(seen.clone()))
             .expect("flags")
             .expect("present");
         let third = store.snapshot("a@x.fr", "INBOX").expect("snapshot");
@@ -920,6 +972,33 @@ mod tests {
     }
 
     #[test]
+    fn a_delivery_first_keeps_the_numbering_of_an_earlier_layout() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let inbox = dir.path().join("bal/a@x.fr");
+        for sub in ["tmp", "new", "cur"] {
+            fs::create_dir_all(inbox.join(sub)).expect("mkdir");
+        }
+        fs::write(inbox.join("cur/old-1:2,S"), b"old one").expect("write");
+        fs::write(
+            inbox.join("uidlist.json"),
+            br#"{"uid_validity":77,"uid_next":9,"uids":{"old-1":8}}"#,
+        )
+        .expect("write");
+        let store = Store::open(dir.path()).expect("open");
+        // No session opened the mailbox: the delivery comes first.
+        store.inject("a@x.fr", b"new").expect("inject");
+        let uids: Vec<u32> = Store::open(dir.path())
+            .expect("reopen")
+            .snapshot("a@x.fr", "INBOX")
+            .expect("snapshot")
+            .messages
+            .iter()
+            .map(|m| m.uid)
+            .collect();
+        assert_eq!(uids, [8, 9]);
+    }
+
+    #[test]
     fn append_copy_remove_across_mailboxes() {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("open");
@@ -941,8 +1020,9 @@ mod tests {
         assert_eq!(sent.uid_validity, validity);
         assert_eq!(sent.messages[0].flags, BTreeSet::from([Flag::Seen]));
         let (_, copied) = store
-            .copy(&sent.messages[0], "a@x.fr", "Trash")
-            .expect("copy");
+            .copy("a@x.fr", "Sent", 1, "Trash")
+            .expect("copy")
+            .expect("present");
         assert_eq!(copied, 1);
         store.remove("a@x.fr", "Sent", 1).expect("remove");
         store
@@ -983,7 +1063,12 @@ mod tests {
         );
         store.inject("a@x.fr", b"one").expect("inject");
         store
-            .set_flags("a@x.fr", "INBOX", 1, &BTreeSet::from([Flag::Flagged]))
+            .set_flags(
+                "a@x.fr",
+                "INBOX",
+                1,
+                &FlagUpdate::Add(BTreeSet::from([Flag::Flagged])),
+            )
             .expect("flags");
         store.remove("a@x.fr", "INBOX", 1).expect("remove");
         let Changes::Since { version, changes } =
@@ -999,7 +1084,7 @@ mod tests {
         ] if a.uid == 1 && f.flags.contains(&Flag::Flagged)));
         for _ in 0..LOG_LENGTH {
             store
-                .set_flags("a@x.fr", "INBOX", 99, &BTreeSet::new())
+                .set_flags("a@x.fr", "INBOX", 99, &FlagUpdate::Replace(BTreeSet::new()))
                 .expect("absent");
             store.inject("a@x.fr", b"more").expect("inject");
         }

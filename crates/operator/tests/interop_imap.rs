@@ -328,6 +328,70 @@ async fn idle_reports_another_sessions_changes_of_its_mailbox_only() {
     );
 }
 
+/// Two sessions of one BAL, the first with an outdated view: its FETCH that sets \\Seen, its
+/// STORE +FLAGS and its COPY keep (and report) what the second changed meanwhile; an IDLE
+/// started after a change reports it at once.
+const STALE_VIEW: &str = r#"
+import imaplib, ssl, sys
+host, port, cafile, user, token = sys.argv[1:6]
+ctx = ssl.create_default_context(cafile=cafile)
+def login():
+    m = imaplib.IMAP4(host, int(port))
+    m.starttls(ssl_context=ctx)
+    m.authenticate("XOAUTH2", lambda c: ("user=%s\x01auth=Bearer %s\x01\x01" % (user, token)).encode())
+    return m
+a, b = login(), login()
+a.select("INBOX"); b.select("INBOX")
+typ, data = a.fetch("1", "(ENVELOPE)")
+assert typ == "OK", data
+b.store("1", "+FLAGS", "(\\Flagged)")
+typ, data = a.fetch("1", "(BODY[HEADER])")
+text = b" ".join(d[0] if isinstance(d, tuple) else d for d in data)
+assert b"\\Flagged" in text and b"\\Seen" in text, text
+typ, data = a.store("1", "+FLAGS", "(\\Answered)")
+assert all(f in data[0] for f in (b"\\Flagged", b"\\Seen", b"\\Answered")), data
+b.store("1", "-FLAGS", "(\\Answered)")
+typ, data = a.copy("1", "Trash")
+assert typ == "OK", data
+typ, data = b.fetch("1", "(FLAGS)")
+assert b"\\Flagged" in data[0] and b"\\Seen" in data[0] and b"\\Answered" not in data[0], data
+b.append("INBOX", None, None, b"Subject: before idle\r\n\r\nx\r\n")
+tag = a._new_tag()
+a.send(tag + b" IDLE\r\n")
+assert a.readline().startswith(b"+"), "continuation"
+a.sock.settimeout(20)
+lines = []
+while not lines or not lines[-1].endswith(b"EXISTS\r\n"):
+    lines.append(a.readline())
+assert b"* 1 FETCH (FLAGS (\\Flagged \\Seen))\r\n" in lines, lines
+assert lines[-1] == b"* 2 EXISTS\r\n", lines
+a.send(b"DONE\r\n")
+assert a.readline().startswith(tag + b" OK")
+a.logout(); b.logout()
+print("STALE VIEW OK")
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_with_an_outdated_view_keeps_and_reports_other_sessions_flags() {
+    if !have("python3") {
+        return;
+    }
+    let f = start().await;
+    f.op.deliver(
+        BAL_MARIE,
+        b"Subject: one\r\nMessage-ID: <one@x>\r\n\r\nx\r\n",
+    )
+    .expect("deliver");
+    let addr = f.op.addresses().psc_imap;
+    let args = python_args(&f, STALE_VIEW, addr, BAL_MARIE, f.token(PS_MARIE), &[]);
+    let out = run("python3", args, None).await;
+    assert!(
+        out.ok && out.stdout.contains("STALE VIEW OK"),
+        "{}",
+        out.all()
+    );
+}
+
 const MOVE_FAILS: &str = r#"
 import imaplib, ssl, sys
 host, port, cafile, user, token = sys.argv[1:6]

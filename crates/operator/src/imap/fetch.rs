@@ -19,7 +19,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::mailbox::flag_names;
 use super::{Session, State, mime, resolve};
 use crate::journal::EventKind;
-use crate::store::{Entry, Flag};
+use crate::store::{Entry, Flag, FlagUpdate};
 
 /// Items not served (BINARY is not advertised).
 fn supported(name: &MessageDataItemName<'_>) -> bool {
@@ -104,6 +104,8 @@ enum Loaded {
         entry: Arc<Entry>,
         content: Vec<u8>,
         newly_seen: bool,
+        /// Its flags differ from what the session last told the client.
+        flags_changed: bool,
     },
     /// Another session expunged it.
     Gone,
@@ -162,28 +164,21 @@ fn load(
     };
     entries
         .into_iter()
-        .map(|(index, mut entry)| {
+        .map(|(index, seen_by_session)| {
+            // The message as it is now: another session may have changed its flags (and so
+            // renamed its file) or expunged it.
+            let Some(mut entry) = store.entry(bal, mailbox, seen_by_session.uid) else {
+                return Loaded::Gone;
+            };
             let content = match read(&entry) {
                 Ok(c) => c,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    let Some(current) = store.entry(bal, mailbox, entry.uid) else {
-                        return Loaded::Gone;
-                    };
-                    match read(&current) {
-                        Ok(c) => {
-                            entry = current;
-                            c
-                        }
-                        Err(_) => return Loaded::Gone,
-                    }
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Loaded::Gone,
                 Err(e) => return Loaded::Failed(e),
             };
             let mut newly_seen = false;
             if marks_seen && !entry.flags.contains(&Flag::Seen) {
-                let mut flags = entry.flags.clone();
-                flags.insert(Flag::Seen);
-                match store.set_flags(bal, mailbox, entry.uid, &flags) {
+                let seen = FlagUpdate::Add(BTreeSet::from([Flag::Seen]));
+                match store.set_flags(bal, mailbox, entry.uid, &seen) {
                     Ok(Some(updated)) => {
                         entry = updated;
                         newly_seen = true;
@@ -194,6 +189,7 @@ fn load(
             }
             Loaded::Message {
                 index,
+                flags_changed: entry.flags != seen_by_session.flags,
                 entry,
                 content,
                 newly_seen,
@@ -377,7 +373,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 }
             };
             for item in loaded {
-                let (index, entry, content, newly_seen) = match item {
+                let (index, entry, content, newly_seen, flags_changed) = match item {
                     Loaded::Gone => {
                         vanished = true;
                         continue;
@@ -391,7 +387,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                         entry,
                         content,
                         newly_seen,
-                    } => (index, entry, content, newly_seen),
+                        flags_changed,
+                    } => (index, entry, content, newly_seen, flags_changed),
                 };
                 if newly_seen {
                     self.journal.record(EventKind::FlagsChanged {
@@ -411,7 +408,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                         body |= is_body;
                     }
                 }
-                if newly_seen && !names.contains(&MessageDataItemName::Flags) {
+                // New flags (its own \\Seen, or another session's change) travel with the data.
+                if flags_changed && !names.contains(&MessageDataItemName::Flags) {
                     items.push(MessageDataItem::Flags(flags_of(&entry.flags)));
                     shown.push("FLAGS".to_owned());
                 }

@@ -332,28 +332,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             .as_ref()
             .map(|a| a.bal.clone())
             .unwrap_or_default();
-        let targets: Vec<(usize, u32, BTreeSet<Flag>)> = resolve(set, &selected.snapshot, uid)
+        let update = match kind {
+            StoreType::Replace => store::FlagUpdate::Replace(change),
+            StoreType::Add => store::FlagUpdate::Add(change),
+            StoreType::Remove => store::FlagUpdate::Remove(change),
+        };
+        let targets: Vec<(usize, u32)> = resolve(set, &selected.snapshot, uid)
             .into_iter()
-            .filter_map(|index| {
-                let entry = selected.snapshot.messages.get(index)?;
-                let new = match kind {
-                    StoreType::Replace => change.clone(),
-                    StoreType::Add => entry.flags.union(&change).copied().collect(),
-                    StoreType::Remove => entry.flags.difference(&change).copied().collect(),
-                };
-                Some((index, entry.uid, new))
-            })
+            .filter_map(|index| Some((index, selected.snapshot.messages.get(index)?.uid)))
             .collect();
         let mailbox = selected.mailbox;
-        let work: Vec<(u32, BTreeSet<Flag>)> =
-            targets.iter().map(|(_, u, f)| (*u, f.clone())).collect();
+        let uids: Vec<u32> = targets.iter().map(|(_, u)| *u).collect();
         let owner = bal.clone();
+        // Applied to each message's current flags, under the store's lock: a change another
+        // session made meanwhile is kept.
         let stored = self
             .shared
             .store
             .blocking(move |s| {
-                work.iter()
-                    .map(|(uid, flags)| s.set_flags(&owner, mailbox, *uid, flags))
+                uids.iter()
+                    .map(|&uid| s.set_flags(&owner, mailbox, uid, &update))
                     .collect::<std::io::Result<Vec<_>>>()
             })
             .await;
@@ -365,7 +363,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             }
         };
         let mut answers = Vec::new();
-        for ((index, _, _), updated) in targets.into_iter().zip(stored) {
+        for ((index, _), updated) in targets.into_iter().zip(stored) {
             // A message another session expunged meanwhile is left for the next refresh.
             let Some(updated) = updated else { continue };
             let known = &mut selected.snapshot.messages[index];
@@ -427,19 +425,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
             .map(|&i| selected.snapshot.messages[i].uid)
             .collect();
         let owner = bal.clone();
-        let removed = self
+        let removed: BTreeSet<u32> = self
             .shared
             .store
             .blocking(move |s| {
-                uids.iter()
-                    .try_for_each(|&uid| s.remove(&owner, mailbox, uid))
+                Ok(uids
+                    .into_iter()
+                    .filter(|&uid| match s.remove(&owner, mailbox, uid) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            tracing::error!(error = %e, uid, "expunge failed");
+                            false
+                        }
+                    })
+                    .collect())
             })
-            .await;
-        if let Err(e) = removed {
-            tracing::error!(error = %e, "expunge failed");
-        }
-        // Highest sequence numbers first: the others keep their numbers as they go.
+            .await
+            .unwrap_or_default();
+        // Highest sequence numbers first: the others keep their numbers as they go. A message
+        // the store could not remove stays, and is not reported.
         for &index in doomed.iter().rev() {
+            if !removed.contains(&selected.snapshot.messages[index].uid) {
+                continue;
+            }
             let entry = selected.snapshot.messages.remove(index);
             self.journal.record(EventKind::MessageExpunged {
                 bal: bal.clone(),
@@ -480,20 +488,24 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         if moving && selected.read_only {
             return self.no(tag, None, "Mailbox is read-only").await;
         }
-        let entries: Vec<std::sync::Arc<store::Entry>> = resolve(set, &selected.snapshot, uid)
+        let wanted: Vec<u32> = resolve(set, &selected.snapshot, uid)
             .into_iter()
-            .filter_map(|i| selected.snapshot.messages.get(i).cloned())
+            .filter_map(|i| Some(selected.snapshot.messages.get(i)?.uid))
             .collect();
-        let sources: Vec<u32> = entries.iter().map(|e| e.uid).collect();
-        let owner = bal.clone();
+        let (owner, from) = (bal.clone(), selected.mailbox);
+        // Each message as it is now in the store (another session may have renamed its file);
+        // one expunged meanwhile is skipped.
         let copied = self
             .shared
             .store
             .blocking(move |s| {
-                entries
-                    .iter()
-                    .map(|e| s.copy(e, &owner, target))
-                    .collect::<std::io::Result<Vec<_>>>()
+                let mut copied = Vec::new();
+                for uid in wanted {
+                    if let Some((validity, new_uid)) = s.copy(&owner, from, uid, target)? {
+                        copied.push((uid, validity, new_uid));
+                    }
+                }
+                Ok(copied)
             })
             .await;
         let copied = match copied {
@@ -503,8 +515,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 return self.no(tag, None, "Cannot copy the messages").await;
             }
         };
-        let validity = copied.first().map_or(0, |(v, _)| *v);
-        let destinations: Vec<u32> = copied.iter().map(|(_, u)| *u).collect();
+        let validity = copied.first().map_or(0, |(_, v, _)| *v);
+        let sources: Vec<u32> = copied.iter().map(|(u, _, _)| *u).collect();
+        let destinations: Vec<u32> = copied.iter().map(|(_, _, u)| *u).collect();
         let Some(selected) = state.selected.as_ref() else {
             return self.no(tag, None, "No mailbox selected").await;
         };
@@ -572,7 +585,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         }
         // A burst of changes (a busy INBOX takes hundreds of deliveries a second) is reported
         // once per IDLE_BATCH, not once per change.
-        let mut due: Option<tokio::time::Instant> = None;
+        // Changes made since the session's last view (during its last command) come first.
+        let mut due: Option<tokio::time::Instant> = watching.then(tokio::time::Instant::now);
         loop {
             tokio::select! {
                 message = self.next_message() => {

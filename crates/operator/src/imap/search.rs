@@ -299,6 +299,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                 return self.no(tag, Some(code), "Unsupported charset").await;
             }
         }
+        let bal = state
+            .auth
+            .as_ref()
+            .map(|a| a.bal.clone())
+            .unwrap_or_default();
         let Some(selected) = state.selected.as_ref() else {
             return self.no(tag, None, "No mailbox selected").await;
         };
@@ -310,9 +315,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
         let mut found = Vec::new();
         for (index, entry) in selected.snapshot.messages.iter().enumerate() {
             let seq = u32::try_from(index + 1).unwrap_or(u32::MAX);
-            // A message another session removed meanwhile simply does not match.
+            // Read where the message is now (another session may have renamed its file); one
+            // removed meanwhile simply does not match.
             let bytes = if read {
-                tokio::fs::read(&entry.path).await.ok()
+                let path = self
+                    .shared
+                    .store
+                    .entry(&bal, selected.mailbox, entry.uid)
+                    .map_or_else(|| entry.path.clone(), |current| current.path.clone());
+                tokio::fs::read(&path).await.ok()
             } else {
                 None
             };
