@@ -117,11 +117,13 @@ pub enum Defect {
     AuthPipelined,
     /// Skips the `EHLO` after the TLS handshake (SMTP).
     NoEhloAfterTls,
+    /// Also offers ECDHE-RSA-CHACHA20-POLY1305 (0xCCA8), a suite outside ECO.1.1.3's list.
+    OffersChacha20,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 14] = [
+    pub const ALL: [Defect; 15] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -136,6 +138,7 @@ impl Defect {
         Defect::PlainWrongLogin,
         Defect::AuthPipelined,
         Defect::NoEhloAfterTls,
+        Defect::OffersChacha20,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -155,6 +158,7 @@ impl Defect {
             Defect::PlainWrongLogin => "plain-wrong-login",
             Defect::AuthPipelined => "auth-pipelined",
             Defect::NoEhloAfterTls => "no-ehlo-after-tls",
+            Defect::OffersChacha20 => "offers-chacha20",
         }
     }
 }

@@ -96,13 +96,21 @@ impl ServerCertVerifier for ElementaireOrganisationsOnly {
     }
 }
 
-/// Builds the client configuration for an account.
+/// Builds the client configuration for an account. `offer_off_list` is the mutant that also
+/// offers ECDHE-RSA-CHACHA20-POLY1305 (0xCCA8), outside the ECO.1.1.3 list.
 pub fn client_config(
     trust: &Trust,
     credentials: &Credentials,
     present_certificate: bool,
+    offer_off_list: bool,
 ) -> Result<Arc<ClientConfig>, TlsPolicyError> {
-    let provider = Arc::new(provider());
+    let mut provider = provider();
+    if offer_off_list {
+        provider
+            .cipher_suites
+            .push(aws_lc_rs::cipher_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256);
+    }
+    let provider = Arc::new(provider);
     let mut roots = RootCertStore::empty();
     roots
         .add(one_cert(&trust.root_pem, "IGC Santé root")?)

@@ -93,6 +93,11 @@ pub const MUTANTS: &[Mutant] = &[
         description: "n'écrit pas l'entête X-MSS-NIL",
         fails: &["ECO.2.4.3"],
     },
+    Mutant {
+        defect: Defect::OffersChacha20,
+        description: "offre aussi la suite ECDHE-RSA-CHACHA20-POLY1305 (0xCCA8), hors de la liste ECO.1.1.3",
+        fails: &["ECO.1.1.3"],
+    },
 ];
 
 /// Looks a mutant up by name.

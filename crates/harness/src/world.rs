@@ -37,6 +37,8 @@ pub enum SessionRule {
     Smtp,
     /// ECO.1.0.2, IMAP with STARTTLS.
     Imap,
+    /// ECO.1.1.3, suites and key exchange groups.
+    Suites,
     /// ECO.1.2.1, XOAUTH2 with a Pro Santé Connect token.
     Xoauth2,
     /// ECO.1.3.1, ORG AUTH_CLI certificate then PLAIN.
@@ -548,6 +550,7 @@ impl MssWorld {
         let finding = match rule {
             SessionRule::Smtp => rules::eco_1_0_1::check(&evidence, &expected),
             SessionRule::Imap => rules::eco_1_0_2::check(&evidence, &expected),
+            SessionRule::Suites => rules::eco_1_1_3::check(&evidence, &expected),
             SessionRule::Xoauth2 => rules::eco_1_2_1::check(&evidence, &expected),
             SessionRule::Certificate => rules::eco_1_3_1::check(&evidence, &expected),
         };

@@ -174,6 +174,23 @@ async fn no_x_mss_nil() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offers_chacha20() {
+    // Offered only: the operator still negotiates an allowed suite, and the rest passes.
+    check(
+        "offers-chacha20",
+        &[
+            "ECO.1.0.1",
+            "ECO.1.0.2",
+            "ECO.1.2.1",
+            "ECO.1.3.1",
+            "ECO.2.2.1",
+            "ECO.2.4.3",
+        ],
+    )
+    .await;
+}
+
 #[test]
 fn every_mutant_has_a_test() {
     let source = include_str!("mutants.rs");

@@ -20,6 +20,7 @@ async fn the_reference_client_passes_every_scenario() {
     for id in [
         "ECO.1.0.1",
         "ECO.1.0.2",
+        "ECO.1.1.3",
         "ECO.1.2.1",
         "ECO.1.3.1",
         "ECO.2.2.1",
@@ -66,6 +67,7 @@ async fn the_reference_client_passes_every_scenario() {
     for id in [
         "ECO.1.0.1",
         "ECO.1.0.2",
+        "ECO.1.1.3",
         "ECO.1.2.1",
         "ECO.1.3.1",
         "ECO.2.2.1",

@@ -46,9 +46,10 @@ fn assert_all_pass(results: &harness::RunResults) {
     }
 }
 
-const ALL: [&str; 6] = [
+const ALL: [&str; 7] = [
     "ECO.1.0.1",
     "ECO.1.0.2",
+    "ECO.1.1.3",
     "ECO.1.2.1",
     "ECO.1.3.1",
     "ECO.2.2.1",

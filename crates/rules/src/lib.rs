@@ -12,6 +12,7 @@
 
 pub mod eco_1_0_1;
 pub mod eco_1_0_2;
+pub mod eco_1_1_3;
 pub mod eco_1_2_1;
 pub mod eco_1_3_1;
 pub mod eco_2_1_1;

@@ -17,6 +17,7 @@ fn judge(evidence: &SessionEvidence, expected: &Expectation) -> Vec<Finding> {
     vec![
         rules::eco_1_0_1::check(evidence, expected),
         rules::eco_1_0_2::check(evidence, expected),
+        rules::eco_1_1_3::check(evidence, expected),
         rules::eco_1_2_1::check(evidence, expected),
         rules::eco_1_3_1::check(evidence, expected),
     ]

@@ -8,6 +8,7 @@ mod messages;
 mod operator;
 mod sasl;
 mod smtp;
+mod tls;
 
 /// The text of a step as the report shows it (`Alors …`).
 pub(crate) fn text(step: &cucumber::gherkin::Step) -> String {

@@ -29,6 +29,12 @@ IDLE_SECONDS = 15
 
 def context(account):
     ctx = ssl.create_default_context(cafile=account["trust"]["root"])
+    # ECO.1.1.1 and 1.1.3: TLS 1.2 at least, and only the allowed TLS 1.2 suites (OpenSSL
+    # offers CHACHA20 and CBC suites by default; TLS 1.3 suites are configured apart).
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers("ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:"
+                    "ECDHE-RSA-AES256-SHA384:ECDHE-RSA-AES128-SHA256:"
+                    "DHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256")
     certificate = account.get("certificate")
     if certificate:
         ctx.load_cert_chain(certificate["chain"], certificate["key"])
