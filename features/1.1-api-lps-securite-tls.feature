@@ -12,6 +12,12 @@ Fonctionnalité: API LPS — sécurité de la couche de transport (§2.1.1.2.2)
   ou 2048 bits (DHE) ; conceptuellement, la suite et le groupe négociés sont autorisés. Le
   rapport donne les deux.
 
+  ECO.1.1.1 : « Le système DOIT utiliser au minimum la version 1.2 du protocole TLS [...] »
+  ECO.1.1.5 et ECO.1.1.10 : le certificat serveur de l'opérateur est vérifié (période de
+  validité ; chaîne jusqu'à l'AC IGC Santé Elementaire Organisations seulement).
+  « Abandonner » : le système ferme ou alerte la négociation TLS, ou ferme la connexion, avant
+  toute donnée d'authentification et toute commande après STARTTLS ; l'opérateur le journalise.
+
   Contexte:
     Étant donné un opérateur MSSanté fictif
 
@@ -30,3 +36,122 @@ Fonctionnalité: API LPS — sécurité de la couche de transport (§2.1.1.2.2)
     Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
     Et le système synchronise sa boîte de réception
     Alors le système n'a offert et négocié que les suites et groupes autorisés
+
+  @ECO.1.1.1 @PER_ORG @automated
+  Scénario: opérateur limité à TLS 1.2 : la session aboutit, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "tls12-only"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors le système a mené sa session en TLS 1.2
+
+  @ECO.1.1.1 @APP @automated
+  Scénario: opérateur limité à TLS 1.2 : la session aboutit, BAL applicative
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "tls12-only"
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Alors le système a mené sa session en TLS 1.2
+
+  @ECO.1.1.1 @PER_ORG @automated
+  Scénario: opérateur limité à TLS 1.0 : abandon, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "tls10-only"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à une version antérieure à TLS 1.2
+
+  @ECO.1.1.1 @APP @automated
+  Scénario: opérateur limité à TLS 1.0 : abandon, BAL applicative
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "tls10-only"
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à une version antérieure à TLS 1.2
+
+  @ECO.1.1.1 @PER_ORG @automated
+  Scénario: opérateur limité à TLS 1.1 : abandon, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "tls11-only"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à une version antérieure à TLS 1.2
+
+  @ECO.1.1.3 @PER_ORG @automated
+  Scénario: suite hors liste imposée (CHACHA20) : abandon, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "off-list-suite"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à une suite ou un groupe interdit
+
+  @ECO.1.1.3 @APP @automated
+  Scénario: suite hors liste imposée (CHACHA20) : abandon, BAL applicative
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "off-list-suite"
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à une suite ou un groupe interdit
+
+  @ECO.1.1.3 @APP @automated
+  Scénario: suite CBC-SHA imposée : abandon, BAL applicative
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "cbc-sha"
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à une suite ou un groupe interdit
+
+  @ECO.1.1.3 @PER_ORG @automated
+  Scénario: DHE avec un groupe de 1024 bits : abandon, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "dhe-1024"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à une suite ou un groupe interdit
+
+  @ECO.1.1.3 @PER_ORG @automated
+  Scénario: ECDHE sur P-224 : abandon, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "ecdhe-p224"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à une suite ou un groupe interdit
+
+  @ECO.1.1.5 @PER_ORG @automated
+  Scénario: certificat serveur expiré : abandon, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "certificate-expire"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à un certificat hors de sa période de validité
+
+  @ECO.1.1.5 @APP @automated
+  Scénario: certificat serveur expiré : abandon, BAL applicative
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "certificate-expire"
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à un certificat hors de sa période de validité
+
+  @ECO.1.1.5 @PER_ORG @automated
+  Scénario: certificat serveur pas encore valide : abandon, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "certificate-pas-encore-valide"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à un certificat hors de sa période de validité
+
+  @ECO.1.1.10 @PER_ORG @automated
+  Scénario: certificat serveur de la branche Elementaire Personnes : abandon, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "certificate-personnes"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à un certificat d'une autre autorité
+
+  @ECO.1.1.10 @APP @automated
+  Scénario: certificat serveur de la branche Elementaire Personnes : abandon, BAL applicative
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "certificate-personnes"
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à un certificat d'une autre autorité
+
+  @ECO.1.1.10 @PER_ORG @automated
+  Scénario: certificat serveur de la branche Standard : abandon, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "certificate-standard"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à un certificat d'une autre autorité
+
+  @ECO.1.1.10 @APP @automated
+  Scénario: certificat serveur d'une AC commerciale : abandon, BAL applicative
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Et l'opérateur qui présente le profil TLS "certificate-commercial"
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à un certificat d'une autre autorité

@@ -119,11 +119,16 @@ pub enum Defect {
     NoEhloAfterTls,
     /// Also offers ECDHE-RSA-CHACHA20-POLY1305 (0xCCA8), a suite outside ECO.1.1.3's list.
     OffersChacha20,
+    /// Accepts a server certificate of another range of the IGC Santé root (chain built with
+    /// the intermediates the server sends).
+    TrustsOtherRange,
+    /// Accepts an expired or not yet valid server certificate.
+    IgnoresCertificateDates,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 15] = [
+    pub const ALL: [Defect; 17] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -139,6 +144,8 @@ impl Defect {
         Defect::AuthPipelined,
         Defect::NoEhloAfterTls,
         Defect::OffersChacha20,
+        Defect::TrustsOtherRange,
+        Defect::IgnoresCertificateDates,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -159,6 +166,8 @@ impl Defect {
             Defect::AuthPipelined => "auth-pipelined",
             Defect::NoEhloAfterTls => "no-ehlo-after-tls",
             Defect::OffersChacha20 => "offers-chacha20",
+            Defect::TrustsOtherRange => "trusts-other-range",
+            Defect::IgnoresCertificateDates => "ignores-certificate-dates",
         }
     }
 }

@@ -79,7 +79,7 @@ impl Client {
             &self.account.trust,
             &self.account.credentials,
             present,
-            self.defects.contains(&Defect::OffersChacha20),
+            &self.defects,
         )?)
     }
 

@@ -16,7 +16,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use crate::account::{Credentials, Trust};
+use crate::account::{Credentials, Defect, Defects, Trust};
 
 /// Why the TLS policy could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +54,11 @@ fn one_cert(pem: &str, what: &str) -> Result<CertificateDer<'static>, TlsPolicyE
 struct ElementaireOrganisationsOnly {
     inner: Arc<WebPkiServerVerifier>,
     organisations: CertificateDer<'static>,
+    /// Mutant: builds the chain with whatever intermediates the server sends (another range of
+    /// the IGC Santé root is then accepted).
+    any_range: bool,
+    /// Mutant: accepts a certificate out of its validity period.
+    ignore_dates: bool,
 }
 
 impl ServerCertVerifier for ElementaireOrganisationsOnly {
@@ -68,9 +73,19 @@ impl ServerCertVerifier for ElementaireOrganisationsOnly {
         // Only the Organisations CA may be the intermediate: ignore any other the server sends,
         // so a chain through another range of the root cannot be built.
         let only = [self.organisations.clone()];
-        let _ = intermediates;
-        self.inner
-            .verify_server_cert(end_entity, &only, server_name, ocsp_response, now)
+        let chain: &[CertificateDer<'_>] = if self.any_range { intermediates } else { &only };
+        match self
+            .inner
+            .verify_server_cert(end_entity, chain, server_name, ocsp_response, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Expired
+                | rustls::CertificateError::ExpiredContext { .. }
+                | rustls::CertificateError::NotValidYet
+                | rustls::CertificateError::NotValidYetContext { .. },
+            )) if self.ignore_dates => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
     }
 
     fn verify_tls12_signature(
@@ -96,16 +111,16 @@ impl ServerCertVerifier for ElementaireOrganisationsOnly {
     }
 }
 
-/// Builds the client configuration for an account. `offer_off_list` is the mutant that also
-/// offers ECDHE-RSA-CHACHA20-POLY1305 (0xCCA8), outside the ECO.1.1.3 list.
+/// Builds the client configuration for an account; `defects` are the mutants' (none by
+/// default): TLS ones are `OffersChacha20`, `TrustsOtherRange`, `IgnoresCertificateDates`.
 pub fn client_config(
     trust: &Trust,
     credentials: &Credentials,
     present_certificate: bool,
-    offer_off_list: bool,
+    defects: &Defects,
 ) -> Result<Arc<ClientConfig>, TlsPolicyError> {
     let mut provider = provider();
-    if offer_off_list {
+    if defects.contains(&Defect::OffersChacha20) {
         provider
             .cipher_suites
             .push(aws_lc_rs::cipher_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256);
@@ -123,13 +138,19 @@ pub fn client_config(
                 .map_err(|e| TlsPolicyError(format!("CRL: {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-        .with_crls(crls)
-        .build()
-        .map_err(err)?;
+    let mut builder =
+        WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .with_crls(crls);
+    if defects.contains(&Defect::TrustsOtherRange) {
+        // The mutant has no CRL of the other ranges, and does not mind.
+        builder = builder.allow_unknown_revocation_status();
+    }
+    let inner = builder.build().map_err(err)?;
     let verifier = Arc::new(ElementaireOrganisationsOnly {
         inner,
         organisations: one_cert(&trust.organisations_pem, "Elementaire Organisations CA")?,
+        any_range: defects.contains(&Defect::TrustsOtherRange),
+        ignore_dates: defects.contains(&Defect::IgnoresCertificateDates),
     });
     let builder = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])

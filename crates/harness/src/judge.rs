@@ -175,6 +175,20 @@ pub fn judge(config: &JudgeConfig) -> Result<RunResults, JudgeError> {
             EntryPoint::Psc => rules::eco_1_2_1::check(&evidence, &expected),
             EntryPoint::App => rules::eco_1_3_1::check(&evidence, &expected),
         });
+        session.push(rules::eco_1_1_3::check(&evidence, &expected));
+        // The operator's profiles a tester switched during the recording (control API): each
+        // judged when connections were made under it.
+        session.extend(
+            [
+                rules::eco_1_1_1::check_tls12(&evidence, &expected),
+                rules::eco_1_1_1::check_refusal(&evidence, &expected),
+                rules::eco_1_1_3::check_refusal(&evidence, &expected),
+                rules::eco_1_1_5::check_refusal(&evidence, &expected),
+                rules::eco_1_1_10::check_refusal(&evidence, &expected),
+            ]
+            .into_iter()
+            .filter(|f| f.verdict != rules::Verdict::NotTested),
+        );
         for finding in session {
             let id = finding.requirement;
             scenarios.push(scenario(

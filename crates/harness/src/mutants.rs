@@ -98,6 +98,16 @@ pub const MUTANTS: &[Mutant] = &[
         description: "offre aussi la suite ECDHE-RSA-CHACHA20-POLY1305 (0xCCA8), hors de la liste ECO.1.1.3",
         fails: &["ECO.1.1.3"],
     },
+    Mutant {
+        defect: Defect::TrustsOtherRange,
+        description: "accepte un certificat serveur d'une autre branche de l'IGC Santé (Elementaire Personnes)",
+        fails: &["ECO.1.1.10"],
+    },
+    Mutant {
+        defect: Defect::IgnoresCertificateDates,
+        description: "accepte un certificat serveur expiré ou pas encore valide",
+        fails: &["ECO.1.1.5"],
+    },
 ];
 
 /// Looks a mutant up by name.

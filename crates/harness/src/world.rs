@@ -39,6 +39,16 @@ pub enum SessionRule {
     Imap,
     /// ECO.1.1.3, suites and key exchange groups.
     Suites,
+    /// ECO.1.1.1, a server offering only TLS 1.0 or 1.1 abandoned.
+    OldTlsRefused,
+    /// ECO.1.1.1, a server offering only TLS 1.2 used.
+    Tls12Works,
+    /// ECO.1.1.3, a server imposing a forbidden suite or a weak group abandoned.
+    WeakCryptoRefused,
+    /// ECO.1.1.5, a certificate out of its dates abandoned.
+    CertificateDatesRefused,
+    /// ECO.1.1.10, a certificate of another authority abandoned.
+    CertificateAuthorityRefused,
     /// ECO.1.2.1, XOAUTH2 with a Pro Santé Connect token.
     Xoauth2,
     /// ECO.1.3.1, ORG AUTH_CLI certificate then PLAIN.
@@ -135,6 +145,19 @@ impl MssWorld {
 
     /// « un opérateur MSSanté fictif »: a fresh operator for the reference client, the run's
     /// operator reset for an external SUT.
+    /// Switches the operator's TLS profile (`tls10-only`, `certificate-expire`…); journaled, so
+    /// the rules know which connections were made under it. Reset between scenarios.
+    pub fn set_tls_profile(&mut self, name: &str) -> StepResult {
+        let Some(profile) = operator::TlsProfile::from_name(name) else {
+            return self.harness_error(format!("profil TLS inconnu de l'opérateur : {name}"));
+        };
+        let Some(op) = self.operator() else {
+            return self.harness_error("l'opérateur fictif n'est pas démarré");
+        };
+        op.set_tls_profile(profile);
+        Ok(())
+    }
+
     pub async fn start_operator(&mut self) -> StepResult {
         let scenario = self.scenario.clone();
         let Some(ctx) = self.ctx() else {
@@ -551,6 +574,15 @@ impl MssWorld {
             SessionRule::Smtp => rules::eco_1_0_1::check(&evidence, &expected),
             SessionRule::Imap => rules::eco_1_0_2::check(&evidence, &expected),
             SessionRule::Suites => rules::eco_1_1_3::check(&evidence, &expected),
+            SessionRule::OldTlsRefused => rules::eco_1_1_1::check_refusal(&evidence, &expected),
+            SessionRule::Tls12Works => rules::eco_1_1_1::check_tls12(&evidence, &expected),
+            SessionRule::WeakCryptoRefused => rules::eco_1_1_3::check_refusal(&evidence, &expected),
+            SessionRule::CertificateDatesRefused => {
+                rules::eco_1_1_5::check_refusal(&evidence, &expected)
+            }
+            SessionRule::CertificateAuthorityRefused => {
+                rules::eco_1_1_10::check_refusal(&evidence, &expected)
+            }
             SessionRule::Xoauth2 => rules::eco_1_2_1::check(&evidence, &expected),
             SessionRule::Certificate => rules::eco_1_3_1::check(&evidence, &expected),
         };

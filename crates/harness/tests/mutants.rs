@@ -180,12 +180,45 @@ async fn offers_chacha20() {
     check(
         "offers-chacha20",
         &[
+            "ECO.1.1.1",
+            "ECO.1.1.5",
+            "ECO.1.1.10",
             "ECO.1.0.1",
             "ECO.1.0.2",
             "ECO.1.2.1",
             "ECO.1.3.1",
             "ECO.2.2.1",
             "ECO.2.4.3",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trusts_other_range() {
+    check(
+        "trusts-other-range",
+        &[
+            "ECO.1.0.1",
+            "ECO.1.1.1",
+            "ECO.1.1.3",
+            "ECO.1.1.5",
+            "ECO.2.2.1",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignores_certificate_dates() {
+    check(
+        "ignores-certificate-dates",
+        &[
+            "ECO.1.0.1",
+            "ECO.1.1.1",
+            "ECO.1.1.3",
+            "ECO.1.1.10",
+            "ECO.2.2.1",
         ],
     )
     .await;

@@ -16,11 +16,16 @@
 //!
 //! The finding reports both the strict and the conceptual view. No ClientHello observed is
 //! `NotTested`, never a pass.
+//!
+//! [`check_refusal`]: while the operator imposes a suite off the list, DHE with a 1024-bit
+//! group or ECDHE on P-224, the client abandons every connection before any credential or
+//! command after STARTTLS (see [`crate::transport`]).
 
 use evidence::{ClientHelloSummary, EventKind, Suite};
 
 use crate::Finding;
 use crate::session::{Expectation, Problems, SessionEvidence};
+use crate::transport;
 
 /// The requirement.
 pub const ID: &str = "ECO.1.1.3";
@@ -30,6 +35,20 @@ pub const ALLOWED_TLS12: [u16; 6] = [0xC030, 0xC02F, 0xC028, 0xC027, 0x009F, 0x0
 
 /// Signalling cipher suite values: not suites.
 const SIGNALLING: [u16; 2] = [0x00FF, 0x5600];
+
+/// The operator's profiles imposing a forbidden suite or a weak group.
+pub const WEAK_PROFILES: [&str; 4] = ["off-list-suite", "cbc-sha", "dhe-1024", "ecdhe-p224"];
+
+/// The client abandons connections to a server imposing a forbidden suite or a weak group.
+pub fn check_refusal(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
+    transport::abandoned(
+        ID,
+        evidence,
+        expected,
+        &WEAK_PROFILES,
+        "une suite hors liste ou un groupe trop faible",
+    )
+}
 
 fn grease(code: u16) -> bool {
     code & 0x0F0F == 0x0A0A

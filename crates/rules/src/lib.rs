@@ -12,7 +12,10 @@
 
 pub mod eco_1_0_1;
 pub mod eco_1_0_2;
+pub mod eco_1_1_1;
+pub mod eco_1_1_10;
 pub mod eco_1_1_3;
+pub mod eco_1_1_5;
 pub mod eco_1_2_1;
 pub mod eco_1_3_1;
 pub mod eco_2_1_1;
@@ -38,6 +41,7 @@ pub mod ins;
 mod message;
 pub mod session;
 pub mod text;
+mod transport;
 
 use std::collections::BTreeMap;
 

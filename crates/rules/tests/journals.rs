@@ -17,7 +17,12 @@ fn judge(evidence: &SessionEvidence, expected: &Expectation) -> Vec<Finding> {
     vec![
         rules::eco_1_0_1::check(evidence, expected),
         rules::eco_1_0_2::check(evidence, expected),
+        rules::eco_1_1_1::check_refusal(evidence, expected),
+        rules::eco_1_1_1::check_tls12(evidence, expected),
         rules::eco_1_1_3::check(evidence, expected),
+        rules::eco_1_1_3::check_refusal(evidence, expected),
+        rules::eco_1_1_5::check_refusal(evidence, expected),
+        rules::eco_1_1_10::check_refusal(evidence, expected),
         rules::eco_1_2_1::check(evidence, expected),
         rules::eco_1_3_1::check(evidence, expected),
     ]

@@ -18,3 +18,8 @@ async fn configured(w: &mut MssWorld, address: String) -> StepResult {
 async fn delivered(w: &mut MssWorld, message_id: String) -> StepResult {
     w.deliver(&message_id)
 }
+
+#[given(expr = "l'opérateur qui présente le profil TLS {string}")]
+async fn tls_profile(w: &mut MssWorld, name: String) -> StepResult {
+    w.set_tls_profile(&name)
+}

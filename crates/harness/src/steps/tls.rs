@@ -8,3 +8,30 @@ use crate::world::{MssWorld, SessionRule, StepResult};
 async fn suites(w: &mut MssWorld, step: &Step) -> StepResult {
     w.judge_session(&super::text(step), SessionRule::Suites)
 }
+
+#[then(expr = "le système abandonne la connexion face à une version antérieure à TLS 1.2")]
+async fn old_tls(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_session(&super::text(step), SessionRule::OldTlsRefused)
+}
+
+#[then(expr = "le système a mené sa session en TLS 1.2")]
+async fn tls12(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_session(&super::text(step), SessionRule::Tls12Works)
+}
+
+#[then(expr = "le système abandonne la connexion face à une suite ou un groupe interdit")]
+async fn weak_crypto(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_session(&super::text(step), SessionRule::WeakCryptoRefused)
+}
+
+#[then(
+    expr = "le système abandonne la connexion face à un certificat hors de sa période de validité"
+)]
+async fn certificate_dates(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_session(&super::text(step), SessionRule::CertificateDatesRefused)
+}
+
+#[then(expr = "le système abandonne la connexion face à un certificat d'une autre autorité")]
+async fn certificate_authority(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_session(&super::text(step), SessionRule::CertificateAuthorityRefused)
+}

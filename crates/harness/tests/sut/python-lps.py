@@ -28,7 +28,10 @@ import time
 IDLE_SECONDS = 15
 
 def context(account):
-    ctx = ssl.create_default_context(cafile=account["trust"]["root"])
+    # ECO.1.1.10: servers issued by the Elementaire Organisations CA only, so that CA is the
+    # trust anchor (a partial chain), not the root every range of the IGC Santé shares.
+    ctx = ssl.create_default_context(cafile=account["trust"]["organisations"])
+    ctx.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
     # ECO.1.1.1 and 1.1.3: TLS 1.2 at least, and only the allowed TLS 1.2 suites (OpenSSL
     # offers CHACHA20 and CBC suites by default; TLS 1.3 suites are configured apart).
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
@@ -148,13 +151,18 @@ def serve():
             try:
                 request = json.loads(body)
                 request["action"] = self.path.strip("/")
-                status, answer = 200, handle(request, keep=True)
-            except Unsupported as e:
-                status, answer = 501, {"error": "action %s non prise en charge" % e}
-            except (ValueError, KeyError) as e:
-                status, answer = 400, {"error": "requête invalide : %s" % e}
-            except Exception as e:
-                status, answer = 422, {"error": "%s: %s" % (type(e).__name__, e)}
+            except (ValueError, AttributeError, TypeError) as e:
+                request, status, answer = None, 400, {"error": "requête invalide : %s" % e}
+            if request is not None:
+                try:
+                    status, answer = 200, handle(request, keep=True)
+                except Unsupported as e:
+                    status, answer = 501, {"error": "action %s non prise en charge" % e}
+                except KeyError as e:
+                    status, answer = 400, {"error": "requête invalide : champ %s absent" % e}
+                except Exception as e:
+                    # Tried and failed (an ssl.SSLCertVerificationError is a ValueError too).
+                    status, answer = 422, {"error": "%s: %s" % (type(e).__name__, e)}
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -1,0 +1,158 @@
+//! What the ECO.1.1.x rules share: the client's connections made while the operator served a
+//! given TLS profile, and the reading of « abandonner » (VERIFICATION.md): the client closes or
+//! alerts the handshake, or closes the connection, **before any credential and any command
+//! after STARTTLS**. A command in clear that carries nothing (`EHLO`, `CAPABILITY`…) is allowed
+//! before it; an authentication in clear is not.
+
+use evidence::{ConnId, Connection, EventKind};
+
+use crate::Finding;
+use crate::session::{Expectation, Problems, SessionEvidence};
+
+/// Verbs that carry nothing, allowed in clear before STARTTLS (SMTP and IMAP).
+const HARMLESS: &[&str] = &[
+    "EHLO",
+    "HELO",
+    "STARTTLS",
+    "NOOP",
+    "RSET",
+    "QUIT",
+    "CAPABILITY",
+    "ID",
+    "LOGOUT",
+];
+
+/// The connections to the BAL's entry point opened while the operator served one of
+/// `profiles` (as the journal names them: `tls10-only`, `certificate-expire`…).
+pub(crate) fn under_profiles<'a>(
+    evidence: &'a SessionEvidence,
+    expected: &Expectation,
+    profiles: &[&str],
+) -> Vec<Connection<'a>> {
+    let mut current: Option<&str> = None;
+    let mut opened: Vec<ConnId> = Vec::new();
+    for e in evidence.events() {
+        match &e.kind {
+            EventKind::TlsProfileChanged { profile } => current = Some(profile.as_str()),
+            EventKind::ConnectionOpened { .. } => {
+                if let (Some(conn), Some(p)) = (e.conn, current)
+                    && profiles.contains(&p)
+                {
+                    opened.push(conn);
+                }
+            }
+            _ => {}
+        }
+    }
+    evidence
+        .connections()
+        .into_iter()
+        .filter(|c| opened.contains(&c.id))
+        .filter(|c| expected.entry.is_none_or(|e| e == c.entry))
+        .collect()
+}
+
+/// The profile in force when a connection was opened, for the reports.
+fn profile_of(evidence: &SessionEvidence, conn: ConnId) -> String {
+    let mut current = "good".to_owned();
+    for e in evidence.events() {
+        match &e.kind {
+            EventKind::TlsProfileChanged { profile } => current = profile.clone(),
+            EventKind::ConnectionOpened { .. } if e.conn == Some(conn) => return current,
+            _ => {}
+        }
+    }
+    current
+}
+
+/// Judges that the client abandoned every connection made under one of `profiles`.
+/// `hostile` says what the operator served, for the reports (« un certificat expiré »).
+pub(crate) fn abandoned(
+    id: &'static str,
+    evidence: &SessionEvidence,
+    expected: &Expectation,
+    profiles: &[&str],
+    hostile: &str,
+) -> Finding {
+    let conns = under_profiles(evidence, expected, profiles);
+    if conns.is_empty() {
+        return Finding::not_tested(
+            id,
+            format!(
+                "le système n'a ouvert aucune connexion pendant que l'opérateur servait {hostile}"
+            ),
+        );
+    }
+    let mut problems = Problems::default();
+    let mut attempted = 0;
+    let mut outcomes: Vec<String> = Vec::new();
+    for conn in &conns {
+        let mut tried = false;
+        for e in &conn.events {
+            match &e.kind {
+                EventKind::Command { verb, tls, .. } if verb == "STARTTLS" && !tls => tried = true,
+                EventKind::TlsClientHello(_) => tried = true,
+                EventKind::Command {
+                    verb, tls: true, ..
+                } => {
+                    problems.push(
+                        Some(conn.id),
+                        format!(
+                            "{verb} envoyé dans la session TLS établie avec {hostile} : la \
+                             connexion n'a pas été abandonnée"
+                        ),
+                    );
+                }
+                EventKind::Command {
+                    verb, tls: false, ..
+                } if !verb.is_empty()
+                    && !HARMLESS.contains(&verb.to_ascii_uppercase().as_str()) =>
+                {
+                    problems.push(
+                        Some(conn.id),
+                        format!("{verb} envoyé en clair face à {hostile}"),
+                    );
+                }
+                EventKind::Auth { mechanism, .. } => {
+                    problems.push(
+                        Some(conn.id),
+                        format!("authentification {mechanism} tentée face à {hostile}"),
+                    );
+                }
+                EventKind::TlsFailed { error } => {
+                    outcomes.push(format!("connexion {} : {error}", conn.id));
+                }
+                _ => {}
+            }
+        }
+        if tried {
+            attempted += 1;
+        }
+    }
+    if let Some(failure) = problems.into_failure(id, evidence) {
+        return failure;
+    }
+    if attempted == 0 {
+        return Finding::not_tested(
+            id,
+            format!(
+                "{} connexion(s) pendant que l'opérateur servait {hostile}, sans tentative de \
+                 négociation TLS : rien ne montre le refus",
+                conns.len()
+            ),
+        );
+    }
+    let profile = profile_of(evidence, conns[0].id);
+    Finding::pass(
+        id,
+        format!(
+            "{attempted} négociation(s) tentée(s) face à {hostile} (profil {profile}), toutes \
+             abandonnées avant toute donnée d'authentification ou commande dans TLS{}",
+            if outcomes.is_empty() {
+                String::new()
+            } else {
+                format!(" ; {}", outcomes.join(" ; "))
+            }
+        ),
+    )
+}
