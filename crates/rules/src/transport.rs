@@ -88,42 +88,62 @@ pub(crate) fn abandoned(
     let mut outcomes: Vec<String> = Vec::new();
     for conn in &conns {
         let mut tried = false;
+        let mut in_tls: Vec<&str> = Vec::new();
+        let mut in_clear: Vec<&str> = Vec::new();
+        let mut auths: Vec<&str> = Vec::new();
         for e in &conn.events {
             match &e.kind {
                 EventKind::Command { verb, tls, .. } if verb == "STARTTLS" && !tls => tried = true,
                 EventKind::TlsClientHello(_) => tried = true,
                 EventKind::Command {
                     verb, tls: true, ..
-                } => {
-                    problems.push(
-                        Some(conn.id),
-                        format!(
-                            "{verb} envoyé dans la session TLS établie avec {hostile} : la \
-                             connexion n'a pas été abandonnée"
-                        ),
-                    );
+                } if !verb.is_empty() => {
+                    if !in_tls.contains(&verb.as_str()) {
+                        in_tls.push(verb);
+                    }
                 }
                 EventKind::Command {
                     verb, tls: false, ..
                 } if !verb.is_empty()
                     && !HARMLESS.contains(&verb.to_ascii_uppercase().as_str()) =>
                 {
-                    problems.push(
-                        Some(conn.id),
-                        format!("{verb} envoyé en clair face à {hostile}"),
-                    );
+                    if !in_clear.contains(&verb.as_str()) {
+                        in_clear.push(verb);
+                    }
                 }
-                EventKind::Auth { mechanism, .. } => {
-                    problems.push(
-                        Some(conn.id),
-                        format!("authentification {mechanism} tentée face à {hostile}"),
-                    );
-                }
+                EventKind::Auth { mechanism, .. } => auths.push(mechanism),
                 EventKind::TlsFailed { error } => {
                     outcomes.push(format!("connexion {} : {error}", conn.id));
                 }
                 _ => {}
             }
+        }
+        if !in_tls.is_empty() {
+            problems.push(
+                Some(conn.id),
+                format!(
+                    "session TLS poursuivie face à {hostile} : {} envoyé(s) au lieu d'abandonner",
+                    in_tls.join(", ")
+                ),
+            );
+        }
+        if !in_clear.is_empty() {
+            problems.push(
+                Some(conn.id),
+                format!(
+                    "{} envoyé(s) en clair face à {hostile}",
+                    in_clear.join(", ")
+                ),
+            );
+        }
+        if !auths.is_empty() {
+            problems.push(
+                Some(conn.id),
+                format!(
+                    "authentification {} tentée face à {hostile}",
+                    auths.join(", ")
+                ),
+            );
         }
         if tried {
             attempted += 1;
