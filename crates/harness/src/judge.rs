@@ -180,6 +180,8 @@ pub fn judge(config: &JudgeConfig) -> Result<RunResults, JudgeError> {
         // judged when connections were made under it.
         session.extend(
             [
+                rules::eco_1_0_1::check_no_starttls(&evidence, &expected),
+                rules::eco_1_0_2::check_no_starttls(&evidence, &expected),
                 rules::eco_1_1_1::check_tls12(&evidence, &expected),
                 rules::eco_1_1_1::check_refusal(&evidence, &expected),
                 rules::eco_1_1_3::check_refusal(&evidence, &expected),

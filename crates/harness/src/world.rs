@@ -37,6 +37,10 @@ pub enum SessionRule {
     Smtp,
     /// ECO.1.0.2, IMAP with STARTTLS.
     Imap,
+    /// ECO.1.0.1, nothing in clear over SMTP when the operator offers no STARTTLS.
+    SmtpNoStartTls,
+    /// ECO.1.0.2, nothing in clear over IMAP when the operator offers no STARTTLS.
+    ImapNoStartTls,
     /// ECO.1.1.3, suites and key exchange groups.
     Suites,
     /// ECO.1.1.1, a server offering only TLS 1.0 or 1.1 abandoned.
@@ -145,8 +149,9 @@ impl MssWorld {
 
     /// « un opérateur MSSanté fictif »: a fresh operator for the reference client, the run's
     /// operator reset for an external SUT.
-    /// Switches the operator's TLS profile (`tls10-only`, `certificate-expire`…); journaled, so
-    /// the rules know which connections were made under it. Reset between scenarios.
+    /// Switches the operator's TLS profile (`tls10-only`, `certificate-expire`…) and ends the
+    /// sessions in progress; journaled, so the rules know which connections were made under
+    /// it. Reset between scenarios.
     pub fn set_tls_profile(&mut self, name: &str) -> StepResult {
         let Some(profile) = operator::TlsProfile::from_name(name) else {
             return self.harness_error(format!("profil TLS inconnu de l'opérateur : {name}"));
@@ -155,6 +160,8 @@ impl MssWorld {
             return self.harness_error("l'opérateur fictif n'est pas démarré");
         };
         op.set_tls_profile(profile);
+        // A system that keeps its connections open (IMAP IDLE) reconnects, under this profile.
+        op.end_sessions(&format!("profil TLS {name}"));
         Ok(())
     }
 
@@ -573,6 +580,12 @@ impl MssWorld {
         let finding = match rule {
             SessionRule::Smtp => rules::eco_1_0_1::check(&evidence, &expected),
             SessionRule::Imap => rules::eco_1_0_2::check(&evidence, &expected),
+            SessionRule::SmtpNoStartTls => {
+                rules::eco_1_0_1::check_no_starttls(&evidence, &expected)
+            }
+            SessionRule::ImapNoStartTls => {
+                rules::eco_1_0_2::check_no_starttls(&evidence, &expected)
+            }
             SessionRule::Suites => rules::eco_1_1_3::check(&evidence, &expected),
             SessionRule::OldTlsRefused => rules::eco_1_1_1::check_refusal(&evidence, &expected),
             SessionRule::Tls12Works => rules::eco_1_1_1::check_tls12(&evidence, &expected),

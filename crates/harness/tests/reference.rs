@@ -20,7 +20,10 @@ async fn the_reference_client_passes_every_scenario() {
     for id in [
         "ECO.1.0.1",
         "ECO.1.0.2",
+        "ECO.1.1.1",
         "ECO.1.1.3",
+        "ECO.1.1.5",
+        "ECO.1.1.10",
         "ECO.1.2.1",
         "ECO.1.3.1",
         "ECO.2.2.1",
@@ -67,7 +70,10 @@ async fn the_reference_client_passes_every_scenario() {
     for id in [
         "ECO.1.0.1",
         "ECO.1.0.2",
+        "ECO.1.1.1",
         "ECO.1.1.3",
+        "ECO.1.1.5",
+        "ECO.1.1.10",
         "ECO.1.2.1",
         "ECO.1.3.1",
         "ECO.2.2.1",

@@ -20,6 +20,8 @@ pub(crate) enum Read {
     Shutdown,
     /// The session reached the end the operator set for it (injected fault).
     Deadline,
+    /// The operator ended every session (a scenario changed its TLS profile, or asked for it).
+    Ended,
     /// A command started arriving and did not complete within the command timeout (a client
     /// trickling bytes to hold the connection).
     Slow,
@@ -46,6 +48,8 @@ pub(crate) struct Conn<S> {
     pub command_timeout: Option<Duration>,
     /// When the command being received started to arrive.
     pending_since: Option<tokio::time::Instant>,
+    /// Wakes when the operator ends every session (`OperatorHandle::end_sessions`).
+    pub ended: Option<watch::Receiver<u64>>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
@@ -58,6 +62,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             deadline: None,
             command_timeout: None,
             pending_since: None,
+            ended: None,
         }
     }
 
@@ -103,9 +108,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 None => std::future::pending().await,
             }
         };
+        let ended = self.ended.as_mut();
+        let ended = async move {
+            match ended {
+                Some(rx) => {
+                    if rx.changed().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                }
+                None => std::future::pending().await,
+            }
+        };
         let read = tokio::select! {
             _ = shutdown.changed() => Read::Shutdown,
             () = end => Read::Deadline,
+            () = ended => Read::Ended,
             () = slow => Read::Slow,
             read = tokio::time::timeout(idle, self.stream.read_buf(&mut self.buf)) => match read {
                 Err(_) => Read::Idle,

@@ -229,6 +229,8 @@ pub struct Shared {
     pub(crate) journal: Journal,
     pub(crate) limits: Limits,
     pub(crate) policy: Policy,
+    /// Bumped to end every SMTP and IMAP session in progress.
+    pub(crate) ended: watch::Sender<u64>,
 }
 
 /// What can be switched while the operator runs.
@@ -518,6 +520,7 @@ impl Operator {
             journal,
             limits: config.limits,
             policy: config.policy,
+            ended: watch::channel(0).0,
         });
 
         let mut tasks = JoinSet::new();
@@ -670,6 +673,18 @@ impl OperatorHandle {
     /// many sessions ended.
     pub fn end_psc_sessions(&self, professional: &str) -> usize {
         self.shared.end_psc_sessions(professional, "harnais")
+    }
+
+    /// Ends every SMTP and IMAP session in progress (`421 4.4.2` / `* BYE`, journaled as the
+    /// operator's doing): clients must reconnect, under the current TLS profile.
+    pub fn end_sessions(&self, why: &str) {
+        self.shared.journal.record(
+            None,
+            EventKind::FaultInjected {
+                fault: format!("sessions en cours fermées par l'opérateur : {why}"),
+            },
+        );
+        self.shared.ended.send_modify(|n| *n += 1);
     }
 
     /// Whether the Pro Santé Connect session of a token has ended.

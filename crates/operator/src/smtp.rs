@@ -134,6 +134,7 @@ pub(crate) async fn session(
     let mut clear = Conn::new(tcp, false);
     clear.command_timeout = Some(shared.limits.command_timeout);
     clear.deadline = deadline;
+    clear.ended = Some(shared.ended.subscribe());
     let greeting = format!(
         "220 {} ESMTP Operateur fictif MSSante (harnais de conformite)",
         shared.host(entry)
@@ -159,6 +160,7 @@ pub(crate) async fn session(
     let mut tls = Conn::new(handshake.stream, true);
     tls.command_timeout = Some(shared.limits.command_timeout);
     tls.deadline = deadline;
+    tls.ended = clear.ended.take();
     match run(&mut tls, &ctx, &mut state, &mut shutdown).await {
         Step::Close(end) => end,
         // STARTTLS inside TLS is answered with an error by `run`; it never returns this.
@@ -200,6 +202,11 @@ async fn next_line<S: AsyncRead + AsyncWrite + Unpin>(
                 return Err(SessionEnd::operator("arrêt de l'opérateur"));
             }
             Read::Deadline => return Err(fault_close(conn, ctx, "durée de session écoulée").await),
+            Read::Ended => {
+                return Err(
+                    fault_close(conn, ctx, "sessions en cours fermées par l'opérateur").await,
+                );
+            }
             Read::Slow => {
                 let _ = send(conn, ctx, reply::COMMAND_TIMEOUT).await;
                 return Err(SessionEnd::operator(
@@ -672,6 +679,11 @@ async fn receive_body<S: AsyncRead + AsyncWrite + Unpin>(
             Read::Deadline => {
                 return Flow::Done(Step::Close(
                     fault_close(conn, ctx, "durée de session écoulée pendant DATA").await,
+                ));
+            }
+            Read::Ended => {
+                return Flow::Done(Step::Close(
+                    fault_close(conn, ctx, "sessions fermées par l'opérateur pendant DATA").await,
                 ));
             }
             Read::Failed(e) => {

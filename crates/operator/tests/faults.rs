@@ -163,3 +163,30 @@ async fn next_auth_refused_then_recipient_refused() {
         "the refusal was consumed"
     );
 }
+
+/// `end_sessions` closes every session in progress, as a profile switch of the harness needs:
+/// IMAP with `* BYE`, SMTP with `421`; new connections are served as usual.
+#[tokio::test]
+async fn ending_every_session_in_progress() {
+    let f = start().await;
+    let a = f.op.addresses();
+    let mut imap = BufReader::new(TcpStream::connect(a.psc_imap).await.expect("imap"));
+    let mut smtp = BufReader::new(TcpStream::connect(a.psc_smtp).await.expect("smtp"));
+    assert!(line(&mut imap).await.starts_with("* OK"));
+    assert!(line(&mut smtp).await.starts_with("220"));
+    f.op.end_sessions("essai");
+    assert!(line(&mut imap).await.starts_with("* BYE"));
+    assert!(line(&mut smtp).await.starts_with("421"));
+    let mut again = BufReader::new(TcpStream::connect(a.psc_smtp).await.expect("smtp"));
+    assert!(line(&mut again).await.starts_with("220"));
+    again.get_mut().write_all(b"NOOP\r\n").await.expect("w");
+    assert!(
+        line(&mut again).await.starts_with("250"),
+        "a new session is not ended"
+    );
+    let journal = f.op.journal().snapshot();
+    assert!(journal.iter().any(|e| matches!(
+        &e.kind,
+        EventKind::FaultInjected { fault } if fault.contains("essai")
+    )));
+}

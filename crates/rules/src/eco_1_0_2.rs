@@ -92,3 +92,9 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
         ),
     )
 }
+
+/// The negative: while the operator advertises no STARTTLS, the system sends no credential and
+/// no mail command in clear over IMAP (see `transport::nothing_in_clear`).
+pub fn check_no_starttls(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
+    crate::transport::nothing_in_clear(ID, evidence, expected, Service::Imap)
+}

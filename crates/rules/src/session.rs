@@ -116,16 +116,19 @@ impl Problems {
     }
 }
 
-/// The connections of one protocol to the BAL's entry point (both offline).
+/// The connections of one protocol to the BAL's entry point (both offline), leaving out those
+/// opened while the operator served a hostile TLS profile: a client is right to abandon them.
 pub(crate) fn protocol_connections<'a>(
     evidence: &'a SessionEvidence,
     service: Service,
     expected: &Expectation,
 ) -> Vec<Connection<'a>> {
+    let hostile = crate::transport::opened_under_hostile(evidence);
     evidence
         .connections_to(service)
         .into_iter()
         .filter(|c| expected.entry.is_none_or(|e| e == c.entry))
+        .filter(|c| !hostile.contains(&c.id))
         .collect()
 }
 
@@ -512,10 +515,13 @@ pub(crate) fn judge_authentication<'a>(
     mechanism: &str,
     extra: impl Fn(&Connection<'a>, &mut Problems),
 ) -> Result<Authenticated<'a>, Finding> {
+    // Connections to a hostile operator are the refusal rules' (ECO.1.0.x, 1.1.x negatives).
+    let hostile = crate::transport::opened_under_hostile(evidence);
     let conns: Vec<Connection<'a>> = evidence
         .connections()
         .into_iter()
         .filter(|c| c.entry == entry)
+        .filter(|c| !hostile.contains(&c.id))
         .collect();
     if conns.is_empty() {
         return Err(Finding::not_tested(

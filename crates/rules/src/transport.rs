@@ -52,6 +52,26 @@ pub(crate) fn under_profiles<'a>(
         .collect()
 }
 
+/// Profiles under which a client is expected to work normally; under any other (hostile) one,
+/// its connections are judged by the refusal rules only.
+pub(crate) const NORMAL: [&str; 2] = ["good", "tls12-only"];
+
+/// Connections opened while the operator served a hostile profile (as the journal shows).
+pub(crate) fn opened_under_hostile(evidence: &SessionEvidence) -> Vec<ConnId> {
+    let mut hostile = false;
+    let mut opened = Vec::new();
+    for e in evidence.events() {
+        match &e.kind {
+            EventKind::TlsProfileChanged { profile } => {
+                hostile = !NORMAL.contains(&profile.as_str());
+            }
+            EventKind::ConnectionOpened { .. } if hostile => opened.extend(e.conn),
+            _ => {}
+        }
+    }
+    opened
+}
+
 /// The profile in force when a connection was opened, for the reports.
 fn profile_of(evidence: &SessionEvidence, conn: ConnId) -> String {
     let mut current = "good".to_owned();
@@ -97,19 +117,14 @@ pub(crate) fn abandoned(
                 EventKind::TlsClientHello(_) => tried = true,
                 EventKind::Command {
                     verb, tls: true, ..
-                } if !verb.is_empty() => {
-                    if !in_tls.contains(&verb.as_str()) {
-                        in_tls.push(verb);
-                    }
-                }
+                } if !verb.is_empty() && !in_tls.contains(&verb.as_str()) => in_tls.push(verb),
                 EventKind::Command {
                     verb, tls: false, ..
                 } if !verb.is_empty()
-                    && !HARMLESS.contains(&verb.to_ascii_uppercase().as_str()) =>
+                    && !HARMLESS.contains(&verb.to_ascii_uppercase().as_str())
+                    && !in_clear.contains(&verb.as_str()) =>
                 {
-                    if !in_clear.contains(&verb.as_str()) {
-                        in_clear.push(verb);
-                    }
+                    in_clear.push(verb)
                 }
                 EventKind::Auth { mechanism, .. } => auths.push(mechanism),
                 EventKind::TlsFailed { error } => {
@@ -172,6 +187,76 @@ pub(crate) fn abandoned(
                 String::new()
             } else {
                 format!(" ; {}", outcomes.join(" ; "))
+            }
+        ),
+    )
+}
+
+/// Judges the connections of one protocol made while the operator advertised no STARTTLS
+/// (ECO.1.0.1 / ECO.1.0.2 negatives): the system may greet and probe (`EHLO`, `CAPABILITY`,
+/// `NOOP`, `QUIT`/`LOGOUT`, even ask for `STARTTLS` and be refused) but must send no credential
+/// and no mail command in clear.
+pub(crate) fn nothing_in_clear(
+    id: &'static str,
+    evidence: &SessionEvidence,
+    expected: &Expectation,
+    service: evidence::Service,
+) -> Finding {
+    let conns: Vec<_> = under_profiles(evidence, expected, &["no-starttls"])
+        .into_iter()
+        .filter(|c| c.service == service)
+        .collect();
+    if conns.is_empty() {
+        return Finding::not_tested(
+            id,
+            "le système n'a ouvert aucune connexion pendant que l'opérateur n'offrait pas STARTTLS",
+        );
+    }
+    let mut problems = Problems::default();
+    let mut verbs: Vec<String> = Vec::new();
+    for conn in &conns {
+        let mut sent: Vec<&str> = Vec::new();
+        for e in &conn.events {
+            match &e.kind {
+                EventKind::Command { verb, .. } if !verb.is_empty() => {
+                    let upper = verb.to_ascii_uppercase();
+                    if !HARMLESS.contains(&upper.as_str()) && !sent.contains(&verb.as_str()) {
+                        sent.push(verb);
+                    }
+                    if !verbs.contains(&upper) {
+                        verbs.push(upper);
+                    }
+                }
+                EventKind::Auth { mechanism, .. } => problems.push(
+                    Some(conn.id),
+                    format!("authentification {mechanism} tentée sans STARTTLS"),
+                ),
+                _ => {}
+            }
+        }
+        if !sent.is_empty() {
+            problems.push(
+                Some(conn.id),
+                format!(
+                    "{} envoyé(s) en clair alors que l'opérateur n'offrait pas STARTTLS",
+                    sent.join(", ")
+                ),
+            );
+        }
+    }
+    if let Some(failure) = problems.into_failure(id, evidence) {
+        return failure;
+    }
+    Finding::pass(
+        id,
+        format!(
+            "opérateur sans STARTTLS : {} connexion(s), rien d'envoyé en clair que {} ; ni \
+             authentification ni commande de messagerie",
+            conns.len(),
+            if verbs.is_empty() {
+                "(rien)".to_owned()
+            } else {
+                verbs.join(", ")
             }
         ),
     )

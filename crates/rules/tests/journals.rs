@@ -17,6 +17,8 @@ fn judge(evidence: &SessionEvidence, expected: &Expectation) -> Vec<Finding> {
     vec![
         rules::eco_1_0_1::check(evidence, expected),
         rules::eco_1_0_2::check(evidence, expected),
+        rules::eco_1_0_1::check_no_starttls(evidence, expected),
+        rules::eco_1_0_2::check_no_starttls(evidence, expected),
         rules::eco_1_1_1::check_refusal(evidence, expected),
         rules::eco_1_1_1::check_tls12(evidence, expected),
         rules::eco_1_1_3::check(evidence, expected),

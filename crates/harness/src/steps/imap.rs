@@ -14,3 +14,8 @@ async fn sync(w: &mut MssWorld) -> StepResult {
 async fn imap_starttls(w: &mut MssWorld, step: &Step) -> StepResult {
     w.judge_session(&super::text(step), SessionRule::Imap)
 }
+
+#[then(expr = "le système n'a envoyé en clair ni authentification ni commande IMAP")]
+async fn imap_nothing_in_clear(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_session(&super::text(step), SessionRule::ImapNoStartTls)
+}

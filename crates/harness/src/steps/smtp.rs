@@ -19,3 +19,8 @@ async fn send_many(w: &mut MssWorld, count: usize, to: String) -> StepResult {
 async fn smtp_starttls(w: &mut MssWorld, step: &Step) -> StepResult {
     w.judge_session(&super::text(step), SessionRule::Smtp)
 }
+
+#[then(expr = "le système n'a envoyé en clair ni authentification ni commande SMTP")]
+async fn smtp_nothing_in_clear(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_session(&super::text(step), SessionRule::SmtpNoStartTls)
+}

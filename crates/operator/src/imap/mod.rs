@@ -133,6 +133,7 @@ pub(crate) async fn session(
         authenticated: false,
     };
     clear.conn.deadline = deadline;
+    clear.conn.ended = Some(shared.ended.subscribe());
     let greeting = match Greeting::ok(
         Some(Code::Capability(clear.capabilities(&state))),
         "Operateur fictif MSSante (harnais de conformite) pret",
@@ -150,8 +151,12 @@ pub(crate) async fn session(
         Step::StartTls => {}
     }
     let pending = clear.conn.buf.len() + bytes_after_current_message(&mut clear.frag);
-    let Session { conn, shutdown, .. } = clear;
-    let handshake = match shared.starttls(conn.stream, pending, entry, journal).await {
+    let Session {
+        conn: Conn { stream, ended, .. },
+        shutdown,
+        ..
+    } = clear;
+    let handshake = match shared.starttls(stream, pending, entry, journal).await {
         Ok(h) => h,
         Err(end) => return end,
     };
@@ -170,6 +175,7 @@ pub(crate) async fn session(
         authenticated: false,
     };
     tls.conn.deadline = deadline;
+    tls.conn.ended = ended;
     match tls.run(&mut state).await {
         Step::Close(end) => end,
         Step::StartTls => SessionEnd::operator("STARTTLS répété"),
@@ -427,6 +433,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Session<'_, S> {
                         Read::Deadline => {
                             return Message::End(
                                 self.fault_close("durée de session écoulée").await,
+                            );
+                        }
+                        Read::Ended => {
+                            return Message::End(
+                                self.fault_close("sessions en cours fermées par l'opérateur")
+                                    .await,
                             );
                         }
                         Read::Slow => {
