@@ -18,8 +18,23 @@ Fonctionnalité: API LPS — sécurité de la couche de transport (§2.1.1.2.2)
   « Abandonner » : le système ferme ou alerte la négociation TLS, ou ferme la connexion, avant
   toute donnée d'authentification et toute commande après STARTTLS ; l'opérateur le journalise.
 
+  ECO.1.1.2 (PEUT) : la version négociée quand l'opérateur offre TLS 1.3 est rapportée, à titre
+  informatif ; TLS 1.2 seul n'est jamais un échec.
+
   Contexte:
     Étant donné un opérateur MSSanté fictif
+
+  @ECO.1.1.2 @PER_ORG @informational
+  Scénario: version de TLS négociée avec un opérateur qui offre TLS 1.3, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors la version de TLS négociée est rapportée
+
+  @ECO.1.1.2 @APP @informational
+  Scénario: version de TLS négociée avec un opérateur qui offre TLS 1.3, BAL applicative
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Alors la version de TLS négociée est rapportée
 
   @ECO.1.1.3 @PER_ORG @automated
   Scénario: suites et groupes offerts depuis une BAL personnelle

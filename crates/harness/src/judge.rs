@@ -175,6 +175,7 @@ pub fn judge(config: &JudgeConfig) -> Result<RunResults, JudgeError> {
             EntryPoint::Psc => rules::eco_1_2_1::check(&evidence, &expected),
             EntryPoint::App => rules::eco_1_3_1::check(&evidence, &expected),
         });
+        session.push(rules::eco_1_1_2::check(&evidence, &expected));
         session.push(rules::eco_1_1_3::check(&evidence, &expected));
         // The operator's profiles a tester switched during the recording (control API): each
         // judged when connections were made under it.

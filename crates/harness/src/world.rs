@@ -41,6 +41,8 @@ pub enum SessionRule {
     SmtpNoStartTls,
     /// ECO.1.0.2, nothing in clear over IMAP when the operator offers no STARTTLS.
     ImapNoStartTls,
+    /// ECO.1.1.2 (informational), the TLS version negotiated.
+    Tls13,
     /// ECO.1.1.3, suites and key exchange groups.
     Suites,
     /// ECO.1.1.1, a server offering only TLS 1.0 or 1.1 abandoned.
@@ -586,6 +588,7 @@ impl MssWorld {
             SessionRule::ImapNoStartTls => {
                 rules::eco_1_0_2::check_no_starttls(&evidence, &expected)
             }
+            SessionRule::Tls13 => rules::eco_1_1_2::check(&evidence, &expected),
             SessionRule::Suites => rules::eco_1_1_3::check(&evidence, &expected),
             SessionRule::OldTlsRefused => rules::eco_1_1_1::check_refusal(&evidence, &expected),
             SessionRule::Tls12Works => rules::eco_1_1_1::check_tls12(&evidence, &expected),

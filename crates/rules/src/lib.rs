@@ -14,6 +14,7 @@ pub mod eco_1_0_1;
 pub mod eco_1_0_2;
 pub mod eco_1_1_1;
 pub mod eco_1_1_10;
+pub mod eco_1_1_2;
 pub mod eco_1_1_3;
 pub mod eco_1_1_5;
 pub mod eco_1_2_1;

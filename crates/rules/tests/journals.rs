@@ -21,6 +21,7 @@ fn judge(evidence: &SessionEvidence, expected: &Expectation) -> Vec<Finding> {
         rules::eco_1_0_2::check_no_starttls(evidence, expected),
         rules::eco_1_1_1::check_refusal(evidence, expected),
         rules::eco_1_1_1::check_tls12(evidence, expected),
+        rules::eco_1_1_2::check(evidence, expected),
         rules::eco_1_1_3::check(evidence, expected),
         rules::eco_1_1_3::check_refusal(evidence, expected),
         rules::eco_1_1_5::check_refusal(evidence, expected),

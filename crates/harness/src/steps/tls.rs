@@ -35,3 +35,8 @@ async fn certificate_dates(w: &mut MssWorld, step: &Step) -> StepResult {
 async fn certificate_authority(w: &mut MssWorld, step: &Step) -> StepResult {
     w.judge_session(&super::text(step), SessionRule::CertificateAuthorityRefused)
 }
+
+#[then(expr = "la version de TLS négociée est rapportée")]
+async fn tls_version(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_session(&super::text(step), SessionRule::Tls13)
+}
