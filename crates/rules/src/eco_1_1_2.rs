@@ -16,12 +16,19 @@ pub const ID: &str = "ECO.1.1.2";
 
 /// Reports the TLS versions negotiated with an operator offering TLS 1.3.
 pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
-    let hostile = crate::transport::opened_under_hostile(evidence);
+    // Only the connections made while TLS 1.3 was on offer: not under a hostile profile, nor
+    // under `tls12-only`.
+    let mut left_out = crate::transport::opened_under_hostile(evidence);
+    left_out.extend(
+        crate::transport::under_profiles(evidence, &Expectation::default(), &["tls12-only"])
+            .iter()
+            .map(|c| c.id),
+    );
     let mut versions: Vec<String> = Vec::new();
     let mut tls13 = 0;
     let mut sessions = 0;
     for conn in evidence.connections() {
-        if hostile.contains(&conn.id) || expected.entry.is_some_and(|e| e != conn.entry) {
+        if left_out.contains(&conn.id) || expected.entry.is_some_and(|e| e != conn.entry) {
             continue;
         }
         for e in &conn.events {
@@ -37,7 +44,10 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
         }
     }
     if sessions == 0 {
-        return Finding::not_tested(ID, "aucune session TLS établie avec l'opérateur");
+        return Finding::not_tested(
+            ID,
+            "aucune session TLS établie pendant que l'opérateur offrait TLS 1.3",
+        );
     }
     if tls13 > 0 {
         Finding::pass(
