@@ -124,11 +124,18 @@ pub enum Defect {
     TrustsOtherRange,
     /// Accepts an expired or not yet valid server certificate.
     IgnoresCertificateDates,
+    /// Presents another structure's ORG AUTH_CLI certificate (application entry point).
+    OtherStructureCertificate,
+    /// Presents an expired client certificate (application entry point).
+    ExpiredClientCertificate,
+    /// Presents a client certificate of the Elementaire Personnes range (application entry
+    /// point).
+    PersonnesClientCertificate,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 17] = [
+    pub const ALL: [Defect; 20] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -146,6 +153,9 @@ impl Defect {
         Defect::OffersChacha20,
         Defect::TrustsOtherRange,
         Defect::IgnoresCertificateDates,
+        Defect::OtherStructureCertificate,
+        Defect::ExpiredClientCertificate,
+        Defect::PersonnesClientCertificate,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -168,6 +178,9 @@ impl Defect {
             Defect::OffersChacha20 => "offers-chacha20",
             Defect::TrustsOtherRange => "trusts-other-range",
             Defect::IgnoresCertificateDates => "ignores-certificate-dates",
+            Defect::OtherStructureCertificate => "other-structure-certificate",
+            Defect::ExpiredClientCertificate => "expired-client-certificate",
+            Defect::PersonnesClientCertificate => "personnes-client-certificate",
         }
     }
 }

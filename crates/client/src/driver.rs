@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::{Account, Client, Credentials, Defects, Endpoint, MessageSpec, Secret, Trust};
+use crate::{Account, Client, Credentials, Defect, Defects, Endpoint, MessageSpec, Secret, Trust};
 
 /// A server of the operator, as the contract describes it.
 #[derive(Debug, Clone, Deserialize)]
@@ -157,6 +157,57 @@ pub fn account(contract: &ContractAccount, nil: &str) -> Result<Account, DriverF
     })
 }
 
+/// The certificate files a certificate mutant presents instead of the account's own, from the
+/// same folder of the fake IGC Santé: another structure's, or a hostile client certificate.
+fn mutant_certificate(contract: &ContractAccount, defects: &Defects) -> ContractAccount {
+    let mut contract = contract.clone();
+    let Some(cert) = contract.certificate.as_mut() else {
+        return contract;
+    };
+    let dir = cert.chain.parent().map(PathBuf::from).unwrap_or_default();
+    let hostile = |state: &str| {
+        (
+            dir.join(format!("org-auth-cli.{state}.crt.pem")),
+            dir.join("hostile-feuilles.key.pem"),
+        )
+    };
+    let replacement = if defects.contains(&Defect::ExpiredClientCertificate) {
+        Some(hostile("expire"))
+    } else if defects.contains(&Defect::PersonnesClientCertificate) {
+        Some(hostile("personnes"))
+    } else if defects.contains(&Defect::OtherStructureCertificate) {
+        // Another structure's ORG AUTH_CLI certificate (`org-auth-cli-<IdNatStruc>.crt.pem`).
+        std::fs::read_dir(&dir).ok().and_then(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p != &cert.chain)
+                .find(|p| {
+                    p.file_name().is_some_and(|n| {
+                        let n = n.to_string_lossy();
+                        n.starts_with("org-auth-cli-") && n.ends_with(".crt.pem")
+                    })
+                })
+                .map(|chain| {
+                    let key = chain.with_file_name(
+                        chain
+                            .file_name()
+                            .map(|n| n.to_string_lossy().replace(".crt.pem", ".key.pem"))
+                            .unwrap_or_default(),
+                    );
+                    (chain, key)
+                })
+        })
+    } else {
+        None
+    };
+    if let Some((chain, key)) = replacement {
+        cert.chain = chain;
+        cert.key = key;
+    }
+    contract
+}
+
 /// Runs one request; the answer is the JSON object of the contract.
 pub async fn handle(
     request: &[u8],
@@ -171,7 +222,8 @@ pub async fn handle(
             .account
             .as_ref()
             .ok_or_else(|| DriverFailure::BadRequest("champ « account » absent".into()))?;
-        Ok(Client::new(account(contract, nil)?)
+        let contract = mutant_certificate(contract, defects);
+        Ok(Client::new(account(&contract, nil)?)
             .with_defects(defects.clone())
             .with_timeout(timeout))
     };

@@ -108,6 +108,21 @@ pub const MUTANTS: &[Mutant] = &[
         description: "accepte un certificat serveur expiré ou pas encore valide",
         fails: &["ECO.1.1.5"],
     },
+    Mutant {
+        defect: Defect::OtherStructureCertificate,
+        description: "présente le certificat ORG AUTH_CLI d'une autre structure sur le point d'entrée applicatif",
+        fails: &["ECO.1.3.1"],
+    },
+    Mutant {
+        defect: Defect::ExpiredClientCertificate,
+        description: "présente un certificat client expiré sur le point d'entrée applicatif",
+        fails: &["ECO.1.3.1"],
+    },
+    Mutant {
+        defect: Defect::PersonnesClientCertificate,
+        description: "présente un certificat client de la branche Elementaire Personnes",
+        fails: &["ECO.1.3.1"],
+    },
 ];
 
 /// Looks a mutant up by name.

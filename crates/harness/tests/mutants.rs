@@ -224,6 +224,21 @@ async fn ignores_certificate_dates() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_structure_certificate() {
+    check("other-structure-certificate", &["ECO.1.2.1", "ECO.1.1.3"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_client_certificate() {
+    check("expired-client-certificate", &["ECO.1.2.1", "ECO.1.1.3"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn personnes_client_certificate() {
+    check("personnes-client-certificate", &["ECO.1.2.1", "ECO.1.1.3"]).await;
+}
+
 #[test]
 fn every_mutant_has_a_test() {
     let source = include_str!("mutants.rs");
