@@ -17,18 +17,7 @@ async fn the_reference_client_passes_every_scenario() {
         .map(|s| format!("{}: {}", s.name, s.reason.as_deref().unwrap_or("")))
         .collect();
     assert!(failed.is_empty(), "{failed:#?}");
-    for id in [
-        "ECO.1.0.1",
-        "ECO.1.0.2",
-        "ECO.1.1.1",
-        "ECO.1.1.3",
-        "ECO.1.1.5",
-        "ECO.1.1.10",
-        "ECO.1.2.1",
-        "ECO.1.3.1",
-        "ECO.2.2.1",
-        "ECO.2.4.3",
-    ] {
+    for id in support::VERIFIED {
         let r = results.requirements.iter().find(|r| r.id == id).expect(id);
         assert_eq!(r.verdict, Verdict::Passed, "{id}: {}", r.explanation);
         assert!(!r.scenarios.is_empty(), "{id} has scenarios");
@@ -67,18 +56,7 @@ async fn the_reference_client_passes_every_scenario() {
             _ => {}
         }
     }
-    for id in [
-        "ECO.1.0.1",
-        "ECO.1.0.2",
-        "ECO.1.1.1",
-        "ECO.1.1.3",
-        "ECO.1.1.5",
-        "ECO.1.1.10",
-        "ECO.1.2.1",
-        "ECO.1.3.1",
-        "ECO.2.2.1",
-        "ECO.2.4.3",
-    ] {
+    for id in support::VERIFIED {
         assert!(
             testcases.iter().any(|t| t.starts_with(&format!("{id} — "))),
             "junit testcase for {id}"

@@ -46,19 +46,6 @@ fn assert_all_pass(results: &harness::RunResults, ids: &[&str]) {
     }
 }
 
-const ALL: [&str; 10] = [
-    "ECO.1.0.1",
-    "ECO.1.0.2",
-    "ECO.1.1.1",
-    "ECO.1.1.3",
-    "ECO.1.1.5",
-    "ECO.1.1.10",
-    "ECO.1.2.1",
-    "ECO.1.3.1",
-    "ECO.2.2.1",
-    "ECO.2.4.3",
-];
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_lived_lps_reusing_its_imap_connections_passes() {
     if !have_python() {
@@ -111,7 +98,7 @@ async fn an_lps_on_pythons_standard_library_passes() {
     config.timeout = Duration::from_secs(10);
     config.journals = Some(journals.path().to_owned());
     let results = harness::run(config).await.expect("run");
-    assert_all_pass(&results, &ALL);
+    assert_all_pass(&results, &support::VERIFIED);
     // It was judged while its IMAP connection was still open in IDLE.
     let scenario = results
         .scenarios

@@ -58,3 +58,18 @@ pub fn example_profile(name: &str, client: &Path) -> harness::driver::profile::P
     p.path = path;
     p
 }
+
+/// The requirements the harness verifies today: the reference client (and a conformant client
+/// on another stack) must pass each.
+pub const VERIFIED: [&str; 10] = [
+    "ECO.1.0.1",
+    "ECO.1.0.2",
+    "ECO.1.1.1",
+    "ECO.1.1.3",
+    "ECO.1.1.5",
+    "ECO.1.1.10",
+    "ECO.1.2.1",
+    "ECO.1.3.1",
+    "ECO.2.2.1",
+    "ECO.2.4.3",
+];
