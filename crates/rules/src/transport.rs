@@ -261,3 +261,151 @@ pub(crate) fn nothing_in_clear(
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Verdict;
+    use evidence::{EntryPoint, Service};
+
+    /// A recording: the profile switch, then one SMTP connection doing `steps`.
+    fn recording(profile: &str, steps: Vec<EventKind>) -> SessionEvidence {
+        let mut kinds = vec![
+            (
+                None,
+                EventKind::TlsProfileChanged {
+                    profile: profile.into(),
+                },
+            ),
+            (
+                Some(1),
+                EventKind::ConnectionOpened {
+                    service: Service::Smtp,
+                    entry: EntryPoint::Psc,
+                    peer: "127.0.0.1:40000".parse().expect("addr"),
+                },
+            ),
+        ];
+        kinds.extend(steps.into_iter().map(|k| (Some(1), k)));
+        // Through the journal's own JSON lines, as a recording is read.
+        let lines: Vec<String> = kinds
+            .into_iter()
+            .enumerate()
+            .map(|(i, (conn, kind))| {
+                let mut line = serde_json::to_value(&kind).expect("kind");
+                line["seq"] = serde_json::json!(i + 1);
+                line["at"] = serde_json::json!("2026-12-01T00:00:00Z");
+                if let Some(conn) = conn {
+                    line["conn"] = serde_json::json!(conn);
+                }
+                line.to_string()
+            })
+            .collect();
+        SessionEvidence::new(evidence::read_jsonl(&lines.join("\n")).expect("recording"))
+    }
+
+    fn command(verb: &str, tls: bool) -> EventKind {
+        EventKind::Command {
+            service: Service::Smtp,
+            tls,
+            verb: verb.into(),
+            line: verb.into(),
+        }
+    }
+
+    fn judge(evidence: &SessionEvidence) -> Finding {
+        abandoned(
+            "ECO.1.1.5",
+            evidence,
+            &Expectation::default(),
+            &["certificate-expire"],
+            "un certificat expiré",
+        )
+    }
+
+    #[test]
+    fn abandoning_after_starttls_passes() {
+        let evidence = recording(
+            "certificate-expire",
+            vec![
+                command("EHLO", false),
+                command("STARTTLS", false),
+                EventKind::TlsFailed {
+                    error: "received fatal alert: CertificateExpired".into(),
+                },
+            ],
+        );
+        let finding = judge(&evidence);
+        assert_eq!(finding.verdict, Verdict::Pass, "{}", finding.detail);
+        assert!(finding.detail.contains("CertificateExpired"));
+    }
+
+    #[test]
+    fn a_handshake_completed_then_closed_without_a_command_is_an_abandon() {
+        let evidence = recording(
+            "certificate-expire",
+            vec![
+                command("STARTTLS", false),
+                EventKind::TlsEstablished {
+                    version: "TLS 1.3".into(),
+                    cipher_suite: evidence::Suite {
+                        code: 0x1302,
+                        name: "TLS_AES_256_GCM_SHA384".into(),
+                    },
+                    group: Some("secp384r1".into()),
+                    client_certificate: None,
+                },
+            ],
+        );
+        assert_eq!(judge(&evidence).verdict, Verdict::Pass);
+    }
+
+    #[test]
+    fn going_on_inside_tls_or_in_clear_fails() {
+        let inside = recording(
+            "certificate-expire",
+            vec![command("STARTTLS", false), command("EHLO", true)],
+        );
+        assert_eq!(judge(&inside).verdict, Verdict::Fail);
+        let clear = recording(
+            "certificate-expire",
+            vec![command("STARTTLS", false), command("AUTH", false)],
+        );
+        let finding = judge(&clear);
+        assert_eq!(finding.verdict, Verdict::Fail);
+        assert!(
+            finding.detail.contains("AUTH envoyé(s) en clair"),
+            "{}",
+            finding.detail
+        );
+    }
+
+    #[test]
+    fn nothing_attempted_or_another_profile_is_not_tested() {
+        let silent = recording("certificate-expire", vec![command("EHLO", false)]);
+        assert_eq!(judge(&silent).verdict, Verdict::NotTested);
+        let other = recording(
+            "good",
+            vec![command("STARTTLS", false), command("EHLO", true)],
+        );
+        assert_eq!(judge(&other).verdict, Verdict::NotTested);
+        assert_eq!(opened_under_hostile(&other), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn without_starttls_only_probes_may_travel() {
+        let probe = recording(
+            "no-starttls",
+            vec![command("EHLO", false), command("QUIT", false)],
+        );
+        let finding = nothing_in_clear("ECO.1.0.1", &probe, &Expectation::default(), Service::Smtp);
+        assert_eq!(finding.verdict, Verdict::Pass, "{}", finding.detail);
+        let mail = recording(
+            "no-starttls",
+            vec![command("EHLO", false), command("MAIL", false)],
+        );
+        let finding = nothing_in_clear("ECO.1.0.1", &mail, &Expectation::default(), Service::Smtp);
+        assert_eq!(finding.verdict, Verdict::Fail);
+        assert_eq!(opened_under_hostile(&mail), vec![1]);
+    }
+}
