@@ -19,29 +19,33 @@ Fonctionnalité: API LPS — SMTP et IMAP avec STARTTLS (§2.1.1.2.1)
   @ECO.1.0.1 @PER_ORG @automated
   Scénario: opérateur sans STARTTLS, envoi depuis une BAL personnelle : rien en clair
     Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "no-starttls"
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "no-starttls"
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Alors le système n'a envoyé en clair ni authentification ni commande SMTP
 
   @ECO.1.0.1 @APP @automated
   Scénario: opérateur sans STARTTLS, envoi depuis une BAL applicative : rien en clair
     Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "no-starttls"
     Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "no-starttls"
+    Et le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
     Alors le système n'a envoyé en clair ni authentification ni commande SMTP
 
   @ECO.1.0.2 @PER_ORG @automated
   Scénario: opérateur sans STARTTLS, synchronisation d'une BAL personnelle : rien en clair
     Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "no-starttls"
     Quand le système synchronise sa boîte de réception
+    Et l'opérateur présente ensuite le profil TLS "no-starttls"
+    Et le système synchronise sa boîte de réception
     Alors le système n'a envoyé en clair ni authentification ni commande IMAP
 
   @ECO.1.0.2 @APP @automated
   Scénario: opérateur sans STARTTLS, synchronisation d'une BAL applicative : rien en clair
     Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "no-starttls"
     Quand le système synchronise sa boîte de réception
+    Et l'opérateur présente ensuite le profil TLS "no-starttls"
+    Et le système synchronise sa boîte de réception
     Alors le système n'a envoyé en clair ni authentification ni commande IMAP
 
   @ECO.1.0.1 @PER_ORG @automated

@@ -69,104 +69,119 @@ Fonctionnalité: API LPS — sécurité de la couche de transport (§2.1.1.2.2)
   @ECO.1.1.1 @PER_ORG @automated
   Scénario: opérateur limité à TLS 1.0 : abandon, BAL personnelle
     Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "tls10-only"
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "tls10-only"
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à une version antérieure à TLS 1.2
 
   @ECO.1.1.1 @APP @automated
   Scénario: opérateur limité à TLS 1.0 : abandon, BAL applicative
     Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "tls10-only"
     Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "tls10-only"
+    Et le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à une version antérieure à TLS 1.2
 
   @ECO.1.1.1 @PER_ORG @automated
   Scénario: opérateur limité à TLS 1.1 : abandon, BAL personnelle
     Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "tls11-only"
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "tls11-only"
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à une version antérieure à TLS 1.2
 
   @ECO.1.1.3 @PER_ORG @automated
   Scénario: suite hors liste imposée (CHACHA20) : abandon, BAL personnelle
     Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "off-list-suite"
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "off-list-suite"
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à une suite ou un groupe interdit
 
   @ECO.1.1.3 @APP @automated
   Scénario: suite hors liste imposée (CHACHA20) : abandon, BAL applicative
     Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "off-list-suite"
     Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "off-list-suite"
+    Et le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à une suite ou un groupe interdit
 
   @ECO.1.1.3 @APP @automated
   Scénario: suite CBC-SHA imposée : abandon, BAL applicative
     Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "cbc-sha"
     Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "cbc-sha"
+    Et le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à une suite ou un groupe interdit
 
   @ECO.1.1.3 @PER_ORG @automated
   Scénario: DHE avec un groupe de 1024 bits : abandon, BAL personnelle
     Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "dhe-1024"
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "dhe-1024"
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à une suite ou un groupe interdit
 
   @ECO.1.1.3 @PER_ORG @automated
   Scénario: ECDHE sur P-224 : abandon, BAL personnelle
     Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "ecdhe-p224"
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "ecdhe-p224"
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à une suite ou un groupe interdit
 
   @ECO.1.1.5 @PER_ORG @automated
   Scénario: certificat serveur expiré : abandon, BAL personnelle
     Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "certificate-expire"
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "certificate-expire"
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à un certificat hors de sa période de validité
 
   @ECO.1.1.5 @APP @automated
   Scénario: certificat serveur expiré : abandon, BAL applicative
     Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "certificate-expire"
     Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "certificate-expire"
+    Et le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à un certificat hors de sa période de validité
 
   @ECO.1.1.5 @PER_ORG @automated
   Scénario: certificat serveur pas encore valide : abandon, BAL personnelle
     Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "certificate-pas-encore-valide"
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "certificate-pas-encore-valide"
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à un certificat hors de sa période de validité
 
   @ECO.1.1.10 @PER_ORG @automated
   Scénario: certificat serveur de la branche Elementaire Personnes : abandon, BAL personnelle
     Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "certificate-personnes"
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "certificate-personnes"
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à un certificat d'une autre autorité
 
   @ECO.1.1.10 @APP @automated
   Scénario: certificat serveur de la branche Elementaire Personnes : abandon, BAL applicative
     Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "certificate-personnes"
     Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "certificate-personnes"
+    Et le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à un certificat d'une autre autorité
 
   @ECO.1.1.10 @PER_ORG @automated
   Scénario: certificat serveur de la branche Standard : abandon, BAL personnelle
     Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "certificate-standard"
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "certificate-standard"
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à un certificat d'une autre autorité
 
   @ECO.1.1.10 @APP @automated
   Scénario: certificat serveur d'une AC commerciale : abandon, BAL applicative
     Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
-    Et l'opérateur qui présente le profil TLS "certificate-commercial"
     Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "certificate-commercial"
+    Et le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à un certificat d'une autre autorité

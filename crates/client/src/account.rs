@@ -131,11 +131,13 @@ pub enum Defect {
     /// Presents a client certificate of the Elementaire Personnes range (application entry
     /// point).
     PersonnesClientCertificate,
+    /// Offers TLS 1.3 only: cannot work with an operator limited to TLS 1.2.
+    Tls13Only,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 20] = [
+    pub const ALL: [Defect; 21] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -156,6 +158,7 @@ impl Defect {
         Defect::OtherStructureCertificate,
         Defect::ExpiredClientCertificate,
         Defect::PersonnesClientCertificate,
+        Defect::Tls13Only,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -181,6 +184,7 @@ impl Defect {
             Defect::OtherStructureCertificate => "other-structure-certificate",
             Defect::ExpiredClientCertificate => "expired-client-certificate",
             Defect::PersonnesClientCertificate => "personnes-client-certificate",
+            Defect::Tls13Only => "tls13-only",
         }
     }
 }

@@ -111,6 +111,12 @@ impl ServerCertVerifier for ElementaireOrganisationsOnly {
     }
 }
 
+/// TLS 1.3 (ECO.1.1.2) and 1.2 (ECO.1.1.1).
+static VERSIONS: &[&rustls::SupportedProtocolVersion] =
+    &[&rustls::version::TLS13, &rustls::version::TLS12];
+/// The `tls13-only` mutant's.
+static TLS13_ONLY: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13];
+
 /// Builds the client configuration for an account; `defects` are the mutants' (none by
 /// default): TLS ones are `OffersChacha20`, `TrustsOtherRange`, `IgnoresCertificateDates`.
 pub fn client_config(
@@ -153,7 +159,11 @@ pub fn client_config(
         ignore_dates: defects.contains(&Defect::IgnoresCertificateDates),
     });
     let builder = ClientConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .with_protocol_versions(if defects.contains(&Defect::Tls13Only) {
+            TLS13_ONLY
+        } else {
+            VERSIONS
+        })
         .map_err(err)?
         .dangerous()
         .with_custom_certificate_verifier(verifier);

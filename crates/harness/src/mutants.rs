@@ -123,6 +123,11 @@ pub const MUTANTS: &[Mutant] = &[
         description: "présente un certificat client de la branche Elementaire Personnes",
         fails: &["ECO.1.3.1"],
     },
+    Mutant {
+        defect: Defect::Tls13Only,
+        description: "n'offre que TLS 1.3 : ne peut travailler avec un opérateur limité à TLS 1.2",
+        fails: &["ECO.1.1.1"],
+    },
 ];
 
 /// Looks a mutant up by name.

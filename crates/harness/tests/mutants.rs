@@ -239,6 +239,22 @@ async fn personnes_client_certificate() {
     check("personnes-client-certificate", &["ECO.1.2.1", "ECO.1.1.3"]).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls13_only() {
+    check(
+        "tls13-only",
+        &[
+            "ECO.1.0.1",
+            "ECO.1.0.2",
+            "ECO.1.1.3",
+            "ECO.1.1.5",
+            "ECO.1.1.10",
+            "ECO.1.2.1",
+        ],
+    )
+    .await;
+}
+
 #[test]
 fn every_mutant_has_a_test() {
     let source = include_str!("mutants.rs");

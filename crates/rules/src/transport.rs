@@ -72,6 +72,21 @@ pub(crate) fn opened_under_hostile(evidence: &SessionEvidence) -> Vec<ConnId> {
     opened
 }
 
+/// Whether the system authenticated inside TLS on some connection opened while the operator
+/// served a normal profile (the positive control of the refusal rules).
+pub(crate) fn works_with_a_sound_operator(
+    evidence: &SessionEvidence,
+    expected: &Expectation,
+) -> bool {
+    let hostile = opened_under_hostile(evidence);
+    evidence
+        .connections()
+        .into_iter()
+        .filter(|c| expected.entry.is_none_or(|e| e == c.entry))
+        .filter(|c| !hostile.contains(&c.id))
+        .any(|c| c.tls_established().is_some() && c.accepted_auth().is_some())
+}
+
 /// The profile in force when a connection was opened, for the reports.
 fn profile_of(evidence: &SessionEvidence, conn: ConnId) -> String {
     let mut current = "good".to_owned();
@@ -103,6 +118,21 @@ pub(crate) fn abandoned(
             ),
         );
     }
+    let control = works_with_a_sound_operator(evidence, expected);
+    refusals(id, evidence, conns, hostile, control)
+}
+
+/// The refusal judgement proper, on the connections made under the hostile profile. A refusal
+/// proves something only from a client seen working with the sound operator (`control`): one
+/// that fails every handshake (no trust at all, no common suite) would pass on nothing. Going
+/// on under the hostile profile fails either way.
+fn refusals(
+    id: &'static str,
+    evidence: &SessionEvidence,
+    conns: Vec<Connection<'_>>,
+    hostile: &str,
+    control: bool,
+) -> Finding {
     let mut problems = Problems::default();
     let mut attempted = 0;
     let mut outcomes: Vec<String> = Vec::new();
@@ -113,7 +143,7 @@ pub(crate) fn abandoned(
         let mut auths: Vec<&str> = Vec::new();
         for e in &conn.events {
             match &e.kind {
-                EventKind::Command { verb, tls, .. } if verb == "STARTTLS" && !tls => tried = true,
+                // A negotiation the client started: it saw the operator's side.
                 EventKind::TlsClientHello(_) => tried = true,
                 EventKind::Command {
                     verb, tls: true, ..
@@ -177,6 +207,15 @@ pub(crate) fn abandoned(
             ),
         );
     }
+    if !control {
+        return Finding::not_tested(
+            id,
+            format!(
+                "le système n'a établi aucune session authentifiée avec l'opérateur sain : son \
+                 refus face à {hostile} ne prouve rien"
+            ),
+        );
+    }
     let profile = profile_of(evidence, conns[0].id);
     Finding::pass(
         id,
@@ -212,6 +251,7 @@ pub(crate) fn nothing_in_clear(
             "le système n'a ouvert aucune connexion pendant que l'opérateur n'offrait pas STARTTLS",
         );
     }
+
     let mut problems = Problems::default();
     let mut verbs: Vec<String> = Vec::new();
     for conn in &conns {
@@ -246,6 +286,13 @@ pub(crate) fn nothing_in_clear(
     }
     if let Some(failure) = problems.into_failure(id, evidence) {
         return failure;
+    }
+    if !works_with_a_sound_operator(evidence, expected) {
+        return Finding::not_tested(
+            id,
+            "le système n'a établi aucune session authentifiée avec l'opérateur sain : sa \
+             retenue sans STARTTLS ne prouve rien",
+        );
     }
     Finding::pass(
         id,
@@ -304,6 +351,15 @@ mod tests {
         SessionEvidence::new(evidence::read_jsonl(&lines.join("\n")).expect("recording"))
     }
 
+    fn hello() -> EventKind {
+        EventKind::TlsClientHello(evidence::ClientHelloSummary {
+            versions: vec!["TLS 1.3".into(), "TLS 1.2".into()],
+            cipher_suites: vec![],
+            groups: vec![],
+            sni: None,
+        })
+    }
+
     fn command(verb: &str, tls: bool) -> EventKind {
         EventKind::Command {
             service: Service::Smtp,
@@ -313,14 +369,36 @@ mod tests {
         }
     }
 
+    /// The refusal judgement, the positive control aside (tested on its own below).
     fn judge(evidence: &SessionEvidence) -> Finding {
-        abandoned(
+        let conns = under_profiles(evidence, &Expectation::default(), &["certificate-expire"]);
+        if conns.is_empty() {
+            return Finding::not_tested("ECO.1.1.5", "aucune connexion");
+        }
+        refusals("ECO.1.1.5", evidence, conns, "un certificat expiré", true)
+    }
+
+    #[test]
+    fn a_refusal_from_a_client_never_seen_working_proves_nothing() {
+        let evidence = recording(
+            "certificate-expire",
+            vec![
+                command("STARTTLS", false),
+                hello(),
+                EventKind::TlsFailed {
+                    error: "received fatal alert: UnknownCA".into(),
+                },
+            ],
+        );
+        let finding = abandoned(
             "ECO.1.1.5",
-            evidence,
+            &evidence,
             &Expectation::default(),
             &["certificate-expire"],
             "un certificat expiré",
-        )
+        );
+        assert_eq!(finding.verdict, Verdict::NotTested, "{}", finding.detail);
+        assert!(finding.detail.contains("ne prouve rien"));
     }
 
     #[test]
@@ -330,6 +408,7 @@ mod tests {
             vec![
                 command("EHLO", false),
                 command("STARTTLS", false),
+                hello(),
                 EventKind::TlsFailed {
                     error: "received fatal alert: CertificateExpired".into(),
                 },
@@ -346,6 +425,7 @@ mod tests {
             "certificate-expire",
             vec![
                 command("STARTTLS", false),
+                hello(),
                 EventKind::TlsEstablished {
                     version: "TLS 1.3".into(),
                     cipher_suite: evidence::Suite {
@@ -364,12 +444,12 @@ mod tests {
     fn going_on_inside_tls_or_in_clear_fails() {
         let inside = recording(
             "certificate-expire",
-            vec![command("STARTTLS", false), command("EHLO", true)],
+            vec![command("STARTTLS", false), hello(), command("EHLO", true)],
         );
         assert_eq!(judge(&inside).verdict, Verdict::Fail);
         let clear = recording(
             "certificate-expire",
-            vec![command("STARTTLS", false), command("AUTH", false)],
+            vec![command("STARTTLS", false), hello(), command("AUTH", false)],
         );
         let finding = judge(&clear);
         assert_eq!(finding.verdict, Verdict::Fail);
@@ -384,6 +464,9 @@ mod tests {
     fn nothing_attempted_or_another_profile_is_not_tested() {
         let silent = recording("certificate-expire", vec![command("EHLO", false)]);
         assert_eq!(judge(&silent).verdict, Verdict::NotTested);
+        // STARTTLS, then nothing: the client never saw the certificate.
+        let stalled = recording("certificate-expire", vec![command("STARTTLS", false)]);
+        assert_eq!(judge(&stalled).verdict, Verdict::NotTested);
         let other = recording(
             "good",
             vec![command("STARTTLS", false), command("EHLO", true)],
@@ -393,13 +476,18 @@ mod tests {
     }
 
     #[test]
-    fn without_starttls_only_probes_may_travel() {
+    fn without_starttls_a_mail_command_fails_and_a_probe_alone_proves_nothing() {
         let probe = recording(
             "no-starttls",
             vec![command("EHLO", false), command("QUIT", false)],
         );
         let finding = nothing_in_clear("ECO.1.0.1", &probe, &Expectation::default(), Service::Smtp);
-        assert_eq!(finding.verdict, Verdict::Pass, "{}", finding.detail);
+        assert_eq!(
+            finding.verdict,
+            Verdict::NotTested,
+            "never seen working: {}",
+            finding.detail
+        );
         let mail = recording(
             "no-starttls",
             vec![command("EHLO", false), command("MAIL", false)],

@@ -1,6 +1,6 @@
 //! Setting the stage: the operator, the SUT's BAL, messages waiting for it.
 
-use cucumber::given;
+use cucumber::{given, when};
 
 use crate::world::{MssWorld, StepResult};
 
@@ -21,5 +21,10 @@ async fn delivered(w: &mut MssWorld, message_id: String) -> StepResult {
 
 #[given(expr = "l'opérateur qui présente le profil TLS {string}")]
 async fn tls_profile(w: &mut MssWorld, name: String) -> StepResult {
+    w.set_tls_profile(&name)
+}
+
+#[when(expr = "l'opérateur présente ensuite le profil TLS {string}")]
+async fn tls_profile_then(w: &mut MssWorld, name: String) -> StepResult {
     w.set_tls_profile(&name)
 }
