@@ -18,6 +18,18 @@ Fonctionnalité: API LPS — sécurité de la couche de transport (§2.1.1.2.2)
   « Abandonner » : le système ferme ou alerte la négociation TLS, ou ferme la connexion, avant
   toute donnée d'authentification et toute commande après STARTTLS ; l'opérateur le journalise.
 
+  ECO.1.1.6 : « Le système MSSanté DOIT vérifier que le certificat présenté par l'Opérateur
+  MSSanté n'est pas révoqué au moyen des CRL ou du répondeur OCSP. » Face au certificat révoqué,
+  le système abandonne ; le rapport cite les requêtes OCSP et téléchargements de CRL du journal.
+  ECO.1.1.7 : « Le système DOIT s'assurer de conserver la dernière CRL non expirée, lorsque le
+  contrôle de révocation est réalisé au moyen des CRL [...] » Le répondeur OCSP en panne, le
+  système télécharge la CRL ; les points de distribution en panne à leur tour, sa connexion
+  suivante aboutit encore. Un système qui n'a téléchargé aucune CRL n'utilise que l'OCSP : non
+  applicable, avec cette preuve.
+  ECO.1.1.9 : à partir de la seule adresse de la BAL, le système lit
+  https://autoconfig.<domaine>/mail/config-v1.1.xml, applique l'hôte et les ports du point
+  d'entrée de sa famille (ceux du banc ne sont ni 587 ni 143), puis teste la connexion.
+
   ECO.1.1.2 (PEUT) : la version négociée quand l'opérateur offre TLS 1.3 est rapportée, à titre
   informatif ; TLS 1.2 seul n'est jamais un échec.
 
@@ -185,3 +197,47 @@ Fonctionnalité: API LPS — sécurité de la couche de transport (§2.1.1.2.2)
     Et l'opérateur présente ensuite le profil TLS "certificate-commercial"
     Et le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
     Alors le système abandonne la connexion face à un certificat d'une autre autorité
+
+  @ECO.1.1.6 @PER_ORG @automated
+  Scénario: certificat serveur révoqué : abandon, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "certificate-revoque"
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à un certificat révoqué
+
+  @ECO.1.1.6 @APP @automated
+  Scénario: certificat serveur révoqué : abandon, BAL applicative
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "certificate-revoque"
+    Et le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Alors le système abandonne la connexion face à un certificat révoqué
+
+  @ECO.1.1.7 @PER_ORG @automated
+  Scénario: dernière CRL conservée quand son point de distribution tombe, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et le répondeur OCSP de l'opérateur en panne
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et les points de distribution des CRL tombent aussi en panne
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors le système se connecte encore grâce à la dernière CRL conservée
+
+  @ECO.1.1.7 @APP @automated
+  Scénario: dernière CRL conservée quand son point de distribution tombe, BAL applicative
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Et le répondeur OCSP de l'opérateur en panne
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Et les points de distribution des CRL tombent aussi en panne
+    Et le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Alors le système se connecte encore grâce à la dernière CRL conservée
+
+  @ECO.1.1.9 @PER_ORG @driver
+  Scénario: autoconfiguration à partir de la seule adresse, BAL personnelle
+    Quand le système configure la BAL "marie.martin@operateur-fictif.mssante.fr" à partir de sa seule adresse
+    Alors le système a lu le document d'autoconfiguration et testé les serveurs annoncés
+
+  @ECO.1.1.9 @APP @driver
+  Scénario: autoconfiguration à partir de la seule adresse, BAL applicative
+    Quand le système configure la BAL "resultats-biologie@operateur-fictif.mssante.fr" à partir de sa seule adresse
+    Alors le système a lu le document d'autoconfiguration et testé les serveurs annoncés

@@ -54,11 +54,51 @@ pub struct Trust {
     pub root_pem: String,
     /// Elementaire Organisations CA certificate, PEM.
     pub organisations_pem: String,
-    /// CRLs of the root and of the Elementaire Organisations CA, PEM, when already downloaded
-    /// (ECO.1.1.6): with them, a revoked server certificate is refused. Empty: no revocation
-    /// check.
+}
+
+/// Where to connect for a host name, instead of asking the DNS: what `/etc/hosts` or curl's
+/// `--connect-to` give a client on a test bench. With `port`, only connections to that port
+/// are redirected (to `to_port` when given); without, every port of the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectTo {
+    /// Host name, as in URLs and certificates.
+    pub host: String,
+    /// Port this entry applies to (every port when absent).
     #[serde(default)]
-    pub crls_pem: Vec<String>,
+    pub port: Option<u16>,
+    /// Address to connect to.
+    pub address: std::net::IpAddr,
+    /// Port to connect to (the requested one when absent).
+    #[serde(default)]
+    pub to_port: Option<u16>,
+}
+
+/// Resolves `host:port` through `connect_to` first, then the system's resolver.
+pub(crate) async fn resolve(
+    connect_to: &[ConnectTo],
+    host: &str,
+    port: u16,
+) -> std::io::Result<SocketAddr> {
+    let host_l = host.trim_end_matches('.').to_ascii_lowercase();
+    let entry = connect_to
+        .iter()
+        .find(|c| c.host.eq_ignore_ascii_case(&host_l) && c.port == Some(port))
+        .or_else(|| {
+            connect_to
+                .iter()
+                .find(|c| c.host.eq_ignore_ascii_case(&host_l) && c.port.is_none())
+        });
+    if let Some(c) = entry {
+        return Ok(SocketAddr::new(c.address, c.to_port.unwrap_or(port)));
+    }
+    if let Ok(ip) = host_l.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    tokio::net::lookup_host((host_l.as_str(), port))
+        .await?
+        .next()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "aucune adresse"))
 }
 
 /// Everything the client needs for one BAL.
@@ -82,6 +122,9 @@ pub struct Account {
     pub credentials: Credentials,
     /// Trust anchors.
     pub trust: Trust,
+    /// Host names to reach without the DNS (test benches).
+    #[serde(default)]
+    pub connect_to: Vec<ConnectTo>,
 }
 
 /// A deliberate defect the harness injects to prove a scenario can fail (a "mutant").
@@ -133,11 +176,19 @@ pub enum Defect {
     PersonnesClientCertificate,
     /// Offers TLS 1.3 only: cannot work with an operator limited to TLS 1.2.
     Tls13Only,
+    /// Never checks whether the operator's certificate is revoked (no OCSP, no CRL).
+    NoRevocationCheck,
+    /// Keeps no CRL on disk: when the distribution point fails, the status is unknown.
+    DropsCrlCache,
+    /// Connects to ports 587 and 143 whatever the autoconfiguration document says.
+    HardCodedPorts,
+    /// Authenticates before checking the certificate's revocation status.
+    CredentialBeforeVerify,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 21] = [
+    pub const ALL: [Defect; 25] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -159,6 +210,10 @@ impl Defect {
         Defect::ExpiredClientCertificate,
         Defect::PersonnesClientCertificate,
         Defect::Tls13Only,
+        Defect::NoRevocationCheck,
+        Defect::DropsCrlCache,
+        Defect::HardCodedPorts,
+        Defect::CredentialBeforeVerify,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -185,6 +240,10 @@ impl Defect {
             Defect::ExpiredClientCertificate => "expired-client-certificate",
             Defect::PersonnesClientCertificate => "personnes-client-certificate",
             Defect::Tls13Only => "tls13-only",
+            Defect::NoRevocationCheck => "no-revocation-check",
+            Defect::DropsCrlCache => "drops-crl-cache",
+            Defect::HardCodedPorts => "hard-coded-ports",
+            Defect::CredentialBeforeVerify => "credential-before-verify",
         }
     }
 }

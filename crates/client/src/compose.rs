@@ -289,8 +289,8 @@ mod tests {
             trust: Trust {
                 root_pem: String::new(),
                 organisations_pem: String::new(),
-                crls_pem: Vec::new(),
             },
+            connect_to: Vec::new(),
         }
     }
 

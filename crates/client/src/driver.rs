@@ -4,8 +4,10 @@
 //! `POST /<action>`. The contract is documented in the project's `scenarios/sut/README.md`;
 //! this module reads it with its own types (the judged never shares the judge's code).
 //!
-//! Actions: `configure` (reads the account and its files), `send` (`message` in the JSON of
-//! seeds/000), `sync` (the INBOX). Any other action is [`DriverFailure::Unsupported`].
+//! Actions: `configure` (reads the account and its files; when the account names no servers,
+//! autoconfigures them from the address and runs the connection test, ECO.1.1.9),
+//! `test_connection`, `send` (`message` in the JSON of seeds/000), `sync` (the INBOX). Any other
+//! action is [`DriverFailure::Unsupported`].
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -13,7 +15,9 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::{Account, Client, Credentials, Defect, Defects, Endpoint, MessageSpec, Secret, Trust};
+use crate::{
+    Account, Client, ConnectTo, Credentials, Defect, Defects, Endpoint, MessageSpec, Secret, Trust,
+};
 
 /// A server of the operator, as the contract describes it.
 #[derive(Debug, Clone, Deserialize)]
@@ -26,16 +30,14 @@ pub struct ContractServer {
     pub address: IpAddr,
 }
 
-/// Files of the trust anchors.
+/// Files of the trust anchors. The contract's `crls` are not read: the reference client
+/// fetches CRLs from the certificates' distribution points (ECO.1.1.6).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ContractTrust {
     /// Root CA, PEM.
     pub root: PathBuf,
     /// Elementaire Organisations CA, PEM.
     pub organisations: PathBuf,
-    /// CRLs, PEM.
-    #[serde(default)]
-    pub crls: Vec<PathBuf>,
 }
 
 /// The application BAL's certificate files.
@@ -67,10 +69,15 @@ pub struct ContractAccount {
     /// Reply-To BAL of an application BAL.
     #[serde(default)]
     pub reply_to: Option<String>,
-    /// SMTP server.
-    pub smtp: ContractServer,
-    /// IMAP server.
-    pub imap: ContractServer,
+    /// SMTP server; absent: autoconfiguration from the address.
+    #[serde(default)]
+    pub smtp: Option<ContractServer>,
+    /// IMAP server; absent: autoconfiguration from the address.
+    #[serde(default)]
+    pub imap: Option<ContractServer>,
+    /// Host names reached without the DNS (test benches).
+    #[serde(default)]
+    pub connect_to: Vec<ConnectTo>,
     /// Trust anchors.
     pub trust: ContractTrust,
     /// Certificate (application BAL).
@@ -116,8 +123,14 @@ fn read(path: &std::path::Path) -> Result<String, DriverFailure> {
 /// The client's product reference (`X-MSS-NIL`).
 pub const NIL: &str = concat!("MSS-CLIENT/", env!("CARGO_PKG_VERSION"));
 
-/// The client's account for a contract account (reads the PEM files it names).
-pub fn account(contract: &ContractAccount, nil: &str) -> Result<Account, DriverFailure> {
+/// The client's account for a contract account (reads the PEM files it names); servers the
+/// contract leaves out are autoconfigured from the address (ECO.1.1.9).
+pub async fn account(
+    contract: &ContractAccount,
+    nil: &str,
+    defects: &Defects,
+    timeout: Duration,
+) -> Result<Account, DriverFailure> {
     let credentials = match (&contract.certificate, &contract.psc) {
         (Some(c), _) => Credentials::Certificate {
             chain_pem: read(&c.chain)?,
@@ -132,28 +145,37 @@ pub fn account(contract: &ContractAccount, nil: &str) -> Result<Account, DriverF
             ));
         }
     };
+    let trust = Trust {
+        root_pem: read(&contract.trust.root)?,
+        organisations_pem: read(&contract.trust.organisations)?,
+    };
     let endpoint = |s: &ContractServer| Endpoint {
         host: s.host.clone(),
         addr: SocketAddr::new(s.address, s.port),
+    };
+    let (smtp, imap) = match (&contract.smtp, &contract.imap) {
+        (Some(smtp), Some(imap)) => (endpoint(smtp), endpoint(imap)),
+        _ => Client::autoconfigure(
+            &contract.address,
+            &credentials,
+            &trust,
+            &contract.connect_to,
+            defects,
+            timeout,
+        )
+        .await
+        .map_err(|e| DriverFailure::Failed(e.to_string()))?,
     };
     Ok(Account {
         address: contract.address.clone(),
         display_name: contract.display_name.clone(),
         reply_to: contract.reply_to.clone(),
         nil: nil.to_owned(),
-        smtp: endpoint(&contract.smtp),
-        imap: endpoint(&contract.imap),
+        smtp,
+        imap,
         credentials,
-        trust: Trust {
-            root_pem: read(&contract.trust.root)?,
-            organisations_pem: read(&contract.trust.organisations)?,
-            crls_pem: contract
-                .trust
-                .crls
-                .iter()
-                .map(|p| read(p))
-                .collect::<Result<_, _>>()?,
-        },
+        trust,
+        connect_to: contract.connect_to.clone(),
     })
 }
 
@@ -208,28 +230,62 @@ fn mutant_certificate(contract: &ContractAccount, defects: &Defects) -> Contract
     contract
 }
 
+/// How the reference client runs behind the contract.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Its deliberate defects (none: the reference client).
+    pub defects: Defects,
+    /// Per-step timeout.
+    pub timeout: Duration,
+    /// Product reference written in `X-MSS-NIL`.
+    pub nil: String,
+    /// State folder (kept CRLs); `None`: nothing kept.
+    pub data_dir: Option<PathBuf>,
+}
+
 /// Runs one request; the answer is the JSON object of the contract.
 pub async fn handle(
     request: &[u8],
-    defects: &Defects,
-    timeout: Duration,
-    nil: &str,
+    settings: &Settings,
 ) -> Result<serde_json::Value, DriverFailure> {
     let request: Request =
         serde_json::from_slice(request).map_err(|e| DriverFailure::BadRequest(e.to_string()))?;
-    let client = |request: &Request| -> Result<Client, DriverFailure> {
-        let contract = request
-            .account
-            .as_ref()
-            .ok_or_else(|| DriverFailure::BadRequest("champ « account » absent".into()))?;
-        let contract = mutant_certificate(contract, defects);
-        Ok(Client::new(account(&contract, nil)?)
-            .with_defects(defects.clone())
-            .with_timeout(timeout))
+    let contract = request
+        .account
+        .as_ref()
+        .ok_or_else(|| DriverFailure::BadRequest("champ « account » absent".into()));
+    let client = async || -> Result<Client, DriverFailure> {
+        let contract = mutant_certificate(contract.clone()?, &settings.defects);
+        let account = account(
+            &contract,
+            &settings.nil,
+            &settings.defects,
+            settings.timeout,
+        )
+        .await?;
+        let client = Client::new(account)
+            .with_defects(settings.defects.clone())
+            .with_timeout(settings.timeout);
+        Ok(match &settings.data_dir {
+            Some(dir) => client.with_data_dir(dir),
+            None => client,
+        })
     };
+    let failed = |e: crate::ClientError| DriverFailure::Failed(e.to_string());
     match request.action.as_str() {
         "configure" => {
-            client(&request)?;
+            let autoconfigured = contract
+                .as_ref()
+                .is_ok_and(|c| c.smtp.is_none() || c.imap.is_none());
+            let client = client().await?;
+            if autoconfigured {
+                // ECO.1.1.9, step 3: a connection test validates what was configured.
+                client.test_connection().await.map_err(failed)?;
+            }
+            Ok(serde_json::json!({}))
+        }
+        "test_connection" => {
+            client().await?.test_connection().await.map_err(failed)?;
             Ok(serde_json::json!({}))
         }
         "send" => {
@@ -237,17 +293,11 @@ pub async fn handle(
                 .message
                 .as_ref()
                 .ok_or_else(|| DriverFailure::BadRequest("champ « message » absent".into()))?;
-            let sent = client(&request)?
-                .send(message)
-                .await
-                .map_err(|e| DriverFailure::Failed(e.to_string()))?;
+            let sent = client().await?.send(message).await.map_err(failed)?;
             Ok(serde_json::json!({ "messageId": sent.message_id }))
         }
         "sync" => {
-            let messages = client(&request)?
-                .fetch_inbox()
-                .await
-                .map_err(|e| DriverFailure::Failed(e.to_string()))?;
+            let messages = client().await?.fetch_inbox().await.map_err(failed)?;
             let listed: Vec<serde_json::Value> = messages
                 .iter()
                 .map(|m| serde_json::json!({ "messageId": m.message_id, "subject": m.subject }))

@@ -2,7 +2,9 @@
 
 use std::net::SocketAddr;
 
+use crate::autoconfig::AutoconfigError;
 use crate::compose::ComposeError;
+use crate::revocation::RevocationError;
 use crate::tls::TlsPolicyError;
 
 /// Why an action of the client failed.
@@ -70,4 +72,11 @@ pub enum ClientError {
     /// The TLS policy could not be built.
     #[error(transparent)]
     Policy(#[from] TlsPolicyError),
+    /// The operator's certificate is revoked, or its status unknown: the connection was
+    /// abandoned before any credential.
+    #[error(transparent)]
+    Revocation(#[from] RevocationError),
+    /// The autoconfiguration failed.
+    #[error(transparent)]
+    Autoconfig(#[from] AutoconfigError),
 }

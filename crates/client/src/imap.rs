@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
 use crate::account::{Account, Credentials, Defect, Defects};
 use crate::error::ClientError;
+use crate::revocation::Revocation;
 use crate::{net, sasl};
 
 /// Largest server message accepted (a message body fits in one FETCH response).
@@ -204,6 +205,7 @@ pub(crate) async fn fetch_inbox(
     tls: Arc<ClientConfig>,
     defects: &Defects,
     timeout: Duration,
+    revocation: Option<&Revocation>,
 ) -> Result<Vec<FetchedMessage>, ClientError> {
     let tcp = net::connect(account.imap.addr, timeout, "connexion IMAP").await?;
     let mut clear = Wire::new(tcp, timeout);
@@ -213,7 +215,7 @@ pub(crate) async fn fetch_inbox(
         .await?;
     if defects.contains(&Defect::ImapWithoutStartTls) {
         // The defect: the whole session in clear.
-        return session(clear, account, defects).await;
+        return session(clear, account, defects, None).await;
     }
     if !capabilities(&caps).contains(&Capability::StartTls) {
         return Err(ClientError::NoStartTls);
@@ -226,16 +228,35 @@ pub(crate) async fn fetch_inbox(
         .run("STARTTLS", CommandBody::StartTLS, &mut no_continuation)
         .await?;
     expect_ok("STARTTLS", &started)?;
-    let stream = net::upgrade(clear.stream, tls, &account.imap.host, timeout).await?;
+    let late = defects.contains(&Defect::CredentialBeforeVerify);
+    let stream = net::upgrade(
+        clear.stream,
+        tls,
+        &account.imap.host,
+        timeout,
+        revocation.filter(|_| !late),
+    )
+    .await?;
+    // The defect checks the status only once authenticated: keep what it needs.
+    let late_check = match revocation {
+        Some(r) if late => stream
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| (r, c.clone().into_owned())),
+        _ => None,
+    };
     let mut wire = Wire::new(stream, timeout);
     wire.next_tag = clear.next_tag;
-    session(wire, account, defects).await
+    session(wire, account, defects, late_check).await
 }
 
 async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     mut wire: Wire<S>,
     account: &Account,
     defects: &Defects,
+    late_check: Option<(&Revocation, rustls::pki_types::CertificateDer<'static>)>,
 ) -> Result<Vec<FetchedMessage>, ClientError> {
     // RFC 3501 §6.2.1: capabilities must be asked again after STARTTLS.
     let caps = wire
@@ -289,6 +310,9 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
             "{:?} {}",
             auth.kind, auth.text
         )));
+    }
+    if let Some((revocation, ee)) = late_check {
+        revocation.check(&ee, &account.imap.host).await?;
     }
 
     let select = CommandBody::select("INBOX").map_err(|e| ClientError::Protocol {

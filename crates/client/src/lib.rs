@@ -10,19 +10,26 @@
 //! each scenario fails when it should. The client never depends on the operator.
 
 pub mod account;
+pub mod autoconfig;
 pub mod compose;
 pub mod driver;
 mod error;
+pub mod http;
 mod imap;
 mod net;
+pub mod revocation;
 pub mod sasl;
 mod smtp;
 pub mod spec;
 pub mod tls;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
-pub use account::{Account, Credentials, Defect, Defects, Endpoint, Secret, Trust};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+pub use account::{Account, ConnectTo, Credentials, Defect, Defects, Endpoint, Secret, Trust};
 pub use error::ClientError;
 pub use imap::FetchedMessage;
 pub use spec::MessageSpec;
@@ -44,7 +51,12 @@ pub struct Client {
     account: Account,
     defects: Defects,
     timeout: Duration,
+    data_dir: Option<PathBuf>,
 }
+
+/// Deadline of each OCSP or CRL fetch: a responder that hangs must not hold the connection
+/// for the whole step timeout.
+const REVOCATION_FETCH: Duration = Duration::from_secs(10);
 
 impl Client {
     /// A conformant client.
@@ -53,7 +65,28 @@ impl Client {
             account,
             defects: Defects::new(),
             timeout: Duration::from_secs(30),
+            data_dir: None,
         }
+    }
+
+    /// The folder where the client keeps its state (the last valid CRLs, ECO.1.1.7). Without
+    /// one, CRLs are not kept between connections.
+    pub fn with_data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// The default state folder: `$MSS_CLIENT_DATA`, else `$XDG_CACHE_HOME/mss-client`, else
+    /// `$HOME/.cache/mss-client`.
+    pub fn default_data_dir() -> Option<PathBuf> {
+        let env = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
+        env("MSS_CLIENT_DATA")
+            .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("mss-client")))
+            .or_else(|| env("HOME").map(|d| d.join(".cache").join("mss-client")))
     }
 
     /// The same client with deliberate defects.
@@ -83,15 +116,44 @@ impl Client {
         )?)
     }
 
+    /// The revocation check of the operator's certificates (`None` for the mutant that skips
+    /// it).
+    fn revocation(&self) -> Result<Option<revocation::Revocation>, ClientError> {
+        if self.defects.contains(&Defect::NoRevocationCheck) {
+            return Ok(None);
+        }
+        let der = |pem: &str, what: &str| {
+            CertificateDer::from_pem_slice(pem.as_bytes())
+                .map_err(|e| ClientError::Policy(tls::TlsPolicyError(format!("{what}: {e}"))))
+        };
+        Ok(Some(revocation::Revocation {
+            root: der(&self.account.trust.root_pem, "IGC Santé root")?,
+            issuer: der(
+                &self.account.trust.organisations_pem,
+                "Elementaire Organisations CA",
+            )?,
+            connect_to: self.account.connect_to.clone(),
+            cache: self
+                .data_dir
+                .clone()
+                .filter(|_| !self.defects.contains(&Defect::DropsCrlCache)),
+            timeout: self.timeout.min(REVOCATION_FETCH),
+            soft_fail: self.defects.contains(&Defect::TrustsOtherRange)
+                || self.defects.contains(&Defect::IgnoresCertificateDates),
+        }))
+    }
+
     /// Composes and submits a message.
     pub async fn send(&self, spec: &MessageSpec) -> Result<Sent, ClientError> {
         let composed = compose::compose(&self.account, spec, &self.defects)?;
+        let revocation = self.revocation()?;
         let reply = smtp::submit(
             &self.account,
             self.tls()?,
             &self.defects,
-            &composed,
+            Some(&composed),
             self.timeout,
+            revocation.as_ref(),
         )
         .await?;
         Ok(Sent {
@@ -103,6 +165,57 @@ impl Client {
 
     /// Reads every message of the INBOX.
     pub async fn fetch_inbox(&self) -> Result<Vec<FetchedMessage>, ClientError> {
-        imap::fetch_inbox(&self.account, self.tls()?, &self.defects, self.timeout).await
+        let revocation = self.revocation()?;
+        imap::fetch_inbox(
+            &self.account,
+            self.tls()?,
+            &self.defects,
+            self.timeout,
+            revocation.as_ref(),
+        )
+        .await
+    }
+
+    /// The connection test of ECO.1.1.9: an authenticated SMTP session (no message) and an
+    /// authenticated IMAP session reading the INBOX.
+    pub async fn test_connection(&self) -> Result<(), ClientError> {
+        let revocation = self.revocation()?;
+        smtp::submit(
+            &self.account,
+            self.tls()?,
+            &self.defects,
+            None,
+            self.timeout,
+            revocation.as_ref(),
+        )
+        .await?;
+        self.fetch_inbox().await.map(|_| ())
+    }
+
+    /// Configures the servers of `account` from its address alone (ECO.1.1.9): the
+    /// autoconfiguration document of its domain, the entry point of its family. The
+    /// `hard-coded-ports` mutant keeps the hosts and uses 587 and 143.
+    pub async fn autoconfigure(
+        address: &str,
+        credentials: &Credentials,
+        trust: &Trust,
+        connect_to: &[ConnectTo],
+        defects: &Defects,
+        timeout: Duration,
+    ) -> Result<(Endpoint, Endpoint), ClientError> {
+        let certificate = matches!(credentials, Credentials::Certificate { .. });
+        // The document's server presents a certificate of the IGC Santé: same policy, no client
+        // certificate.
+        let tls = tls::client_config(trust, credentials, false, defects)?;
+        let mut servers =
+            autoconfig::discover(address, certificate, tls, connect_to, timeout).await?;
+        if defects.contains(&Defect::HardCodedPorts) {
+            servers.smtp.port = 587;
+            servers.imap.port = 143;
+        }
+        Ok((
+            autoconfig::endpoint(&servers.smtp, connect_to).await?,
+            autoconfig::endpoint(&servers.imap, connect_to).await?,
+        ))
     }
 }

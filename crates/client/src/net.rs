@@ -13,6 +13,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 use crate::error::ClientError;
+use crate::revocation::Revocation;
 
 /// Opens a TCP connection.
 pub(crate) async fn connect(
@@ -48,8 +49,41 @@ pub(crate) async fn write<S: AsyncWrite + Unpin>(
     }
 }
 
-/// The client side of the TLS handshake after STARTTLS, checking the server against `host`.
+/// The client side of the TLS handshake after STARTTLS, checking the server against `host`,
+/// then the revocation status of its certificate (`None`: checked later, or never — mutants).
+/// On a refusal the connection is dropped before anything is written inside TLS.
 pub(crate) async fn upgrade(
+    tcp: TcpStream,
+    tls: Arc<ClientConfig>,
+    host: &str,
+    timeout: Duration,
+    revocation: Option<&Revocation>,
+) -> Result<TlsStream<TcpStream>, ClientError> {
+    let stream = handshake(tcp, tls, host, timeout).await?;
+    if let Some(revocation) = revocation {
+        check_revocation(&stream, revocation, host).await?;
+    }
+    Ok(stream)
+}
+
+/// Checks the revocation status of the certificate the server presented on `stream`.
+pub(crate) async fn check_revocation(
+    stream: &TlsStream<TcpStream>,
+    revocation: &Revocation,
+    host: &str,
+) -> Result<(), ClientError> {
+    let ee = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .cloned()
+        .ok_or_else(|| ClientError::Tls("aucun certificat serveur".into()))?;
+    revocation.check(&ee, host).await?;
+    Ok(())
+}
+
+async fn handshake(
     tcp: TcpStream,
     tls: Arc<ClientConfig>,
     host: &str,

@@ -12,6 +12,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use crate::account::{Account, Credentials, Defect, Defects};
 use crate::compose::Composed;
 use crate::error::ClientError;
+use crate::revocation::Revocation;
 use crate::{net, sasl};
 
 /// Longest reply accepted.
@@ -136,13 +137,17 @@ fn auth_line(account: &Account, defects: &Defects) -> String {
 }
 
 /// Submits a composed message; returns the final reply of DATA.
+/// Submits `message`; without one, a connection test: authenticates, then QUIT.
 pub(crate) async fn submit(
     account: &Account,
     tls: Arc<ClientConfig>,
     defects: &Defects,
-    message: &Composed,
+    message: Option<&Composed>,
     timeout: Duration,
+    revocation: Option<&Revocation>,
 ) -> Result<String, ClientError> {
+    let mail_from = message.map_or(account.address.as_str(), |m| m.mail_from.as_str());
+    let late = defects.contains(&Defect::CredentialBeforeVerify);
     let tcp = net::connect(account.smtp.addr, timeout, "connexion SMTP").await?;
     let mut clear = Wire {
         stream: tcp,
@@ -184,7 +189,14 @@ pub(crate) async fn submit(
     } else {
         clear.command("STARTTLS", "STARTTLS", 2).await?;
     }
-    let stream = net::upgrade(clear.stream, tls, &account.smtp.host, timeout).await?;
+    let stream = net::upgrade(
+        clear.stream,
+        tls,
+        &account.smtp.host,
+        timeout,
+        revocation.filter(|_| !late),
+    )
+    .await?;
     let mut wire = Wire {
         stream,
         buf: Vec::new(),
@@ -197,7 +209,7 @@ pub(crate) async fn submit(
         // The defect: a transaction started before authenticating; the refusal is ignored.
         wire.send(
             "MAIL FROM",
-            format!("MAIL FROM:<{}>\r\n", message.mail_from).as_bytes(),
+            format!("MAIL FROM:<{mail_from}>\r\n").as_bytes(),
         )
         .await?;
         let _ = wire.reply("MAIL FROM").await?;
@@ -207,9 +219,8 @@ pub(crate) async fn submit(
         wire.send(
             "AUTH",
             format!(
-                "{}\r\nMAIL FROM:<{}>\r\n",
-                auth_line(account, defects),
-                message.mail_from
+                "{}\r\nMAIL FROM:<{mail_from}>\r\n",
+                auth_line(account, defects)
             )
             .as_bytes(),
         )
@@ -225,6 +236,10 @@ pub(crate) async fn submit(
                 reply: mail.trim_end().to_owned(),
             });
         }
+        let Some(message) = message else {
+            let _ = wire.command("QUIT", "QUIT", 2).await;
+            return Ok(reply.trim_end().to_owned());
+        };
         for rcpt in &message.rcpt_to {
             wire.command("RCPT TO", &format!("RCPT TO:<{rcpt}>"), 2)
                 .await?;
@@ -246,12 +261,16 @@ pub(crate) async fn submit(
     if !reply.starts_with("235") {
         return Err(ClientError::AuthRefused(reply.trim_end().to_owned()));
     }
-    wire.command(
-        "MAIL FROM",
-        &format!("MAIL FROM:<{}>", message.mail_from),
-        2,
-    )
-    .await?;
+    if late && let Some(revocation) = revocation {
+        // The defect: the credential went first; the status is checked only now.
+        net::check_revocation(&wire.stream, revocation, &account.smtp.host).await?;
+    }
+    let Some(message) = message else {
+        let _ = wire.command("QUIT", "QUIT", 2).await;
+        return Ok(reply.trim_end().to_owned());
+    };
+    wire.command("MAIL FROM", &format!("MAIL FROM:<{mail_from}>"), 2)
+        .await?;
     for rcpt in &message.rcpt_to {
         wire.command("RCPT TO", &format!("RCPT TO:<{rcpt}>"), 2)
             .await?;

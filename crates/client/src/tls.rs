@@ -136,21 +136,9 @@ pub fn client_config(
     roots
         .add(one_cert(&trust.root_pem, "IGC Santé root")?)
         .map_err(err)?;
-    let crls = trust
-        .crls_pem
-        .iter()
-        .map(|pem| {
-            rustls::pki_types::CertificateRevocationListDer::from_pem_slice(pem.as_bytes())
-                .map_err(|e| TlsPolicyError(format!("CRL: {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut builder =
-        WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .with_crls(crls);
-    if defects.contains(&Defect::TrustsOtherRange) {
-        // The mutant has no CRL of the other ranges, and does not mind.
-        builder = builder.allow_unknown_revocation_status();
-    }
+    // Revocation is checked after the handshake, from the URLs in the certificate
+    // (`revocation`): the handshake itself checks the chain, the dates and the name.
+    let builder = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone());
     let inner = builder.build().map_err(err)?;
     let verifier = Arc::new(ElementaireOrganisationsOnly {
         inner,

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use client::spec::{AddressSpec, AddressType};
 use client::{
-    Account, Client, ClientError, Credentials, Defect, Defects, Endpoint, MessageSpec, Secret,
-    Trust,
+    Account, Client, ClientError, ConnectTo, Credentials, Defect, Defects, Endpoint, MessageSpec,
+    Secret, Trust,
 };
 use operator::journal::{AuthVerdict, EventKind};
 use operator::{Directory, EntryPoint, Operator, OperatorConfig, OperatorHandle, Service};
@@ -99,13 +99,29 @@ impl Fixture {
             trust: Trust {
                 root_pem: self.pki.root.cert.pem.clone(),
                 organisations_pem: self.pki.organisations.cert.pem.clone(),
-                crls_pem: vec![
-                    self.pki.root_crl.pem.clone(),
-                    self.pki.organisations_crl.pem.clone(),
-                ],
             },
+            connect_to: connect_to(op),
         }
     }
+}
+
+/// The operator's HTTP hosts (CRL, OCSP) and autoconfiguration host as the test binds them.
+fn connect_to(op: &OperatorHandle) -> Vec<ConnectTo> {
+    let a = op.addresses();
+    let dir = op.directory();
+    let to = |host: String, addr: std::net::SocketAddr, port: bool| ConnectTo {
+        host,
+        port: None,
+        address: addr.ip(),
+        to_port: port.then_some(addr.port()),
+    };
+    vec![
+        to(format!("crl.{}", dir.operator.domain), a.http, true),
+        to(format!("ocsp.{}", dir.operator.domain), a.http, true),
+        to(dir.operator.autoconfig_host.clone(), a.https, true),
+        to(dir.operator.psc_host.clone(), a.psc_smtp, false),
+        to(dir.operator.authcli_host.clone(), a.app_smtp, false),
+    ]
 }
 
 fn message(to: &str) -> MessageSpec {
@@ -241,6 +257,12 @@ async fn the_reference_client_refuses_every_hostile_tls_profile() {
                 let e = outcome.expect_err("no STARTTLS: refused");
                 assert!(matches!(e, ClientError::NoStartTls), "{e}");
                 assert!(!authenticated, "no credential in clear");
+            }
+            TlsProfile::Certificate(Flaw::Revoked) => {
+                let e = outcome.expect_err("revoked");
+                assert!(matches!(e, ClientError::Revocation(_)), "{e}");
+                assert!(!authenticated, "revoked: no credential sent");
+                refused.push(profile);
             }
             TlsProfile::Certificate(_) | TlsProfile::OffListSuite | TlsProfile::Weak(_) => {
                 let e = outcome.expect_err(&profile.name());

@@ -45,8 +45,15 @@ async fn sends_a_seed_message_and_fetches_it() {
         trust: Trust {
             root_pem: pki.root.cert.pem.clone(),
             organisations_pem: pki.organisations.cert.pem.clone(),
-            crls_pem: vec![pki.root_crl.pem.clone(), pki.organisations_crl.pem.clone()],
         },
+        connect_to: ["crl", "ocsp"]
+            .map(|h| client::ConnectTo {
+                host: format!("{h}.operateur-fictif.mssante.fr"),
+                port: None,
+                address: op.addresses().http.ip(),
+                to_port: Some(op.addresses().http.port()),
+            })
+            .to_vec(),
     };
     let marie = data.path().join("marie.json");
     let paul = data.path().join("paul.json");

@@ -188,6 +188,8 @@ pub fn judge(config: &JudgeConfig) -> Result<RunResults, JudgeError> {
                 rules::eco_1_1_3::check_refusal(&evidence, &expected),
                 rules::eco_1_1_5::check_refusal(&evidence, &expected),
                 rules::eco_1_1_10::check_refusal(&evidence, &expected),
+                rules::eco_1_1_6::check_refusal(&evidence, &expected),
+                rules::eco_1_1_7::check(&evidence, &expected),
             ]
             .into_iter()
             .filter(|f| f.verdict != rules::Verdict::NotTested),

@@ -128,6 +128,26 @@ pub const MUTANTS: &[Mutant] = &[
         description: "n'offre que TLS 1.3 : ne peut travailler avec un opérateur limité à TLS 1.2",
         fails: &["ECO.1.1.1"],
     },
+    Mutant {
+        defect: Defect::NoRevocationCheck,
+        description: "ne vérifie pas la révocation du certificat de l'opérateur (ni OCSP ni CRL)",
+        fails: &["ECO.1.1.6"],
+    },
+    Mutant {
+        defect: Defect::CredentialBeforeVerify,
+        description: "s'authentifie avant d'avoir vérifié la révocation du certificat de l'opérateur",
+        fails: &["ECO.1.1.6"],
+    },
+    Mutant {
+        defect: Defect::DropsCrlCache,
+        description: "ne conserve pas la dernière CRL : sans point de distribution, le statut est inconnu",
+        fails: &["ECO.1.1.7"],
+    },
+    Mutant {
+        defect: Defect::HardCodedPorts,
+        description: "prend l'hôte de l'autoconfiguration mais se connecte aux ports 587 et 143",
+        fails: &["ECO.1.1.9"],
+    },
 ];
 
 /// Looks a mutant up by name.

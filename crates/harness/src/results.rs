@@ -284,6 +284,9 @@ enum Contribution {
     Fail(String),
     Error(String),
     NotTested(String),
+    /// The rule found the requirement does not concern this system (e.g. ECO.1.1.7 for a
+    /// client checking revocation by OCSP only), with the evidence.
+    NotApplicable(String),
     Pass(Option<Family>),
 }
 
@@ -311,10 +314,10 @@ fn contributions(id: &str, s: &ScenarioResult) -> Vec<Contribution> {
     mine.into_iter()
         .map(|f| match f.verdict {
             rules::Verdict::Fail => Contribution::Fail(label(&f.detail)),
-            // « Not applicable to this message » judged nothing: never a pass by itself.
-            rules::Verdict::NotTested | rules::Verdict::NotApplicable => {
-                Contribution::NotTested(label(&f.detail))
-            }
+            rules::Verdict::NotTested => Contribution::NotTested(label(&f.detail)),
+            // Never a pass by itself; the requirement is « non applicable » when every
+            // scenario of it says so.
+            rules::Verdict::NotApplicable => Contribution::NotApplicable(label(&f.detail)),
             rules::Verdict::Pass => Contribution::Pass(s.family),
         })
         .collect()
@@ -339,6 +342,7 @@ pub fn aggregate(
             let mut fails = Vec::new();
             let mut errors = Vec::new();
             let mut not_tested = Vec::new();
+            let mut not_applicable = Vec::new();
             let mut passed_families: Vec<Family> = Vec::new();
             let mut passes = 0;
             for &i in &mine {
@@ -347,6 +351,7 @@ pub fn aggregate(
                         Contribution::Fail(t) => fails.push(t),
                         Contribution::Error(t) => errors.push(t),
                         Contribution::NotTested(t) => not_tested.push(t),
+                        Contribution::NotApplicable(t) => not_applicable.push(t),
                         Contribution::Pass(f) => {
                             passes += 1;
                             if let Some(f) = f
@@ -421,7 +426,10 @@ pub fn aggregate(
                     text.push_str(&format!(" ; non testé : {}", not_tested.join(" ; ")));
                 }
                 (Verdict::Passed, text)
+            } else if not_tested.is_empty() && !not_applicable.is_empty() {
+                (Verdict::NotApplicable, not_applicable.join(" ; "))
             } else {
+                not_tested.extend(not_applicable);
                 (Verdict::NotTested, not_tested.join(" ; "))
             };
             RequirementResult {

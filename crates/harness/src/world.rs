@@ -12,8 +12,8 @@ use operator::{EntryPoint, OperatorConfig, OperatorHandle, Service};
 
 use crate::context::{RunContext, SharedDriver};
 use crate::driver::types::{
-    AccountSpec, AddressSpec, AddressType, BalKind, CertificateSpec, MessageSpec, PscSpec,
-    ServerSpec, TrustSpec,
+    AccountSpec, AddressSpec, AddressType, BalKind, CertificateSpec, ConnectToSpec, MessageSpec,
+    PscSpec, ServerSpec, TrustSpec,
 };
 use crate::driver::{Action, DriverError};
 use crate::results::{ActionRecord, StepFinding};
@@ -55,6 +55,12 @@ pub enum SessionRule {
     CertificateDatesRefused,
     /// ECO.1.1.10, a certificate of another authority abandoned.
     CertificateAuthorityRefused,
+    /// ECO.1.1.6, a revoked certificate abandoned.
+    RevokedCertificateRefused,
+    /// ECO.1.1.7, the last CRL kept when its distribution point fails.
+    CrlKept,
+    /// ECO.1.1.9, servers found by autoconfiguration and tested.
+    Autoconfigured,
     /// ECO.1.2.1, XOAUTH2 with a Pro Santé Connect token.
     Xoauth2,
     /// ECO.1.3.1, ORG AUTH_CLI certificate then PLAIN.
@@ -167,6 +173,23 @@ impl MssWorld {
         Ok(())
     }
 
+    /// Puts the OCSP responder and/or the CRL distribution points out of service (503), on top
+    /// of the faults in force.
+    pub fn set_revocation_outage(&mut self, ocsp: bool, crl: bool) -> StepResult {
+        let Some(op) = self.operator() else {
+            return self.harness_error("l'opérateur fictif n'est pas démarré");
+        };
+        let mut faults = op.faults();
+        if ocsp {
+            faults.ocsp = Some(evidence::faults::Outage::Unavailable);
+        }
+        if crl {
+            faults.crl = Some(evidence::faults::Outage::Unavailable);
+        }
+        op.set_faults(faults);
+        Ok(())
+    }
+
     pub async fn start_operator(&mut self) -> StepResult {
         let scenario = self.scenario.clone();
         let Some(ctx) = self.ctx() else {
@@ -209,6 +232,7 @@ impl MssWorld {
     }
 
     /// The account description of a BAL of the directory, for the operator as it is bound.
+    /// With `autoconfig`, the servers are left out: the SUT finds them from the address.
     fn account_for(&self, bal: &Bal) -> Result<AccountSpec, String> {
         let ctx = self.ctx().ok_or("contexte de campagne absent")?;
         let op = self
@@ -279,9 +303,10 @@ impl MssWorld {
             kind,
             display_name: dir.display_name(bal).unwrap_or_default(),
             reply_to: bal.reply_to.clone(),
-            smtp: server(Service::Smtp),
-            imap: server(Service::Imap),
+            smtp: Some(server(Service::Smtp)),
+            imap: Some(server(Service::Imap)),
             autoconfig: op.autoconfig_url(),
+            connect_to: connect_to(&dir.operator, &addresses),
             trust: TrustSpec {
                 root: files.root_cert.clone(),
                 organisations: files.organisations_cert.clone(),
@@ -379,6 +404,46 @@ impl MssWorld {
                 "le système n'a pas pris sa configuration pour la BAL {address} : {e}"
             )),
         }
+    }
+
+    /// « le système configure la BAL … à partir de sa seule adresse » (ECO.1.1.9): the account
+    /// without its servers; the SUT autoconfigures and runs its connection test. A failure is
+    /// judged on what the operator saw.
+    pub async fn configure_by_autoconfig(&mut self, address: &str) -> StepResult {
+        let Some(op) = self.operator() else {
+            return self.harness_error("l'opérateur fictif n'est pas démarré");
+        };
+        let Some(bal) = op.directory().bal(address).cloned() else {
+            return self.harness_error(format!("la BAL {address} n'est pas dans l'annuaire"));
+        };
+        let mut account = match self.account_for(&bal) {
+            Ok(a) => a,
+            Err(e) => return self.harness_error(format!("compte de la BAL {address} : {e}")),
+        };
+        account.smtp = None;
+        account.imap = None;
+        if let Some(external) = self.ctx.as_ref().and_then(|c| c.external.as_ref()) {
+            let mut configured = external
+                .configured
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if !configured.contains(&bal.address) {
+                configured.push(bal.address.clone());
+            }
+        }
+        self.bal = Some(bal);
+        self.account = Some(account.clone());
+        for service in [Service::Smtp, Service::Imap] {
+            if !self.services.contains(&service) {
+                self.services.push(service);
+            }
+        }
+        // A failure the SUT reports is judged on what the operator saw (the rule says what
+        // was missing); the action's outcome is kept for the report.
+        let _outcome = self
+            .act(Action::Configure, async |d| d.configure(&account).await)
+            .await?;
+        Ok(())
     }
 
     /// « un message … déposé dans sa boîte de réception »: as if another professional had
@@ -599,6 +664,11 @@ impl MssWorld {
             SessionRule::CertificateAuthorityRefused => {
                 rules::eco_1_1_10::check_refusal(&evidence, &expected)
             }
+            SessionRule::RevokedCertificateRefused => {
+                rules::eco_1_1_6::check_refusal(&evidence, &expected)
+            }
+            SessionRule::CrlKept => rules::eco_1_1_7::check(&evidence, &expected),
+            SessionRule::Autoconfigured => rules::eco_1_1_9::check(&evidence, &expected),
             SessionRule::Xoauth2 => rules::eco_1_2_1::check(&evidence, &expected),
             SessionRule::Certificate => rules::eco_1_3_1::check(&evidence, &expected),
         };
@@ -730,4 +800,26 @@ impl MssWorld {
             })
             .collect()
     }
+}
+
+/// The operator's host names as the bench binds them (curl's `--connect-to`): the
+/// autoconfiguration host on the HTTPS listener, the CRL and OCSP hosts (whatever port the
+/// certificates name) on the HTTP listener, each entry point's host on its address.
+fn connect_to(
+    op: &operator::directory::OperatorInfo,
+    addresses: &operator::Addresses,
+) -> Vec<ConnectToSpec> {
+    let to = |host: String, addr: std::net::SocketAddr, port: bool| ConnectToSpec {
+        host,
+        port: None,
+        address: addr.ip(),
+        to_port: port.then_some(addr.port()),
+    };
+    vec![
+        to(op.autoconfig_host.clone(), addresses.https, true),
+        to(format!("crl.{}", op.domain), addresses.http, true),
+        to(format!("ocsp.{}", op.domain), addresses.http, true),
+        to(op.psc_host.clone(), addresses.psc_smtp, false),
+        to(op.authcli_host.clone(), addresses.app_smtp, false),
+    ]
 }

@@ -266,3 +266,46 @@ fn every_mutant_has_a_test() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_revocation_check() {
+    check(
+        "no-revocation-check",
+        &[
+            "ECO.1.1.5",
+            "ECO.1.1.9",
+            "ECO.1.2.1",
+            "ECO.1.3.1",
+            "ECO.2.2.1",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credential_before_verify() {
+    // It aborts in the end, but only once its credential has left it.
+    check(
+        "credential-before-verify",
+        &["ECO.1.1.7", "ECO.1.1.9", "ECO.1.2.1", "ECO.2.2.1"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drops_crl_cache() {
+    check(
+        "drops-crl-cache",
+        &["ECO.1.1.6", "ECO.1.1.9", "ECO.1.2.1", "ECO.2.2.1"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hard_coded_ports() {
+    check(
+        "hard-coded-ports",
+        &["ECO.1.1.6", "ECO.1.1.7", "ECO.1.2.1", "ECO.2.2.1"],
+    )
+    .await;
+}

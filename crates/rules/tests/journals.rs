@@ -13,8 +13,10 @@ fn folder() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/journals")
 }
 
-fn judge(evidence: &SessionEvidence, expected: &Expectation) -> Vec<Finding> {
-    vec![
+/// Every session rule; ECO.1.1.9 only on the `autoconfig-*` cases (the others were not asked to
+/// autoconfigure, and would all fail it).
+fn judge(evidence: &SessionEvidence, expected: &Expectation, autoconfig: bool) -> Vec<Finding> {
+    let mut findings = vec![
         rules::eco_1_0_1::check(evidence, expected),
         rules::eco_1_0_2::check(evidence, expected),
         rules::eco_1_0_1::check_no_starttls(evidence, expected),
@@ -26,9 +28,15 @@ fn judge(evidence: &SessionEvidence, expected: &Expectation) -> Vec<Finding> {
         rules::eco_1_1_3::check_refusal(evidence, expected),
         rules::eco_1_1_5::check_refusal(evidence, expected),
         rules::eco_1_1_10::check_refusal(evidence, expected),
+        rules::eco_1_1_6::check_refusal(evidence, expected),
+        rules::eco_1_1_7::check(evidence, expected),
         rules::eco_1_2_1::check(evidence, expected),
         rules::eco_1_3_1::check(evidence, expected),
-    ]
+    ];
+    if autoconfig {
+        findings.push(rules::eco_1_1_9::check(evidence, expected));
+    }
+    findings
 }
 
 fn summary(findings: &[Finding]) -> serde_json::Value {
@@ -73,7 +81,10 @@ fn every_golden_journal_gives_its_findings() {
         .expect("golden JSON");
         let expectation: Expectation =
             serde_json::from_value(golden["expectation"].clone()).expect("expectation");
-        let findings = judge(&SessionEvidence::new(events), &expectation);
+        let autoconfig = journal
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("autoconfig"));
+        let findings = judge(&SessionEvidence::new(events), &expectation, autoconfig);
         let got = summary(&findings);
         if got != golden["findings"] {
             let out = serde_json::json!({ "expectation": golden["expectation"], "findings": got });
@@ -115,7 +126,15 @@ fn every_session_rule_has_a_passing_and_a_failing_journal() {
             }
         }
     }
-    for id in ["ECO.1.0.1", "ECO.1.0.2", "ECO.1.2.1", "ECO.1.3.1"] {
+    for id in [
+        "ECO.1.0.1",
+        "ECO.1.0.2",
+        "ECO.1.1.6",
+        "ECO.1.1.7",
+        "ECO.1.1.9",
+        "ECO.1.2.1",
+        "ECO.1.3.1",
+    ] {
         assert_eq!(seen.get(id), Some(&(true, true)), "{id}: a pass and a fail");
     }
     // The verdicts are typed: the golden files never hold anything else.

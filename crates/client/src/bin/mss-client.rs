@@ -22,7 +22,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use clap::{Parser, Subcommand};
-use client::driver::{DriverFailure, NIL, handle};
+use client::driver::{DriverFailure, NIL, Settings, handle};
 use client::{Account, Client, Defect, Defects, MessageSpec};
 
 /// The reference MSSanté client.
@@ -39,6 +39,10 @@ struct Args {
     /// Per-step timeout, in seconds (connect, each reply, handshake).
     #[arg(long, global = true, default_value_t = 30)]
     timeout: u64,
+    /// State folder (the last valid CRL of each distribution point). Default:
+    /// `$MSS_CLIENT_DATA`, else `$XDG_CACHE_HOME/mss-client`, else `~/.cache/mss-client`.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
     #[command(subcommand)]
     action: Action,
 }
@@ -75,14 +79,8 @@ fn load_account(path: Option<&PathBuf>) -> Result<Account, String> {
     serde_json::from_str(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-#[derive(Debug, Clone)]
-struct Served {
-    defects: Defects,
-    timeout: Duration,
-}
-
 async fn serve_action(
-    State(served): State<Arc<Served>>,
+    State(settings): State<Arc<Settings>>,
     Path(action): Path<String>,
     body: axum::body::Bytes,
 ) -> axum::response::Response {
@@ -99,7 +97,7 @@ async fn serve_action(
     };
     request["action"] = serde_json::Value::String(action);
     let bytes = serde_json::to_vec(&request).unwrap_or_default();
-    match handle(&bytes, &served.defects, served.timeout, NIL).await {
+    match handle(&bytes, &settings).await {
         Ok(answer) => (StatusCode::OK, axum::Json(answer)).into_response(),
         Err(failure) => {
             let status = match failure {
@@ -119,11 +117,25 @@ async fn serve_action(
 async fn run(args: Args) -> Result<ExitCode, String> {
     let defects: Defects = args.defects.into_iter().collect();
     let timeout = Duration::from_secs(args.timeout.max(1));
+    let data_dir = args.data_dir.clone().or_else(Client::default_data_dir);
+    let settings = Settings {
+        defects: defects.clone(),
+        timeout,
+        nil: NIL.to_owned(),
+        data_dir: data_dir.clone(),
+    };
+    let client = |account: Account| {
+        let client = Client::new(account)
+            .with_defects(defects.clone())
+            .with_timeout(timeout);
+        match &data_dir {
+            Some(dir) => client.with_data_dir(dir),
+            None => client,
+        }
+    };
     match args.action {
         Action::Send { message } => {
-            let client = Client::new(load_account(args.account.as_ref())?)
-                .with_defects(defects)
-                .with_timeout(timeout);
+            let client = client(load_account(args.account.as_ref())?);
             let spec = MessageSpec::from_json(&read(&message)?)
                 .map_err(|e| format!("{}: {e}", message.display()))?;
             let sent = client.send(&spec).await.map_err(|e| e.to_string())?;
@@ -133,9 +145,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             );
         }
         Action::Fetch => {
-            let client = Client::new(load_account(args.account.as_ref())?)
-                .with_defects(defects)
-                .with_timeout(timeout);
+            let client = client(load_account(args.account.as_ref())?);
             for m in client.fetch_inbox().await.map_err(|e| e.to_string())? {
                 println!(
                     "{}",
@@ -146,23 +156,21 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         Action::Driver => {
             let request = std::io::read_to_string(std::io::stdin())
                 .map_err(|e| format!("standard input: {e}"))?;
-            return Ok(
-                match handle(request.as_bytes(), &defects, timeout, NIL).await {
-                    Ok(answer) => {
-                        println!("{answer}");
-                        ExitCode::SUCCESS
-                    }
-                    Err(failure) => {
-                        println!("{}", serde_json::json!({ "error": failure.to_string() }));
-                        eprintln!("mss-client: {failure}");
-                        ExitCode::from(match failure {
-                            DriverFailure::Failed(_) => 1,
-                            DriverFailure::BadRequest(_) => 2,
-                            DriverFailure::Unsupported(_) => 3,
-                        })
-                    }
-                },
-            );
+            return Ok(match handle(request.as_bytes(), &settings).await {
+                Ok(answer) => {
+                    println!("{answer}");
+                    ExitCode::SUCCESS
+                }
+                Err(failure) => {
+                    println!("{}", serde_json::json!({ "error": failure.to_string() }));
+                    eprintln!("mss-client: {failure}");
+                    ExitCode::from(match failure {
+                        DriverFailure::Failed(_) => 1,
+                        DriverFailure::BadRequest(_) => 2,
+                        DriverFailure::Unsupported(_) => 3,
+                    })
+                }
+            });
         }
         Action::Serve { listen } => {
             let listener = tokio::net::TcpListener::bind(listen)
@@ -172,7 +180,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             let app = axum::Router::new()
                 .route("/health", axum::routing::get(|| async { "ok" }))
                 .route("/{action}", axum::routing::post(serve_action))
-                .with_state(Arc::new(Served { defects, timeout }));
+                .with_state(Arc::new(settings));
             // The first line of stdout is the base URL: the harness reads it.
             println!("http://{local}");
             use std::io::Write;

@@ -126,18 +126,31 @@ impl SutDriver for ManualDriver {
 
     fn configure<'a>(&'a mut self, account: &'a AccountSpec) -> DriverFuture<'a, ()> {
         Box::pin(async move {
-            let mut lines = vec![
-                format!("Configurez le système pour la BAL {}.", account.address),
-                format!(
-                    "SMTP : {}:{} (adresse {}), STARTTLS",
-                    account.smtp.host, account.smtp.port, account.smtp.address
+            let mut lines = vec![format!(
+                "Configurez le système pour la BAL {}.",
+                account.address
+            )];
+            match (&account.smtp, &account.imap) {
+                (Some(smtp), Some(imap)) => {
+                    lines.push(format!(
+                        "SMTP : {}:{} (adresse {}), STARTTLS",
+                        smtp.host, smtp.port, smtp.address
+                    ));
+                    lines.push(format!(
+                        "IMAP : {}:{} (adresse {}), STARTTLS",
+                        imap.host, imap.port, imap.address
+                    ));
+                }
+                _ => lines.push(
+                    "Utilisez l'autoconfiguration du système à partir de la seule adresse \
+                     (ECO.1.1.9), puis son test de connexion."
+                        .to_owned(),
                 ),
-                format!(
-                    "IMAP : {}:{} (adresse {}), STARTTLS",
-                    account.imap.host, account.imap.port, account.imap.address
-                ),
-                format!("Racine de confiance : {}", account.trust.root.display()),
-            ];
+            }
+            lines.push(format!(
+                "Racine de confiance : {}",
+                account.trust.root.display()
+            ));
             if let Some(c) = &account.certificate {
                 lines.push(format!(
                     "Certificat ORG AUTH_CLI : {} (clé {})",

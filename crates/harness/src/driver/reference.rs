@@ -5,8 +5,10 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use client::Defects;
-use client::driver::DriverFailure;
+use client::driver::{DriverFailure, Settings};
 
 use super::external::{ExternalDriver, Transport, TransportFuture};
 use super::{Action, DriverError};
@@ -14,21 +16,25 @@ use super::{Action, DriverError};
 /// The product reference the reference client writes in `X-MSS-NIL`.
 pub const NIL: &str = concat!("MSS-HARNESS/REFERENCE/", env!("CARGO_PKG_VERSION"));
 
-/// Calls the reference client in process.
+/// Calls the reference client in process. Each driver is a freshly installed client: its
+/// state folder (the CRLs it keeps, ECO.1.1.7) is its own and removed with it.
 #[derive(Debug, Clone)]
 pub struct ReferenceTransport {
-    defects: Defects,
-    timeout: Duration,
+    settings: Settings,
+    _state: Option<Arc<tempfile::TempDir>>,
 }
 
 impl Transport for ReferenceTransport {
     fn supports(&self, action: Action) -> bool {
-        matches!(action, Action::Configure | Action::Send | Action::Sync)
+        matches!(
+            action,
+            Action::Configure | Action::TestConnection | Action::Send | Action::Sync
+        )
     }
 
     fn call(&self, action: Action, body: Vec<u8>) -> TransportFuture<'_> {
         Box::pin(async move {
-            client::driver::handle(&body, &self.defects, self.timeout, NIL)
+            client::driver::handle(&body, &self.settings)
                 .await
                 .map_err(|failure| match failure {
                     DriverFailure::Unsupported(_) => DriverError::Unsupported(action),
@@ -47,9 +53,25 @@ impl ReferenceDriver {
     /// A driver of the reference client with these defects and per-step timeout.
     #[allow(clippy::new_ret_no_self)]
     pub fn new(defects: Defects, timeout: Duration) -> ExternalDriver {
+        // Without a temporary folder the client keeps no CRL: the scenarios of ECO.1.1.7 then
+        // fail, which says what went wrong.
+        let state = tempfile::Builder::new()
+            .prefix("mss-client-")
+            .tempdir()
+            .ok()
+            .map(Arc::new);
+        let describe = Self::describe(&defects);
         ExternalDriver::new(
-            Self::describe(&defects),
-            Box::new(ReferenceTransport { defects, timeout }),
+            describe,
+            Box::new(ReferenceTransport {
+                settings: Settings {
+                    defects,
+                    timeout,
+                    nil: NIL.to_owned(),
+                    data_dir: state.as_ref().map(|d| d.path().to_path_buf()),
+                },
+                _state: state,
+            }),
         )
     }
 

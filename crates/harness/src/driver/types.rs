@@ -41,6 +41,22 @@ pub struct ServerSpec {
     pub address: IpAddr,
 }
 
+/// Where to connect for a host name (and port), instead of asking the DNS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectToSpec {
+    /// Host name, as in URLs, certificates and the autoconfiguration document.
+    pub host: String,
+    /// Port this entry applies to; absent: every port.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Address to connect to.
+    pub address: IpAddr,
+    /// Port to connect to; absent: the requested one.
+    #[serde(default)]
+    pub to_port: Option<u16>,
+}
+
 /// Files that make the fake IGC Santé trusted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrustSpec {
@@ -91,12 +107,19 @@ pub struct AccountSpec {
     /// For an application BAL: the personal or organisational BAL replies go to (ECO.2.2.5).
     #[serde(default)]
     pub reply_to: Option<String>,
-    /// SMTP submission server.
-    pub smtp: ServerSpec,
-    /// IMAP server.
-    pub imap: ServerSpec,
-    /// Autoconfiguration document of the BAL's domain (ECO.1.1.9).
+    /// SMTP submission server; `null` when the SUT must find it by autoconfiguration from
+    /// the address alone (ECO.1.1.9).
+    pub smtp: Option<ServerSpec>,
+    /// IMAP server; `null` likewise.
+    pub imap: Option<ServerSpec>,
+    /// Autoconfiguration document of the BAL's domain (ECO.1.1.9), with the port actually
+    /// bound; a SUT derives `https://autoconfig.<domain>/mail/config-v1.1.xml` itself.
     pub autoconfig: String,
+    /// Host names to reach without the DNS, like curl's `--connect-to`: the operator's hosts
+    /// (autoconfiguration, CRL, OCSP, both entry points) on a bench whose ports or addresses
+    /// are not the real ones.
+    #[serde(default)]
+    pub connect_to: Vec<ConnectToSpec>,
     /// What to trust.
     pub trust: TrustSpec,
     /// Application BAL: the certificate; `null` otherwise.

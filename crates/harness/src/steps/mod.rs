@@ -3,6 +3,7 @@
 //! for the effect in the journal); `Alors` judge by asking `rules`, and record a typed
 //! finding. Texts are French, as in the feature files.
 
+mod autoconfig;
 mod imap;
 mod messages;
 mod operator;

@@ -28,3 +28,13 @@ async fn tls_profile(w: &mut MssWorld, name: String) -> StepResult {
 async fn tls_profile_then(w: &mut MssWorld, name: String) -> StepResult {
     w.set_tls_profile(&name)
 }
+
+#[given(expr = "le répondeur OCSP de l'opérateur en panne")]
+async fn ocsp_down(w: &mut MssWorld) -> StepResult {
+    w.set_revocation_outage(true, false)
+}
+
+#[when(expr = "les points de distribution des CRL tombent aussi en panne")]
+async fn crl_down(w: &mut MssWorld) -> StepResult {
+    w.set_revocation_outage(false, true)
+}

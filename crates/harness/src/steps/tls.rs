@@ -40,3 +40,13 @@ async fn certificate_authority(w: &mut MssWorld, step: &Step) -> StepResult {
 async fn tls_version(w: &mut MssWorld, step: &Step) -> StepResult {
     w.judge_session(&super::text(step), SessionRule::Tls13)
 }
+
+#[then(expr = "le système abandonne la connexion face à un certificat révoqué")]
+async fn certificate_revoked(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_session(&super::text(step), SessionRule::RevokedCertificateRefused)
+}
+
+#[then(expr = "le système se connecte encore grâce à la dernière CRL conservée")]
+async fn crl_kept(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_session(&super::text(step), SessionRule::CrlKept)
+}

@@ -12,8 +12,14 @@ IMAP connection open in IDLE after a synchronisation, as real clients do.
 Served over HTTP it is a long-lived process that keeps one IMAP connection per BAL open from
 one synchronisation to the next (and so from one scenario to the next), as a desktop client
 does.
+
+Revocation (ECO.1.1.6) is checked with the CRL files an administrator installed (the contract's
+`trust.crls`), not downloaded: OpenSSL's CRL check of the server's certificate. Autoconfiguration
+(ECO.1.1.9) reads the document over HTTPS with the same TLS context and `xml.etree`.
 """
 import email.message
+import socket
+import xml.etree.ElementTree as ElementTree
 import email.parser
 import email.policy
 import email.utils
@@ -38,10 +44,75 @@ def context(account):
     ctx.set_ciphers("ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:"
                     "ECDHE-RSA-AES256-SHA384:ECDHE-RSA-AES128-SHA256:"
                     "DHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256")
+    # ECO.1.1.6: the operator's certificate is checked against the installed CRLs.
+    for crl in account["trust"].get("crls") or []:
+        ctx.load_verify_locations(cafile=crl)
+    ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
     certificate = account.get("certificate")
     if certificate:
         ctx.load_cert_chain(certificate["chain"], certificate["key"])
     return ctx
+
+
+def resolve(account, host, port):
+    """The bench's host names (the contract's connectTo), else the system's resolver."""
+    for entry in account.get("connectTo") or []:
+        if entry["host"] == host and entry.get("port") in (None, port):
+            return entry["address"], entry.get("toPort") or port
+    return host, port
+
+
+def autoconfigure(account):
+    """ECO.1.1.9: the servers of the BAL's family from https://autoconfig.<domain>/..."""
+    domain = account["address"].rsplit("@", 1)[1].lower()
+    host = "autoconfig." + domain
+    address, port = resolve(account, host, 443)
+    plain = socket.create_connection((address, port), timeout=10)
+    tls = ssl.create_default_context(cafile=account["trust"]["organisations"])
+    tls.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    with tls.wrap_socket(plain, server_hostname=host) as sock:
+        sock.sendall(("GET /mail/config-v1.1.xml HTTP/1.1\r\nHost: %s\r\n"
+                      "Connection: close\r\n\r\n" % host).encode())
+        answer = b""
+        while len(answer) < 65536:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError("autoconfiguration: %s" % head.split(b"\r\n")[0].decode())
+    if b"chunked" in head.lower():
+        raise RuntimeError("autoconfiguration: chunked answer not supported")
+    root = ElementTree.fromstring(body)
+    wanted = "TLS-client-cert" if account.get("certificate") else "OAuth2"
+    servers = {}
+    for tag, kind in (("incomingServer", "imap"), ("outgoingServer", "smtp")):
+        for server in root.iter(tag):
+            if server.get("type") == kind and server.findtext("authentication") == wanted \
+                    and server.findtext("socketType") == "STARTTLS":
+                name, number = server.findtext("hostname"), int(server.findtext("port"))
+                address, number = resolve(account, name, number)
+                servers[kind] = {"host": name, "port": number, "address": address}
+                break
+        else:
+            raise RuntimeError("autoconfiguration: no %s server for %s" % (kind, wanted))
+    account = dict(account)
+    account.update(servers)
+    return account
+
+
+def test_connection(account):
+    smtp = smtplib.SMTP()
+    smtp.connect(account["smtp"]["address"], account["smtp"]["port"])
+    smtp._host = account["smtp"]["host"]
+    smtp.ehlo("python-lps")
+    smtp.starttls(context=context(account))
+    smtp.ehlo("python-lps")
+    mechanism, response = sasl(account)
+    smtp.auth(mechanism, lambda challenge=None: response, initial_response_ok=True)
+    smtp.quit()
+    connect(account).logout()
 
 
 def sasl(account):
@@ -133,7 +204,12 @@ class Unsupported(Exception):
 def handle(request, keep):
     account = request["account"]
     action = request["action"]
+    autoconfigured = not account.get("smtp") or not account.get("imap")
+    if autoconfigured:
+        account = autoconfigure(account)
     if action == "configure":
+        if autoconfigured:
+            test_connection(account)
         return {}
     if action == "send":
         return send(account, request["message"])
