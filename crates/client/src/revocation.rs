@@ -662,3 +662,66 @@ fn read_response(
     }
     Ok(single.status)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pki() -> pki::Pki {
+        let certs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../certs");
+        let certs = std::env::var_os("MSS_CERTS_DIR").map_or(certs, PathBuf::from);
+        pki::ensure(&certs, &operator::Directory::embedded().pki_profile())
+            .expect("pki")
+            .0
+    }
+
+    /// The fake IGC Santé's responder answers a request of ours; our reader checks the answer.
+    #[test]
+    fn ocsp_answers_are_checked_for_signature_nonce_subject_and_freshness() {
+        let pki = pki();
+        let (_, leaf) = X509Certificate::from_der(&pki.server.cert.der).expect("leaf");
+        let (_, issuer) = X509Certificate::from_der(&pki.organisations.cert.der).expect("ca");
+        let id = CertId::of(&leaf, &issuer);
+        let nonce = [7u8; 16];
+        let now = time::OffsetDateTime::now_utc();
+        let der = pki::ocsp::respond(&pki, &id.request(&nonce), now).der;
+        let at = now.unix_timestamp();
+        assert_eq!(
+            read_response(&der, &id, &nonce, &issuer, at),
+            Ok(OcspStatus::Good)
+        );
+        let e = read_response(&der, &id, &[8u8; 16], &issuer, at).expect_err("nonce");
+        assert!(e.contains("nonce"), "{e}");
+        let e = read_response(&der, &id, &nonce, &issuer, at - 86_400).expect_err("future");
+        assert!(e.contains("futur"), "{e}");
+        let e = read_response(&der, &id, &nonce, &issuer, at + 365 * 86_400).expect_err("stale");
+        assert!(e.contains("périmée"), "{e}");
+        let other = CertId {
+            serial: vec![1, 2, 3],
+            ..id.clone()
+        };
+        let e = read_response(&der, &other, &nonce, &issuer, at).expect_err("other certificate");
+        assert!(e.contains("ne porte pas"), "{e}");
+        // Signed by someone else: the root is not the responder of the Organisations CA.
+        let (_, root) = X509Certificate::from_der(&pki.root.cert.der).expect("root");
+        let e = read_response(&der, &id, &nonce, &root, at).expect_err("signer");
+        assert!(e.contains("signature"), "{e}");
+        // Truncations and garbage never panic.
+        for n in (0..der.len()).step_by(7) {
+            let _ = read_response(&der[..n], &id, &nonce, &issuer, at);
+        }
+    }
+
+    #[test]
+    fn the_certificate_names_its_responder_and_distribution_point() {
+        let pki = pki();
+        let (_, leaf) = X509Certificate::from_der(&pki.server.cert.der).expect("leaf");
+        let (ocsp, crl) = urls(&leaf);
+        assert_eq!(ocsp, ["http://ocsp.operateur-fictif.mssante.fr/ocsp"]);
+        assert_eq!(crl.len(), 1, "{crl:?}");
+        assert!(
+            crl[0].starts_with("http://crl.operateur-fictif.mssante.fr/"),
+            "{crl:?}"
+        );
+    }
+}
