@@ -184,11 +184,19 @@ pub enum Defect {
     HardCodedPorts,
     /// Authenticates before checking the certificate's revocation status.
     CredentialBeforeVerify,
+    /// Accepts TLS 1.0 (and the CBC-SHA suites it needs), through OpenSSL.
+    AllowsTls10,
+    /// Also offers ECDHE-RSA-AES-CBC-SHA suites (0xC014, 0xC013), through OpenSSL.
+    OffersCbcSha,
+    /// Also offers the P-224 curve, through OpenSSL.
+    OffersP224,
+    /// Offers only the allowed suites but accepts a 1,024-bit DHE group, through OpenSSL.
+    AcceptsWeakDhe,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 25] = [
+    pub const ALL: [Defect; 29] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -214,6 +222,10 @@ impl Defect {
         Defect::DropsCrlCache,
         Defect::HardCodedPorts,
         Defect::CredentialBeforeVerify,
+        Defect::AllowsTls10,
+        Defect::OffersCbcSha,
+        Defect::OffersP224,
+        Defect::AcceptsWeakDhe,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -244,6 +256,10 @@ impl Defect {
             Defect::DropsCrlCache => "drops-crl-cache",
             Defect::HardCodedPorts => "hard-coded-ports",
             Defect::CredentialBeforeVerify => "credential-before-verify",
+            Defect::AllowsTls10 => "allows-tls10",
+            Defect::OffersCbcSha => "offers-cbc-sha",
+            Defect::OffersP224 => "offers-p224",
+            Defect::AcceptsWeakDhe => "accepts-weak-dhe",
         }
     }
 }

@@ -232,19 +232,16 @@ pub(crate) async fn fetch_inbox(
     let stream = net::upgrade(
         clear.stream,
         tls,
+        account,
         &account.imap.host,
+        defects,
         timeout,
         revocation.filter(|_| !late),
     )
     .await?;
     // The defect checks the status only once authenticated: keep what it needs.
     let late_check = match revocation {
-        Some(r) if late => stream
-            .get_ref()
-            .1
-            .peer_certificates()
-            .and_then(|c| c.first())
-            .map(|c| (r, c.clone().into_owned())),
+        Some(r) if late => stream.peer_certificate().map(|c| (r, c)),
         _ => None,
     };
     let mut wire = Wire::new(stream, timeout);

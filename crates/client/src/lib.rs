@@ -22,6 +22,7 @@ pub mod sasl;
 mod smtp;
 pub mod spec;
 pub mod tls;
+mod weak;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -192,7 +192,9 @@ pub(crate) async fn submit(
     let stream = net::upgrade(
         clear.stream,
         tls,
+        account,
         &account.smtp.host,
+        defects,
         timeout,
         revocation.filter(|_| !late),
     )

@@ -148,6 +148,26 @@ pub const MUTANTS: &[Mutant] = &[
         description: "prend l'hôte de l'autoconfiguration mais se connecte aux ports 587 et 143",
         fails: &["ECO.1.1.9"],
     },
+    Mutant {
+        defect: Defect::AllowsTls10,
+        description: "accepte TLS 1.0 (et les suites CBC-SHA qu'il impose), par OpenSSL",
+        fails: &["ECO.1.1.1", "ECO.1.1.3"],
+    },
+    Mutant {
+        defect: Defect::OffersCbcSha,
+        description: "offre aussi les suites ECDHE-RSA-AES-CBC-SHA (0xC014, 0xC013), par OpenSSL",
+        fails: &["ECO.1.1.3"],
+    },
+    Mutant {
+        defect: Defect::OffersP224,
+        description: "offre aussi la courbe P-224 (moins de 256 bits), par OpenSSL",
+        fails: &["ECO.1.1.3"],
+    },
+    Mutant {
+        defect: Defect::AcceptsWeakDhe,
+        description: "n'offre que les suites autorisées mais accepte un groupe DHE de 1 024 bits, par OpenSSL",
+        fails: &["ECO.1.1.3"],
+    },
 ];
 
 /// Looks a mutant up by name.

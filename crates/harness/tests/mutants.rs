@@ -309,3 +309,47 @@ async fn hard_coded_ports() {
     )
     .await;
 }
+
+// The OpenSSL mutants keep the rest of the policy: trust, dates, revocation, authentication.
+const OPENSSL_UNDISTURBED: &[&str] = &[
+    "ECO.1.0.1",
+    "ECO.1.1.5",
+    "ECO.1.1.6",
+    "ECO.1.1.10",
+    "ECO.1.2.1",
+    "ECO.1.3.1",
+    "ECO.2.2.1",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allows_tls10() {
+    check("allows-tls10", OPENSSL_UNDISTURBED).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offers_cbc_sha() {
+    check(
+        "offers-cbc-sha",
+        &[&["ECO.1.1.1"], OPENSSL_UNDISTURBED].concat(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offers_p224() {
+    check(
+        "offers-p224",
+        &[&["ECO.1.1.1"], OPENSSL_UNDISTURBED].concat(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepts_weak_dhe() {
+    // Its offer is the référentiel's own list: only the negotiated group betrays it.
+    check(
+        "accepts-weak-dhe",
+        &[&["ECO.1.1.1"], OPENSSL_UNDISTURBED].concat(),
+    )
+    .await;
+}
