@@ -139,3 +139,32 @@ async fn an_lps_on_pythons_standard_library_passes() {
         imap.iter().map(|c| c.transcript(30)).collect::<Vec<_>>()
     );
 }
+
+/// An LPS that implements only some of the allowed suites, none of which the operator's main
+/// TLS stack (rustls) knows: DHE with AES-GCM, or ECDHE with AES-CBC-SHA384, TLS 1.2 only. It
+/// is conformant and must be served (the operator falls back on OpenSSL) and judged so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_lps_with_only_the_less_common_allowed_suites_passes() {
+    if !have_python() {
+        return;
+    }
+    let script = script();
+    let run = format!("[python3, {}]", script.display());
+    for ciphers in ["DHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-AES128-SHA256"] {
+        let profile = support::profile(&format!(
+            "name: python-lps {ciphers}\ndriver: command\ntimeout: 20\ncommand:\n  env: {{ PYTHON_LPS_TLS12_CIPHERS: {ciphers} }}\n  actions:\n    configure: {{ run: {run} }}\n    send: {{ run: {run} }}\n    sync: {{ run: {run} }}\n"
+        ));
+        let mut config = support::config().with_profile(profile);
+        config.timeout = Duration::from_secs(10);
+        let ids = [
+            "ECO.1.0.1",
+            "ECO.1.0.2",
+            "ECO.1.1.3",
+            "ECO.1.2.1",
+            "ECO.1.3.1",
+        ];
+        config.requirements = ids.iter().map(|id| id.to_string()).collect();
+        let results = harness::run(config).await.expect("run");
+        assert_all_pass(&results, &ids);
+    }
+}

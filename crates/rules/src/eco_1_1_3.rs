@@ -84,6 +84,14 @@ fn small_curve(code: u16) -> bool {
 /// operator does not know is judged by its code point; explicit curves (0xFF01, 0xFF02) are
 /// refused since their size is not known.
 fn group_problem(name: &str) -> Option<String> {
+    // A negotiated finite-field group as the operator's OpenSSL side names it: « DH 2048 bits ».
+    if let Some(bits) = name
+        .strip_prefix("DH ")
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse::<u32>().ok())
+    {
+        return (bits < 2048).then(|| format!("{name} (groupe DHE de moins de 2048 bits)"));
+    }
     let code = match name {
         "secp192r1" => Some(19),
         "secp224r1" => Some(21),
@@ -241,6 +249,12 @@ mod tests {
         assert!(suite_problem(&suite(0x1301), false).is_some());
         assert!(suite_problem(&suite(0xCCA8), true).is_some(), "CHACHA20");
         assert!(suite_problem(&suite(0xC013), true).is_some(), "CBC-SHA");
+    }
+
+    #[test]
+    fn finite_field_groups_of_at_least_2048_bits() {
+        assert_eq!(group_problem("DH 2048 bits (RFC 5114)"), None);
+        assert!(group_problem("DH 1024 bits (RFC 5114)").is_some());
     }
 
     #[test]

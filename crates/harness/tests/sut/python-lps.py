@@ -48,6 +48,12 @@ def context(account):
     for crl in account["trust"].get("crls") or []:
         ctx.load_verify_locations(cafile=crl)
     ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+    # An LPS that implements fewer of the allowed suites (e.g. DHE only, TLS 1.2 only) is
+    # conformant too: PYTHON_LPS_TLS12_CIPHERS narrows the list and caps the version.
+    narrowed = os.environ.get("PYTHON_LPS_TLS12_CIPHERS")
+    if narrowed:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(narrowed)
     certificate = account.get("certificate")
     if certificate:
         ctx.load_cert_chain(certificate["chain"], certificate["key"])

@@ -120,6 +120,7 @@ pub struct TlsContext {
     request_certificate: Arc<RequestAnyCertificate>,
     configs: std::sync::Mutex<HashMap<(TlsProfile, EntryPoint), Arc<ServerConfig>>>,
     weak_configs: std::sync::Mutex<HashMap<(weak::Weakness, EntryPoint), openssl::ssl::SslContext>>,
+    sound_openssl_configs: std::sync::Mutex<HashMap<(bool, EntryPoint), openssl::ssl::SslContext>>,
     judge: Arc<dyn ClientCertVerifier>,
     organisations: CertificateDer<'static>,
     /// Subject of the Elementaire Organisations CA: the only issuer of ORG AUTH_CLI certificates.
@@ -165,6 +166,7 @@ impl TlsContext {
             provider,
             configs: std::sync::Mutex::new(HashMap::new()),
             weak_configs: std::sync::Mutex::new(HashMap::new()),
+            sound_openssl_configs: std::sync::Mutex::new(HashMap::new()),
             judge,
             organisations,
             organisations_subject,
@@ -256,6 +258,26 @@ impl TlsContext {
             .map_err(config_error)?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(config))
+    }
+
+    /// The OpenSSL context serving a sound profile (good, TLS 1.2 only) to a client whose
+    /// allowed suites rustls does not implement (built once, then cached).
+    fn sound_openssl_config(
+        &self,
+        entry: EntryPoint,
+        profile: TlsProfile,
+    ) -> Result<openssl::ssl::SslContext, TlsConfigError> {
+        let tls13 = profile == TlsProfile::Good;
+        let mut configs = self
+            .sound_openssl_configs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = configs.get(&(tls13, entry)) {
+            return Ok(c.clone());
+        }
+        let ctx = weak::sound_context(&self.pki.server, entry == EntryPoint::App, tls13)?;
+        configs.insert((tls13, entry), ctx.clone());
+        Ok(ctx)
     }
 
     /// The OpenSSL context of a weak profile on an entry point (built once, then cached).
@@ -650,6 +672,21 @@ pub fn summarize_client_hello(payload: &[u8]) -> Option<ClientHelloSummary> {
     Some(summary)
 }
 
+/// Whether a sound profile must be served by OpenSSL: the client offers none of what rustls
+/// serves (TLS 1.3 under the good profile, 0xC030 or 0xC02F), but some allowed suite rustls
+/// does not implement. A conformant client must not be refused for the operator's stack.
+fn needs_openssl(hello: &ClientHelloSummary, profile: TlsProfile) -> bool {
+    if !matches!(profile, TlsProfile::Good | TlsProfile::Tls12Only) {
+        return false;
+    }
+    let offers = |code: u16| hello.cipher_suites.iter().any(|s| s.code == code);
+    let tls13 = profile == TlsProfile::Good && hello.versions.iter().any(|v| v == "TLS 1.3");
+    !tls13
+        && !offers(0xC030)
+        && !offers(0xC02F)
+        && weak::OPENSSL_ONLY_SUITES.iter().any(|&c| offers(c))
+}
+
 /// Performs the server side of the handshake after STARTTLS, journaling the ClientHello, the
 /// negotiated parameters or the failure. `None` when the handshake did not complete.
 pub async fn accept(
@@ -672,20 +709,28 @@ pub async fn accept(
         Ok(Err(e)) => return failed(format!("lecture du ClientHello : {e}")),
         Ok(Ok(read)) => read,
     };
-    match summarize_client_hello(&payload) {
+    let (sound_on_openssl, client_groups) = match summarize_client_hello(&payload) {
         Some(summary) => {
+            let openssl = needs_openssl(&summary, profile);
+            let groups = summary.groups.clone();
             journal.record(EventKind::TlsClientHello(summary));
+            (openssl, groups)
         }
         None => return failed("le client n'a pas envoyé de ClientHello TLS".into()),
-    }
+    };
     let replay = Replay {
         prefix: raw,
         pos: 0,
         inner: tcp,
     };
-    let (stream, established) = match profile {
-        TlsProfile::Weak(weakness) => {
-            let config = match ctx.weak_config(entry, weakness) {
+    let openssl = match profile {
+        TlsProfile::Weak(weakness) => Some((ctx.weak_config(entry, weakness), weakness.group())),
+        _ if sound_on_openssl => Some((ctx.sound_openssl_config(entry, profile), None)),
+        _ => None,
+    };
+    let (stream, established) = match openssl {
+        Some((config, imposed_group)) => {
+            let config = match config {
                 Ok(c) => c,
                 Err(e) => {
                     return failed(format!("profil TLS {} indisponible : {e}", profile.name()));
@@ -721,17 +766,20 @@ pub async fn accept(
                 }
             }
             let client_certificate = ctx.judge(&chain);
+            let group = match imposed_group {
+                Some(g) => Some(g.to_owned()),
+                None if version == "TLS 1.2" => {
+                    weak::sound_group(cipher_suite.code, &client_groups)
+                }
+                // TLS 1.3 on OpenSSL: the same reading, the suite aside.
+                None => weak::sound_group(0, &client_groups),
+            };
             (
                 Upgraded::OpenSsl(stream),
-                (
-                    version,
-                    cipher_suite,
-                    weakness.group().map(str::to_owned),
-                    client_certificate,
-                ),
+                (version, cipher_suite, group, client_certificate),
             )
         }
-        _ => {
+        None => {
             let config = match ctx.config(entry, profile) {
                 Ok(c) => c,
                 Err(e) => {

@@ -128,3 +128,61 @@ pub(crate) fn context(
     }
     Ok(b.build())
 }
+
+/// The allowed TLS 1.2 suites rustls does not implement (ECO.1.1.3): 0xC028, 0xC027 (CBC with
+/// SHA-384/256) and 0x009F, 0x009E (DHE with AES-GCM).
+pub(crate) const OPENSSL_ONLY_SUITES: [u16; 4] = [0xC028, 0xC027, 0x009F, 0x009E];
+
+/// The sound profiles (good, TLS 1.2 only) on OpenSSL, for a client that offers only allowed
+/// suites rustls does not implement: all six suites of ECO.1.1.3, ECDHE on P-256/P-384, DHE
+/// with a 2,048-bit group; TLS 1.3 too when `tls13`.
+pub(crate) fn sound_context(
+    credential: &pki::Credential,
+    request_client_certificate: bool,
+    tls13: bool,
+) -> Result<SslContext, TlsConfigError> {
+    let mut b = SslContextBuilder::new(SslMethod::tls_server()).map_err(err)?;
+    let cert = X509::from_der(&credential.cert.der).map_err(err)?;
+    b.set_certificate(&cert).map_err(err)?;
+    for c in &credential.intermediates {
+        b.add_extra_chain_cert(X509::from_der(&c.der).map_err(err)?)
+            .map_err(err)?;
+    }
+    let key = PKey::private_key_from_pem(credential.key.expose().as_bytes()).map_err(err)?;
+    b.set_private_key(&key).map_err(err)?;
+    b.set_min_proto_version(Some(SslVersion::TLS1_2))
+        .map_err(err)?;
+    b.set_max_proto_version(Some(if tls13 {
+        SslVersion::TLS1_3
+    } else {
+        SslVersion::TLS1_2
+    }))
+    .map_err(err)?;
+    b.set_cipher_list(
+        "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-SHA384:\
+         ECDHE-RSA-AES128-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-AES128-GCM-SHA256",
+    )
+    .map_err(err)?;
+    let dh = Dh::get_2048_256().map_err(err)?;
+    b.set_tmp_dh(&dh).map_err(err)?;
+    b.set_groups_list("P-256:P-384").map_err(err)?;
+    if request_client_certificate {
+        b.set_verify_callback(SslVerifyMode::PEER, |_, _| true);
+    }
+    Ok(b.build())
+}
+
+/// The key exchange group of a sound OpenSSL connection, as the journal names groups. OpenSSL
+/// keeps no ephemeral key once the handshake is over on the server side, so it is told from
+/// what was configured: DHE is always the 2,048-bit group; ECDHE takes, in TLS 1.2, the first
+/// group of the client's list the server supports (OpenSSL's default without server
+/// preference).
+pub(crate) fn sound_group(suite: u16, client_groups: &[String]) -> Option<String> {
+    if matches!(suite, 0x009F | 0x009E) {
+        return Some("DH 2048 bits (RFC 5114)".to_owned());
+    }
+    client_groups
+        .iter()
+        .find(|g| *g == "secp256r1" || *g == "secp384r1")
+        .cloned()
+}
