@@ -192,11 +192,15 @@ pub enum Defect {
     OffersP224,
     /// Offers only the allowed suites but accepts a 1,024-bit DHE group, through OpenSSL.
     AcceptsWeakDhe,
+    /// Presents a revoked client certificate (application entry point).
+    RevokedClientCertificate,
+    /// Presents a client certificate of a commercial CA (application entry point).
+    CommercialClientCertificate,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 29] = [
+    pub const ALL: [Defect; 31] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -226,6 +230,8 @@ impl Defect {
         Defect::OffersCbcSha,
         Defect::OffersP224,
         Defect::AcceptsWeakDhe,
+        Defect::RevokedClientCertificate,
+        Defect::CommercialClientCertificate,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -260,6 +266,8 @@ impl Defect {
             Defect::OffersCbcSha => "offers-cbc-sha",
             Defect::OffersP224 => "offers-p224",
             Defect::AcceptsWeakDhe => "accepts-weak-dhe",
+            Defect::RevokedClientCertificate => "revoked-client-certificate",
+            Defect::CommercialClientCertificate => "commercial-client-certificate",
         }
     }
 }

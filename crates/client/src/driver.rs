@@ -197,6 +197,10 @@ fn mutant_certificate(contract: &ContractAccount, defects: &Defects) -> Contract
         Some(hostile("expire"))
     } else if defects.contains(&Defect::PersonnesClientCertificate) {
         Some(hostile("personnes"))
+    } else if defects.contains(&Defect::RevokedClientCertificate) {
+        Some(hostile("revoque"))
+    } else if defects.contains(&Defect::CommercialClientCertificate) {
+        Some(hostile("commercial"))
     } else if defects.contains(&Defect::OtherStructureCertificate) {
         // Another structure's ORG AUTH_CLI certificate (`org-auth-cli-<IdNatStruc>.crt.pem`).
         std::fs::read_dir(&dir).ok().and_then(|entries| {

@@ -124,6 +124,16 @@ pub const MUTANTS: &[Mutant] = &[
         fails: &["ECO.1.3.1"],
     },
     Mutant {
+        defect: Defect::RevokedClientCertificate,
+        description: "présente un certificat client révoqué sur le point d'entrée applicatif",
+        fails: &["ECO.1.3.1"],
+    },
+    Mutant {
+        defect: Defect::CommercialClientCertificate,
+        description: "présente un certificat client d'une AC commerciale sur le point d'entrée applicatif",
+        fails: &["ECO.1.3.1"],
+    },
+    Mutant {
         defect: Defect::Tls13Only,
         description: "n'offre que TLS 1.3 : ne peut travailler avec un opérateur limité à TLS 1.2",
         fails: &["ECO.1.1.1"],

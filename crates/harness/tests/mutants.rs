@@ -240,6 +240,16 @@ async fn personnes_client_certificate() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_client_certificate() {
+    check("revoked-client-certificate", &["ECO.1.2.1", "ECO.1.1.3"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commercial_client_certificate() {
+    check("commercial-client-certificate", &["ECO.1.2.1", "ECO.1.1.3"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls13_only() {
     check(
         "tls13-only",
