@@ -196,11 +196,14 @@ pub enum Defect {
     RevokedClientCertificate,
     /// Presents a client certificate of a commercial CA (application entry point).
     CommercialClientCertificate,
+    /// Accepts any server certificate whatever its issuer (like a client trusting every CA of
+    /// the system store and more); the host name and dates are still checked.
+    TrustsAnyCa,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 31] = [
+    pub const ALL: [Defect; 32] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -232,6 +235,7 @@ impl Defect {
         Defect::AcceptsWeakDhe,
         Defect::RevokedClientCertificate,
         Defect::CommercialClientCertificate,
+        Defect::TrustsAnyCa,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -268,6 +272,7 @@ impl Defect {
             Defect::AcceptsWeakDhe => "accepts-weak-dhe",
             Defect::RevokedClientCertificate => "revoked-client-certificate",
             Defect::CommercialClientCertificate => "commercial-client-certificate",
+            Defect::TrustsAnyCa => "trusts-any-ca",
         }
     }
 }

@@ -140,7 +140,8 @@ impl Client {
                 .filter(|_| !self.defects.contains(&Defect::DropsCrlCache)),
             timeout: self.timeout.min(REVOCATION_FETCH),
             soft_fail: self.defects.contains(&Defect::TrustsOtherRange)
-                || self.defects.contains(&Defect::IgnoresCertificateDates),
+                || self.defects.contains(&Defect::IgnoresCertificateDates)
+                || self.defects.contains(&Defect::TrustsAnyCa),
         }))
     }
 

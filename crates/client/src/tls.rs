@@ -59,6 +59,8 @@ struct ElementaireOrganisationsOnly {
     any_range: bool,
     /// Mutant: accepts a certificate out of its validity period.
     ignore_dates: bool,
+    /// Mutant: accepts a certificate of any issuer (name and dates still checked).
+    any_ca: bool,
 }
 
 impl ServerCertVerifier for ElementaireOrganisationsOnly {
@@ -84,6 +86,9 @@ impl ServerCertVerifier for ElementaireOrganisationsOnly {
                 | rustls::CertificateError::NotValidYet
                 | rustls::CertificateError::NotValidYetContext { .. },
             )) if self.ignore_dates => Ok(ServerCertVerified::assertion()),
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer | rustls::CertificateError::BadSignature,
+            )) if self.any_ca => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -145,6 +150,7 @@ pub fn client_config(
         organisations: one_cert(&trust.organisations_pem, "Elementaire Organisations CA")?,
         any_range: defects.contains(&Defect::TrustsOtherRange),
         ignore_dates: defects.contains(&Defect::IgnoresCertificateDates),
+        any_ca: defects.contains(&Defect::TrustsAnyCa),
     });
     let builder = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(if defects.contains(&Defect::Tls13Only) {

@@ -104,6 +104,11 @@ pub const MUTANTS: &[Mutant] = &[
         fails: &["ECO.1.1.10"],
     },
     Mutant {
+        defect: Defect::TrustsAnyCa,
+        description: "accepte un certificat serveur de n'importe quelle autorité (AC commerciale comprise)",
+        fails: &["ECO.1.1.10"],
+    },
+    Mutant {
         defect: Defect::IgnoresCertificateDates,
         description: "accepte un certificat serveur expiré ou pas encore valide",
         fails: &["ECO.1.1.5"],

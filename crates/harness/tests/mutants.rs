@@ -363,3 +363,18 @@ async fn accepts_weak_dhe() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trusts_any_ca() {
+    check(
+        "trusts-any-ca",
+        &[
+            "ECO.1.1.5",
+            "ECO.1.1.6",
+            "ECO.1.2.1",
+            "ECO.1.3.1",
+            "ECO.2.2.1",
+        ],
+    )
+    .await;
+}
