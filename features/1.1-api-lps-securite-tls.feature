@@ -24,11 +24,14 @@ Fonctionnalité: API LPS — sécurité de la couche de transport (§2.1.1.2.2)
   ECO.1.1.7 : « Le système DOIT s'assurer de conserver la dernière CRL non expirée, lorsque le
   contrôle de révocation est réalisé au moyen des CRL [...] » Le répondeur OCSP en panne, le
   système télécharge la CRL ; les points de distribution en panne à leur tour, sa connexion
-  suivante aboutit encore. Un système qui n'a téléchargé aucune CRL n'utilise que l'OCSP : non
+  suivante aboutit encore, et le certificat révoqué est refusé grâce à la CRL conservée (un
+  système qui se connecte quand le statut est inconnu n'a rien conservé). Un système qui n'a téléchargé aucune CRL n'utilise que l'OCSP : non
   applicable, avec cette preuve.
   ECO.1.1.9 : à partir de la seule adresse de la BAL, le système lit
   https://autoconfig.<domaine>/mail/config-v1.1.xml, applique l'hôte et les ports du point
-  d'entrée de sa famille (ceux du banc ne sont ni 587 ni 143), puis teste la connexion.
+  d'entrée de sa famille (ceux du banc ne sont ni 587 ni 143), puis teste la connexion (un
+  serveur joint en TLS suffit : « un test de connexion »). Ces scénarios utilisent des BAL
+  configurées nulle part ailleurs, pour qu'aucune session antérieure ne tienne lieu de test.
 
   ECO.1.1.2 (PEUT) : la version négociée quand l'opérateur offre TLS 1.3 est rapportée, à titre
   informatif ; TLS 1.2 seul n'est jamais un échec.
@@ -221,6 +224,8 @@ Fonctionnalité: API LPS — sécurité de la couche de transport (§2.1.1.2.2)
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Et les points de distribution des CRL tombent aussi en panne
     Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "certificate-revoque"
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Alors le système se connecte encore grâce à la dernière CRL conservée
 
   @ECO.1.1.7 @APP @automated
@@ -230,14 +235,16 @@ Fonctionnalité: API LPS — sécurité de la couche de transport (§2.1.1.2.2)
     Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
     Et les points de distribution des CRL tombent aussi en panne
     Et le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Et l'opérateur présente ensuite le profil TLS "certificate-revoque"
+    Et le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
     Alors le système se connecte encore grâce à la dernière CRL conservée
 
   @ECO.1.1.9 @PER_ORG @driver
   Scénario: autoconfiguration à partir de la seule adresse, BAL personnelle
-    Quand le système configure la BAL "marie.martin@operateur-fictif.mssante.fr" à partir de sa seule adresse
+    Quand le système configure la BAL "paul.durand@operateur-fictif.mssante.fr" à partir de sa seule adresse
     Alors le système a lu le document d'autoconfiguration et testé les serveurs annoncés
 
   @ECO.1.1.9 @APP @driver
   Scénario: autoconfiguration à partir de la seule adresse, BAL applicative
-    Quand le système configure la BAL "resultats-biologie@operateur-fictif.mssante.fr" à partir de sa seule adresse
+    Quand le système configure la BAL "imagerie-lyon@operateur-fictif.mssante.fr" à partir de sa seule adresse
     Alors le système a lu le document d'autoconfiguration et testé les serveurs annoncés

@@ -11,6 +11,17 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
   réponse initiale et avec continuation sont acceptées ; SMTP et IMAP doivent tous deux montrer
   une authentification acceptée.
 
+  ECO.1.2.6 : « Dès que le Refresh Token PSC de l'utilisateur connecté devient invalide (durée
+  de vie maximale atteinte, déconnexion PSC, ...), le système DOIT déclencher la fin de session
+  IMAP et SMTP avec le serveur de messagerie. » Le banc met fin à la session du professionnel
+  au Pro Santé Connect fictif pendant que le système garde une session IMAP ouverte : il doit la
+  fermer (LOGOUT ou fermeture) dans le délai, et ne plus s'authentifier.
+  ECO.1.2.7 : « Suite à la détection d'une fin de session IMAP ou SMTP déclenchée par l'Opérateur
+  MSSanté, lorsque l'authentification PSC est toujours valide, le système DOIT pouvoir réouvrir
+  automatiquement (i.e. sans intervention humaine) une session IMAP ou SMTP » L'opérateur ferme
+  les sessions en cours (BYE, 421) ; sans autre action du banc, le système rouvre la sienne et
+  s'authentifie de nouveau dans le délai, sans représenter un jeton refusé.
+
   Contexte:
     Étant donné un opérateur MSSanté fictif
 
@@ -29,3 +40,36 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Et le système synchronise sa boîte de réception
     Alors chaque authentification a utilisé XOAUTH2 au format exact avec le jeton PSC de la BAL, après STARTTLS et avant toute autre commande
+
+  @ECO.1.2.6 @PER_ORG @automated
+  Scénario: fin de la session Pro Santé Connect : le système ferme ses sessions, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système synchronise sa boîte de réception
+    Et le système garde une session IMAP ouverte
+    Et la session Pro Santé Connect du professionnel prend fin
+    Alors le système ferme ses sessions IMAP et SMTP dans les 10 secondes
+
+  @ECO.1.2.6 @PER_ORG @automated
+  Scénario: fin de la session Pro Santé Connect : le système ferme ses sessions, BAL organisationnelle
+    Étant donné le système configuré pour la BAL "cardiologie@operateur-fictif.mssante.fr"
+    Quand le système synchronise sa boîte de réception
+    Et le système garde une session IMAP ouverte
+    Et la session Pro Santé Connect du professionnel prend fin
+    Alors le système ferme ses sessions IMAP et SMTP dans les 10 secondes
+
+  @ECO.1.2.7 @PER_ORG @automated
+  Scénario: l'opérateur ferme la session, l'authentification PSC est valide : réouverture, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système synchronise sa boîte de réception
+    Et le système garde une session IMAP ouverte
+    Et l'opérateur met fin aux sessions en cours
+    Alors le système rouvre sa session et s'authentifie de nouveau dans les 10 secondes
+
+  @ECO.1.2.7 @PER_ORG @automated
+  Scénario: jeton refusé à la reconnexion : un nouveau jeton, jamais le même, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système synchronise sa boîte de réception
+    Et le système garde une session IMAP ouverte
+    Et l'opérateur refusera la prochaine authentification
+    Et l'opérateur met fin aux sessions en cours
+    Alors le système rouvre sa session et s'authentifie de nouveau dans les 10 secondes

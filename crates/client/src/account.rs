@@ -199,11 +199,21 @@ pub enum Defect {
     /// Accepts any server certificate whatever its issuer (like a client trusting every CA of
     /// the system store and more); the host name and dates are still checked.
     TrustsAnyCa,
+    /// Never refreshes the access token: once it expires, nothing works.
+    NoRefresh,
+    /// Keeps its IMAP and SMTP sessions when the Pro Santé Connect session ends.
+    IgnoresPscSessionEnd,
+    /// Does not reopen a session the operator ended.
+    DoesNotReconnect,
+    /// Sends the token the operator refused again, in a loop, instead of refreshing it.
+    RetriesRefusedToken,
+    /// Keeps no CRL and connects when the revocation status is unknown (soft fail).
+    SoftFailRevocation,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 32] = [
+    pub const ALL: [Defect; 37] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -236,6 +246,11 @@ impl Defect {
         Defect::RevokedClientCertificate,
         Defect::CommercialClientCertificate,
         Defect::TrustsAnyCa,
+        Defect::NoRefresh,
+        Defect::IgnoresPscSessionEnd,
+        Defect::DoesNotReconnect,
+        Defect::RetriesRefusedToken,
+        Defect::SoftFailRevocation,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -273,6 +288,11 @@ impl Defect {
             Defect::RevokedClientCertificate => "revoked-client-certificate",
             Defect::CommercialClientCertificate => "commercial-client-certificate",
             Defect::TrustsAnyCa => "trusts-any-ca",
+            Defect::NoRefresh => "no-refresh",
+            Defect::IgnoresPscSessionEnd => "ignores-psc-session-end",
+            Defect::DoesNotReconnect => "does-not-reconnect",
+            Defect::RetriesRefusedToken => "retries-refused-token",
+            Defect::SoftFailRevocation => "soft-fail-revocation",
         }
     }
 }

@@ -4,7 +4,8 @@
 //! `POST /<action>`. The contract is documented in the project's `scenarios/sut/README.md`;
 //! this module reads it with its own types (the judged never shares the judge's code).
 //!
-//! Actions: `configure` (reads the account and its files; when the account names no servers,
+//! Actions: `configure` (reads the account and its files, opens the Pro Santé Connect session
+//! when the account names the provider; when the account names no servers,
 //! autoconfigures them from the address and runs the connection test, ECO.1.1.9),
 //! `test_connection`, `send` (`message` in the JSON of seeds/000), `sync` (the INBOX). Any other
 //! action is [`DriverFailure::Unsupported`].
@@ -15,6 +16,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::agent::Agent;
+use crate::psc::{Flow, PscSettings};
 use crate::{
     Account, Client, ConnectTo, Credentials, Defect, Defects, Endpoint, MessageSpec, Secret, Trust,
 };
@@ -53,8 +56,29 @@ pub struct ContractCertificate {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContractPsc {
-    /// An access token for the professional.
+    /// An access token for the professional (used only without `issuer`).
     pub access_token: String,
+    /// OpenID Connect issuer: with it, the client opens its own session.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// Client ID at the provider.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// The professional's national ID (`login_hint`).
+    #[serde(default)]
+    pub professional: Option<String>,
+}
+
+impl ContractPsc {
+    /// The OpenID Connect settings, when the contract gives them all.
+    pub fn settings(&self) -> Option<PscSettings> {
+        Some(PscSettings {
+            issuer: self.issuer.clone()?,
+            client_id: self.client_id.clone()?,
+            professional: self.professional.clone()?,
+            flow: Flow::Code,
+        })
+    }
 }
 
 /// The account of the contract.
@@ -234,62 +258,39 @@ fn mutant_certificate(contract: &ContractAccount, defects: &Defects) -> Contract
     contract
 }
 
-/// How the reference client runs behind the contract.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Its deliberate defects (none: the reference client).
-    pub defects: Defects,
-    /// Per-step timeout.
-    pub timeout: Duration,
-    /// Product reference written in `X-MSS-NIL`.
-    pub nil: String,
-    /// State folder (kept CRLs); `None`: nothing kept.
-    pub data_dir: Option<PathBuf>,
-}
-
-/// Runs one request; the answer is the JSON object of the contract.
+/// Runs one request with `agent` (which keeps the BALs' sessions from one request to the
+/// next when it lives longer than one request); the answer is the JSON object of the contract.
 pub async fn handle(
     request: &[u8],
-    settings: &Settings,
+    agent: &std::sync::Arc<Agent>,
 ) -> Result<serde_json::Value, DriverFailure> {
     let request: Request =
         serde_json::from_slice(request).map_err(|e| DriverFailure::BadRequest(e.to_string()))?;
+    if !["configure", "test_connection", "send", "sync"].contains(&request.action.as_str()) {
+        return Err(DriverFailure::Unsupported(request.action.clone()));
+    }
     let contract = request
         .account
         .as_ref()
-        .ok_or_else(|| DriverFailure::BadRequest("champ « account » absent".into()));
-    let client = async || -> Result<Client, DriverFailure> {
-        let contract = mutant_certificate(contract.clone()?, &settings.defects);
-        let account = account(
-            &contract,
-            &settings.nil,
-            &settings.defects,
-            settings.timeout,
-        )
-        .await?;
-        let client = Client::new(account)
-            .with_defects(settings.defects.clone())
-            .with_timeout(settings.timeout);
-        Ok(match &settings.data_dir {
-            Some(dir) => client.with_data_dir(dir),
-            None => client,
-        })
-    };
+        .ok_or_else(|| DriverFailure::BadRequest("champ « account » absent".into()))?;
+    let settings = agent.settings();
+    let contract = mutant_certificate(contract, &settings.defects);
+    let autoconfigured = contract.smtp.is_none() || contract.imap.is_none();
+    let account = account(&contract, agent.nil(), &settings.defects, settings.timeout).await?;
+    let address = account.address.clone();
     let failed = |e: crate::ClientError| DriverFailure::Failed(e.to_string());
+    let psc = contract.psc.as_ref().and_then(|p| p.settings());
+    agent.configure(account, psc).await.map_err(failed)?;
     match request.action.as_str() {
         "configure" => {
-            let autoconfigured = contract
-                .as_ref()
-                .is_ok_and(|c| c.smtp.is_none() || c.imap.is_none());
-            let client = client().await?;
             if autoconfigured {
                 // ECO.1.1.9, step 3: a connection test validates what was configured.
-                client.test_connection().await.map_err(failed)?;
+                agent.test_connection(&address).await.map_err(failed)?;
             }
             Ok(serde_json::json!({}))
         }
         "test_connection" => {
-            client().await?.test_connection().await.map_err(failed)?;
+            agent.test_connection(&address).await.map_err(failed)?;
             Ok(serde_json::json!({}))
         }
         "send" => {
@@ -297,17 +298,16 @@ pub async fn handle(
                 .message
                 .as_ref()
                 .ok_or_else(|| DriverFailure::BadRequest("champ « message » absent".into()))?;
-            let sent = client().await?.send(message).await.map_err(failed)?;
+            let sent = agent.send(&address, message).await.map_err(failed)?;
             Ok(serde_json::json!({ "messageId": sent.message_id }))
         }
-        "sync" => {
-            let messages = client().await?.fetch_inbox().await.map_err(failed)?;
+        _ => {
+            let messages = agent.sync(&address).await.map_err(failed)?;
             let listed: Vec<serde_json::Value> = messages
                 .iter()
                 .map(|m| serde_json::json!({ "messageId": m.message_id, "subject": m.subject }))
                 .collect();
             Ok(serde_json::json!({ "messages": listed }))
         }
-        other => Err(DriverFailure::Unsupported(other.to_owned())),
     }
 }

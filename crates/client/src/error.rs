@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use crate::autoconfig::AutoconfigError;
 use crate::compose::ComposeError;
+use crate::psc::PscError;
 use crate::revocation::RevocationError;
 use crate::tls::TlsPolicyError;
 
@@ -79,4 +80,10 @@ pub enum ClientError {
     /// The autoconfiguration failed.
     #[error(transparent)]
     Autoconfig(#[from] AutoconfigError),
+    /// Pro Santé Connect did not give a usable token, or the session ended.
+    #[error(transparent)]
+    Psc(#[from] PscError),
+    /// An action names a BAL that was not configured.
+    #[error("la BAL {0} n'est pas configurée")]
+    NotConfigured(String),
 }

@@ -131,12 +131,28 @@ pub(crate) struct Fetch<'a> {
 /// What came back.
 #[derive(Debug)]
 pub(crate) struct Fetched {
+    /// The status (200 from [`fetch`]).
+    pub status: u16,
     /// The body.
     pub body: Bytes,
 }
 
-/// Fetches one URL.
+/// Fetches one URL; anything but `200` is an error.
 pub(crate) async fn fetch(f: Fetch<'_>) -> Result<Fetched, HttpError> {
+    let url = f.url.to_owned();
+    let fetched = fetch_with_errors(f).await?;
+    if fetched.status != 200 {
+        return Err(HttpError::Status {
+            url,
+            status: fetched.status,
+        });
+    }
+    Ok(fetched)
+}
+
+/// Fetches one URL and keeps an error answer (4xx, 5xx) with its body, for protocols that
+/// explain their refusals there (OAuth 2.0); redirections are still refused.
+pub(crate) async fn fetch_with_errors(f: Fetch<'_>) -> Result<Fetched, HttpError> {
     let url = f.url.to_owned();
     let timeout = f.timeout;
     match tokio::time::timeout(timeout, exchange(f)).await {
@@ -273,7 +289,7 @@ where
                     .collect(),
             });
         }
-        if status != StatusCode::OK {
+        if !(status == StatusCode::OK || status.is_client_error() || status.is_server_error()) {
             return Err(HttpError::Status {
                 url: url.to_owned(),
                 status: status.as_u16(),
@@ -304,7 +320,10 @@ where
                 }
             })?
             .to_bytes();
-        Ok(Fetched { body })
+        Ok(Fetched {
+            status: status.as_u16(),
+            body,
+        })
     }
     .await;
     driver.abort();

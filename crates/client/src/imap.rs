@@ -71,6 +71,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
 
     /// Reads until one complete server message is in the fragmentizer.
     async fn next(&mut self, step: &'static str) -> Result<(), ClientError> {
+        self.next_within(step, Some(self.timeout)).await
+    }
+
+    /// [`Wire::next`] with its own deadline (`None`: none, as in IDLE).
+    async fn next_within(
+        &mut self,
+        step: &'static str,
+        deadline: Option<Duration>,
+    ) -> Result<(), ClientError> {
         let mut buf = Vec::with_capacity(16 * 1024);
         loop {
             if self.frag.progress().is_some() {
@@ -80,11 +89,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
                 continue;
             }
             buf.clear();
-            match tokio::time::timeout(self.timeout, self.stream.read_buf(&mut buf)).await {
-                Err(_) => return Err(ClientError::Timeout { step }),
-                Ok(Err(source)) => return Err(ClientError::Io { step, source }),
-                Ok(Ok(0)) => return Err(ClientError::Closed { step }),
-                Ok(Ok(_)) => self.frag.enqueue_bytes(&buf),
+            let read = self.stream.read_buf(&mut buf);
+            let read = match deadline {
+                Some(d) => match tokio::time::timeout(d, read).await {
+                    Err(_) => return Err(ClientError::Timeout { step }),
+                    Ok(r) => r,
+                },
+                None => read.await,
+            };
+            match read {
+                Err(source) => return Err(ClientError::Io { step, source }),
+                Ok(0) => return Err(ClientError::Closed { step }),
+                Ok(_) => self.frag.enqueue_bytes(&buf),
             }
         }
     }
@@ -255,6 +271,17 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     defects: &Defects,
     late_check: Option<(&Revocation, rustls::pki_types::CertificateDer<'static>)>,
 ) -> Result<Vec<FetchedMessage>, ClientError> {
+    authenticate(&mut wire, account, defects, late_check).await?;
+    read_inbox(wire).await
+}
+
+/// CAPABILITY again, then AUTHENTICATE (XOAUTH2, or PLAIN after the certificate).
+async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
+    wire: &mut Wire<S>,
+    account: &Account,
+    defects: &Defects,
+    late_check: Option<(&Revocation, rustls::pki_types::CertificateDer<'static>)>,
+) -> Result<(), ClientError> {
     // RFC 3501 §6.2.1: capabilities must be asked again after STARTTLS.
     let caps = wire
         .run("CAPABILITY", CommandBody::Capability, &mut no_continuation)
@@ -311,7 +338,13 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     if let Some((revocation, ee)) = late_check {
         revocation.check(&ee, &account.imap.host).await?;
     }
+    Ok(())
+}
 
+/// SELECT INBOX, every message, LOGOUT.
+async fn read_inbox<S: AsyncRead + AsyncWrite + Unpin>(
+    mut wire: Wire<S>,
+) -> Result<Vec<FetchedMessage>, ClientError> {
     let select = CommandBody::select("INBOX").map_err(|e| ClientError::Protocol {
         step: "SELECT",
         detail: format!("{e:?}"),
@@ -384,4 +417,130 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
         .run("LOGOUT", CommandBody::Logout, &mut no_continuation)
         .await;
     Ok(messages)
+}
+
+/// How a held IMAP session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Held {
+    /// The client ended it (LOGOUT sent), as asked.
+    Ended,
+    /// The server ended it (`* BYE`, or the connection closed): the reason.
+    ByServer(String),
+}
+
+/// Keeps an authenticated IMAP session open in IDLE on the INBOX, as a desktop client does,
+/// until `stop` turns true (then DONE, LOGOUT) or the server ends it. `ready` is told once the
+/// session is authenticated and idling.
+pub(crate) async fn hold(
+    account: &Account,
+    tls: Arc<ClientConfig>,
+    defects: &Defects,
+    timeout: Duration,
+    revocation: Option<&Revocation>,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> Result<Held, ClientError> {
+    let tcp = net::connect(account.imap.addr, timeout, "connexion IMAP").await?;
+    let mut clear = Wire::new(tcp, timeout);
+    clear.greeting().await?;
+    let caps = clear
+        .run("CAPABILITY", CommandBody::Capability, &mut no_continuation)
+        .await?;
+    if !capabilities(&caps).contains(&Capability::StartTls) {
+        return Err(ClientError::NoStartTls);
+    }
+    let started = clear
+        .run("STARTTLS", CommandBody::StartTLS, &mut no_continuation)
+        .await?;
+    expect_ok("STARTTLS", &started)?;
+    let stream = net::upgrade(
+        clear.stream,
+        tls,
+        account,
+        &account.imap.host,
+        defects,
+        timeout,
+        revocation,
+    )
+    .await?;
+    let mut wire = Wire::new(stream, timeout);
+    wire.next_tag = clear.next_tag;
+    authenticate(&mut wire, account, defects, None).await?;
+    let select = CommandBody::select("INBOX").map_err(|e| ClientError::Protocol {
+        step: "SELECT",
+        detail: format!("{e:?}"),
+    })?;
+    let selected = match wire.run("SELECT", select, &mut no_continuation).await {
+        // The operator may end the session at any moment, SELECT included.
+        Err(ClientError::Unexpected { reply, .. }) if reply.starts_with("* BYE") => {
+            return Ok(Held::ByServer(reply));
+        }
+        Err(ClientError::Closed { .. }) => {
+            return Ok(Held::ByServer("connexion fermée par le serveur".into()));
+        }
+        other => other?,
+    };
+    expect_ok("SELECT", &selected)?;
+    loop {
+        // IDLE until the server says something, then again (RFC 2177); DONE when asked to stop.
+        let tag_text = format!("A{:04}", wire.next_tag);
+        wire.next_tag += 1;
+        let command = Command::new(tag_text.as_str(), CommandBody::Idle).map_err(|e| {
+            ClientError::Protocol {
+                step: "IDLE",
+                detail: format!("{e:?}"),
+            }
+        })?;
+        let bytes = CommandCodec::default().encode(&command).dump();
+        wire.write("IDLE", &bytes).await?;
+        let mut idling = false;
+        let mut stopping = false;
+        loop {
+            if (stopping || *stop.borrow()) && idling {
+                wire.write("DONE", b"DONE\r\n").await?;
+                // The tagged answer to IDLE, then LOGOUT; the server may close first.
+                let _ = wire.next("DONE").await;
+                let _ = wire
+                    .run("LOGOUT", CommandBody::Logout, &mut no_continuation)
+                    .await;
+                return Ok(Held::Ended);
+            }
+            let read = tokio::select! {
+                r = wire.next_within("IDLE", if idling { None } else { Some(timeout) }) => r,
+                changed = stop.changed(), if idling => {
+                    // The owner gone counts as being asked to stop.
+                    stopping |= changed.is_err();
+                    continue;
+                }
+            };
+            if let Err(e) = read {
+                return match e {
+                    ClientError::Closed { .. } => {
+                        Ok(Held::ByServer("connexion fermée par le serveur".into()))
+                    }
+                    other => Err(other),
+                };
+            }
+            let response = wire
+                .frag
+                .decode_message(&ResponseCodec::default())
+                .map_err(|e| ClientError::Protocol {
+                    step: "IDLE",
+                    detail: format!("{e:?}"),
+                })?
+                .into_static();
+            match response {
+                Response::CommandContinuationRequest(_) => idling = true,
+                Response::Status(Status::Bye(bye)) => {
+                    return Ok(Held::ByServer(format!("* BYE {}", bye.text)));
+                }
+                Response::Status(Status::Tagged(t)) => {
+                    if t.body.kind != StatusKind::Ok {
+                        return Ok(Held::ByServer(format!("IDLE refusé : {}", t.body.text)));
+                    }
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
 }

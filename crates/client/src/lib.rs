@@ -10,6 +10,7 @@
 //! each scenario fails when it should. The client never depends on the operator.
 
 pub mod account;
+pub mod agent;
 pub mod autoconfig;
 pub mod compose;
 pub mod driver;
@@ -17,6 +18,7 @@ mod error;
 pub mod http;
 mod imap;
 mod net;
+pub mod psc;
 pub mod revocation;
 pub mod sasl;
 mod smtp;
@@ -134,14 +136,15 @@ impl Client {
                 "Elementaire Organisations CA",
             )?,
             connect_to: self.account.connect_to.clone(),
-            cache: self
-                .data_dir
-                .clone()
-                .filter(|_| !self.defects.contains(&Defect::DropsCrlCache)),
+            cache: self.data_dir.clone().filter(|_| {
+                !self.defects.contains(&Defect::DropsCrlCache)
+                    && !self.defects.contains(&Defect::SoftFailRevocation)
+            }),
             timeout: self.timeout.min(REVOCATION_FETCH),
             soft_fail: self.defects.contains(&Defect::TrustsOtherRange)
                 || self.defects.contains(&Defect::IgnoresCertificateDates)
-                || self.defects.contains(&Defect::TrustsAnyCa),
+                || self.defects.contains(&Defect::TrustsAnyCa)
+                || self.defects.contains(&Defect::SoftFailRevocation),
         }))
     }
 
@@ -174,6 +177,23 @@ impl Client {
             &self.defects,
             self.timeout,
             revocation.as_ref(),
+        )
+        .await
+    }
+
+    /// Holds an IMAP session open in IDLE until `stop` turns true or the server ends it.
+    pub(crate) async fn hold_inbox(
+        &self,
+        stop: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> Result<imap::Held, ClientError> {
+        let revocation = self.revocation()?;
+        imap::hold(
+            &self.account,
+            self.tls()?,
+            &self.defects,
+            self.timeout,
+            revocation.as_ref(),
+            stop,
         )
         .await
     }

@@ -151,11 +151,16 @@ pub const MUTANTS: &[Mutant] = &[
     Mutant {
         defect: Defect::CredentialBeforeVerify,
         description: "s'authentifie avant d'avoir vérifié la révocation du certificat de l'opérateur",
-        fails: &["ECO.1.1.6"],
+        fails: &["ECO.1.1.6", "ECO.1.1.7"],
     },
     Mutant {
         defect: Defect::DropsCrlCache,
         description: "ne conserve pas la dernière CRL : sans point de distribution, le statut est inconnu",
+        fails: &["ECO.1.1.7"],
+    },
+    Mutant {
+        defect: Defect::SoftFailRevocation,
+        description: "ne conserve aucune CRL et se connecte quand le statut de révocation est inconnu",
         fails: &["ECO.1.1.7"],
     },
     Mutant {
@@ -182,6 +187,26 @@ pub const MUTANTS: &[Mutant] = &[
         defect: Defect::AcceptsWeakDhe,
         description: "n'offre que les suites autorisées mais accepte un groupe DHE de 1 024 bits, par OpenSSL",
         fails: &["ECO.1.1.3"],
+    },
+    Mutant {
+        defect: Defect::IgnoresPscSessionEnd,
+        description: "garde ses sessions IMAP et SMTP quand la session Pro Santé Connect prend fin",
+        fails: &["ECO.1.2.6"],
+    },
+    Mutant {
+        defect: Defect::DoesNotReconnect,
+        description: "ne rouvre pas la session IMAP que l'opérateur a fermée",
+        fails: &["ECO.1.2.7"],
+    },
+    Mutant {
+        defect: Defect::RetriesRefusedToken,
+        description: "représente en boucle le jeton que l'opérateur vient de refuser au lieu de le rafraîchir",
+        fails: &["ECO.1.2.7"],
+    },
+    Mutant {
+        defect: Defect::NoRefresh,
+        description: "ne rafraîchit jamais l'Access Token : une fois expiré, plus rien ne fonctionne",
+        fails: &["ECO.1.2.7"],
     },
 ];
 

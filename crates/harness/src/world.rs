@@ -61,6 +61,10 @@ pub enum SessionRule {
     CrlKept,
     /// ECO.1.1.9, servers found by autoconfiguration and tested.
     Autoconfigured,
+    /// ECO.1.2.6, sessions ended with the Pro Santé Connect session, within the delay.
+    PscSessionEnd(Duration),
+    /// ECO.1.2.7, sessions reopened after the operator ended them, within the delay.
+    Reopened(Duration),
     /// ECO.1.2.1, XOAUTH2 with a Pro Santé Connect token.
     Xoauth2,
     /// ECO.1.3.1, ORG AUTH_CLI certificate then PLAIN.
@@ -94,6 +98,8 @@ pub struct MssWorld {
     pub(crate) delivered: Vec<String>,
     /// Protocols the SUT was asked to use.
     pub(crate) services: Vec<Service>,
+    /// Connections held from an earlier scenario that this one judges.
+    pub(crate) kept: std::collections::BTreeSet<u64>,
     pub(crate) findings: Vec<StepFinding>,
     pub(crate) actions: Vec<ActionRecord>,
     pub(crate) stop: Option<Stop>,
@@ -173,6 +179,128 @@ impl MssWorld {
         Ok(())
     }
 
+    /// The BAL's authenticated IMAP connections still open (what a client holds in IDLE).
+    fn held_imap(&self, evidence: &SessionEvidence) -> Vec<evidence::ConnId> {
+        let expected = self.expectation();
+        evidence
+            .connections_to(Service::Imap)
+            .into_iter()
+            .filter(|c| expected.entry.is_none_or(|e| e == c.entry))
+            .filter(|c| c.closed().is_none())
+            // Held: a mailbox selected, and not being left (LOGOUT sent).
+            .filter(|c| {
+                let verb = |v: &str| {
+                    c.events.iter().any(|e| {
+                        matches!(&e.kind, EventKind::Command { verb, .. } if verb.eq_ignore_ascii_case(v))
+                    })
+                };
+                (verb("SELECT") || verb("EXAMINE")) && !verb("LOGOUT")
+            })
+            .filter(|c| {
+                c.events.iter().any(|e| {
+                    matches!(&e.kind, EventKind::Auth { verdict: evidence::AuthVerdict::Accepted, user, .. }
+                        if user.as_deref() == expected.bal.as_deref())
+                })
+            })
+            .map(|c| c.id)
+            .collect()
+    }
+
+    /// « le système garde une session IMAP ouverte »: waits for it; without one, the
+    /// scenario's session rules have nothing to judge.
+    pub async fn await_held_session(&mut self) -> StepResult {
+        // A long-lived system may hold its session since an earlier scenario.
+        if let Some(op) = self.operator() {
+            let all = SessionEvidence::new(
+                op.journal()
+                    .snapshot()
+                    .iter()
+                    .map(|e| (**e).clone())
+                    .collect(),
+            );
+            let earlier = self.held_imap(&all);
+            self.kept.extend(earlier);
+        }
+        self.wait_until(|e| !self.held_imap(e).is_empty()).await;
+        if self.held_imap(&self.evidence()).is_empty() {
+            return self.not_tested(
+                "le système ne garde aucune session IMAP authentifiée ouverte après sa \
+                 synchronisation (IDLE) : rien à fermer ni à rouvrir",
+            );
+        }
+        Ok(())
+    }
+
+    /// « la session Pro Santé Connect du professionnel prend fin »: at the fake PSC, every
+    /// session of the BAL's professional (its refresh tokens become invalid).
+    pub fn end_psc_session(&mut self) -> StepResult {
+        let Some(op) = self.operator() else {
+            return self.harness_error("l'opérateur fictif n'est pas démarré");
+        };
+        let Some(professional) = self
+            .account
+            .as_ref()
+            .and_then(|a| a.psc.as_ref())
+            .map(|p| p.professional.clone())
+        else {
+            return self.harness_error("la BAL configurée n'a pas de session Pro Santé Connect");
+        };
+        op.end_psc_sessions(&professional);
+        Ok(())
+    }
+
+    /// « l'opérateur refusera la prochaine authentification », however valid.
+    pub fn refuse_next_authentication(&mut self) -> StepResult {
+        let Some(op) = self.operator() else {
+            return self.harness_error("l'opérateur fictif n'est pas démarré");
+        };
+        let mut faults = op.faults();
+        faults.refuse_next_auth += 1;
+        op.set_faults(faults);
+        Ok(())
+    }
+
+    /// « l'opérateur met fin aux sessions en cours » (IMAP `BYE`, SMTP `421`).
+    pub fn end_operator_sessions(&mut self) -> StepResult {
+        let Some(op) = self.operator() else {
+            return self.harness_error("l'opérateur fictif n'est pas démarré");
+        };
+        op.end_sessions("scénario de reconnexion");
+        Ok(())
+    }
+
+    /// Waits, at most `delay`, until the sessions held when the PSC session ended are closed.
+    pub async fn await_sessions_closed(&mut self, delay: Duration) {
+        // Closed for good (the connection ended), not merely being left.
+        let held = self.held_imap(&self.evidence());
+        self.wait_within(delay, |e| {
+            held.iter()
+                .all(|id| e.connection(*id).is_some_and(|c| c.closed().is_some()))
+        })
+        .await;
+    }
+
+    /// Waits, at most `delay`, until the BAL authenticated again after the operator ended its
+    /// sessions.
+    pub async fn await_reopened(&mut self, delay: Duration) {
+        let bal = self.expectation().bal;
+        self.wait_within(delay, |e| {
+            let mut after = false;
+            e.events().iter().any(|ev| {
+                if let EventKind::FaultInjected { fault } = &ev.kind
+                    && ev.conn.is_none()
+                    && fault.starts_with("sessions en cours fermées par l'opérateur")
+                {
+                    after = true;
+                }
+                after
+                    && matches!(&ev.kind, EventKind::Auth { verdict: evidence::AuthVerdict::Accepted, user, .. }
+                        if user.as_deref() == bal.as_deref())
+            })
+        })
+        .await;
+    }
+
     /// Puts the OCSP responder and/or the CRL distribution points out of service (503), on top
     /// of the faults in force.
     pub fn set_revocation_outage(&mut self, ocsp: bool, crl: bool) -> StepResult {
@@ -187,6 +315,9 @@ impl MssWorld {
             faults.crl = Some(evidence::faults::Outage::Unavailable);
         }
         op.set_faults(faults);
+        // A system that keeps its sessions open (IMAP IDLE, a reused SMTP session) opens new
+        // ones, which check revocation again.
+        op.end_sessions("panne des services de révocation");
         Ok(())
     }
 
@@ -443,6 +574,18 @@ impl MssWorld {
         let _outcome = self
             .act(Action::Configure, async |d| d.configure(&account).await)
             .await?;
+        // A connection test may run after the answer: wait (bounded) for one of this BAL.
+        let expected = self.expectation();
+        self.wait_until(|e| {
+            e.connections().iter().any(|c| {
+                expected.entry.is_none_or(|x| x == c.entry)
+                    && c.tls_established().is_some()
+                    && c.events.iter().any(|ev| {
+                        matches!(&ev.kind, EventKind::Auth { user, .. } if user.as_deref() == expected.bal.as_deref())
+                    })
+            })
+        })
+        .await;
         Ok(())
     }
 
@@ -534,9 +677,14 @@ impl MssWorld {
     /// Waits (on the journal, no sleep) until `done` holds for the scenario's evidence, or the
     /// effect timeout; what was observed is judged either way.
     async fn wait_until(&self, done: impl Fn(&SessionEvidence) -> bool) {
+        self.wait_within(self.timeout(), done).await
+    }
+
+    /// [`MssWorld::wait_until`] with its own bound.
+    async fn wait_within(&self, bound: Duration, done: impl Fn(&SessionEvidence) -> bool) {
         let Some(op) = self.operator() else { return };
         let journal = op.journal();
-        let deadline = tokio::time::Instant::now() + self.timeout();
+        let deadline = tokio::time::Instant::now() + bound;
         loop {
             if done(&self.evidence()) {
                 return;
@@ -560,7 +708,7 @@ impl MssWorld {
         // Connections the client used in this scenario: it sent something on them. A
         // connection of another scenario that only received notifications (an IDLE kept open
         // while the operator was reset) did no work here.
-        let active: std::collections::BTreeSet<u64> = recent
+        let mut active: std::collections::BTreeSet<u64> = recent
             .iter()
             .filter(|e| {
                 matches!(
@@ -573,6 +721,8 @@ impl MssWorld {
             })
             .filter_map(|e| e.conn)
             .collect();
+        // Sessions held from an earlier scenario that this one judges (ECO.1.2.6, 1.2.7).
+        active.extend(self.kept.iter().copied());
         let mut events: Vec<evidence::Event> = Vec::new();
         if self.mark > 0 && !active.is_empty() {
             // Only what builds the connection's state: what it delivered or fetched before
@@ -669,6 +819,10 @@ impl MssWorld {
             }
             SessionRule::CrlKept => rules::eco_1_1_7::check(&evidence, &expected),
             SessionRule::Autoconfigured => rules::eco_1_1_9::check(&evidence, &expected),
+            SessionRule::PscSessionEnd(delay) => {
+                rules::eco_1_2_6::check(&evidence, &expected, delay)
+            }
+            SessionRule::Reopened(delay) => rules::eco_1_2_7::check(&evidence, &expected, delay),
             SessionRule::Xoauth2 => rules::eco_1_2_1::check(&evidence, &expected),
             SessionRule::Certificate => rules::eco_1_3_1::check(&evidence, &expected),
         };
@@ -817,6 +971,8 @@ fn connect_to(
     };
     vec![
         to(op.autoconfig_host.clone(), addresses.https, true),
+        // The fake Pro Santé Connect: its issuer names the port it is bound to.
+        to(format!("psc.{}", op.domain), addresses.https, false),
         to(format!("crl.{}", op.domain), addresses.http, true),
         to(format!("ocsp.{}", op.domain), addresses.http, true),
         to(op.psc_host.clone(), addresses.psc_smtp, false),

@@ -5,8 +5,13 @@
 //! that checks revocation must use the CRL), lets the client connect once (it downloads the
 //! CRL), then makes the CRL distribution points fail too; the next connection must still
 //! succeed: an authenticated session on the BAL's entry point opened after the CRL outage began.
-//! A client that downloaded no CRL before the outage checks revocation by OCSP only (or not at
-//! all): the requirement is then `non applicable`, with that evidence.
+//! Then the operator presents its revoked certificate: the client must refuse it with the CRL
+//! it kept (a client that connects whenever the status is unknown — soft fail — kept nothing
+//! and fails here).
+//! A client that connects with no download in the scenario (a CRL kept from an earlier
+//! connection, or installed) passes the same way. One that downloaded no CRL and could not
+//! connect once OCSP was down checks revocation by OCSP only: `non applicable`, with that
+//! evidence.
 
 use evidence::EventKind;
 
@@ -61,22 +66,6 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
             "les points de distribution des CRL n'ont pas été mis en panne pendant la session",
         );
     }
-    if downloaded.is_empty() {
-        let detail = if ocsp.is_empty() {
-            "aucun téléchargement de CRL ni requête OCSP au journal avant la panne des points \
-             de distribution : le système ne télécharge pas de CRL (CRL installées localement, \
-             ou pas de contrôle de révocation, que juge ECO.1.1.6) ; conserver la dernière CRL \
-             téléchargée ne le concerne pas"
-                .to_owned()
-        } else {
-            format!(
-                "aucun téléchargement de CRL avant la panne, seulement l'OCSP ({}) : le système \
-                 contrôle la révocation par OCSP seulement",
-                ocsp.join(" ; ")
-            )
-        };
-        return Finding::not_applicable(ID, detail);
-    }
     if opened_after.is_empty() {
         return Finding::not_tested(
             ID,
@@ -94,15 +83,68 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
         format!("pendant la panne : {}", during.join(" ; "))
     };
     if let Some(ok) = conns.iter().find(|c| c.accepted_auth().is_some()) {
-        return Finding::pass(
+        // Connecting proves nothing by itself: a client that ignores an unknown status
+        // (soft fail) connects too. The kept CRL must still refuse the revoked certificate.
+        let refusal = crate::transport::abandoned(
             ID,
-            format!(
-                "CRL téléchargée avant la panne ({}) ; {during} ; connexion {} authentifiée \
-                 malgré la panne : la dernière CRL a été conservée",
-                downloaded.join(" ; "),
-                ok.id
-            ),
+            evidence,
+            expected,
+            &crate::eco_1_1_6::PROFILES,
+            "un certificat révoqué, la CRL n'étant plus téléchargeable",
         );
+        return match refusal.verdict {
+            crate::Verdict::Pass => Finding::pass(
+                ID,
+                format!(
+                    "{} ; {during} ; connexion {} authentifiée malgré la panne, et certificat \
+                     révoqué refusé avec la CRL conservée : {}",
+                    if downloaded.is_empty() {
+                        "aucun téléchargement de CRL dans ce scénario (CRL conservée d'une \
+                         connexion antérieure, ou installée)"
+                            .to_owned()
+                    } else {
+                        format!(
+                            "CRL téléchargée avant la panne ({})",
+                            downloaded.join(" ; ")
+                        )
+                    },
+                    ok.id,
+                    refusal.detail
+                ),
+            ),
+            crate::Verdict::Fail => Finding {
+                detail: format!(
+                    "connecté malgré la panne, mais sans contrôle : {} (un statut de révocation \
+                     inconnu a été ignoré au lieu d'utiliser la dernière CRL conservée)",
+                    refusal.detail
+                ),
+                ..refusal
+            },
+            _ => Finding::not_tested(
+                ID,
+                format!(
+                    "connexion {} authentifiée malgré la panne, mais rien ne montre que la CRL \
+                     conservée a servi : {}",
+                    ok.id, refusal.detail
+                ),
+            ),
+        };
+    }
+    if downloaded.is_empty() {
+        let detail = if ocsp.is_empty() {
+            "aucun téléchargement de CRL ni requête OCSP au journal avant la panne des points \
+             de distribution : le système ne télécharge pas de CRL (CRL installées localement, \
+             ou pas de contrôle de révocation, que juge ECO.1.1.6) ; conserver la dernière CRL \
+             téléchargée ne le concerne pas"
+                .to_owned()
+        } else {
+            format!(
+                "aucun téléchargement de CRL avant la panne, seulement l'OCSP ({}) : le système \
+                 contrôle la révocation par OCSP seulement",
+                ocsp.join(" ; ")
+            )
+        };
+        return Finding::not_applicable(ID, detail);
     }
     let offending = conns.first().map(|c| c.id);
     let failure = Finding::fail(

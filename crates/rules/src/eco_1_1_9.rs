@@ -4,17 +4,20 @@
 //!
 //! Reading taken (VERIFICATION.md §1): the harness gives the client the address only (no
 //! server, no port). The journal must show the HTTPS `GET /mail/config-v1.1.xml` on the host
-//! `autoconfig.<domain of the BAL>` answered `200`, then, after it, connections to the SMTP and
-//! the IMAP listeners of the BAL's entry point — the host and ports the document advertises,
-//! which are not 587 and 143 on the bench — with TLS established. Connections to the other
-//! entry point fail the check (the document describes both; the client picks its family's). An
-//! authentication is reported but not required: the référentiel says "test de connexion"
-//! without saying what it includes.
+//! `autoconfig.<domain of the BAL>` answered `200`, then, after it, a connection of this BAL
+//! (authenticated as it, or not authenticated) reaching in TLS a listener of the BAL's entry
+//! point — the host and port the document advertises for the family, which are not 587 and 143
+//! on the bench. The référentiel asks for one connection test: one server (SMTP or IMAP) is
+//! enough, the other is reported. Reaching only the other entry point fails (the document
+//! describes both; the client must pick its family's). An authentication is reported but not
+//! required: the référentiel says "test de connexion" without saying what it includes. The
+//! scenarios use BALs configured nowhere else in the run, so a long-lived system's earlier
+//! sessions cannot stand in for the test.
 
 use evidence::{EntryPoint, EventKind, Service};
 
 use crate::Finding;
-use crate::session::{Expectation, SessionEvidence};
+use crate::session::{Expectation, SessionEvidence, for_this_bal};
 
 /// The requirement.
 pub const ID: &str = "ECO.1.1.9";
@@ -38,12 +41,13 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
         .map(|(_, d)| d.to_ascii_lowercase());
     let host_ok = |host: &Option<String>| match (&domain, host) {
         (Some(d), Some(h)) => {
-            let h = h.to_ascii_lowercase();
-            let name = h.rsplit_once(':').map_or(h.as_str(), |(n, p)| {
+            let h = h.to_ascii_lowercase().replace(".:", ":");
+            let h = h.trim_end_matches('.');
+            let name = h.rsplit_once(':').map_or(h, |(n, p)| {
                 if p.bytes().all(|b| b.is_ascii_digit()) {
                     n
                 } else {
-                    h.as_str()
+                    h
                 }
             });
             name == format!("autoconfig.{d}")
@@ -102,46 +106,41 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
         }
         return Finding::fail(ID, detail);
     };
-    // Connections opened after the document was read.
+    // Connections opened after the document was read, of this BAL: authenticated as it, or
+    // not authenticated at all (a test that stops at TLS). Another account's connections (a
+    // long-lived system holds other BALs' sessions, and reopens them) are not this one's.
     let opened_after: Vec<evidence::ConnId> = evidence.events()[fetched_at..]
         .iter()
         .filter(|e| matches!(e.kind, EventKind::ConnectionOpened { .. }))
         .filter_map(|e| e.conn)
         .collect();
+    let users = |c: &evidence::Connection<'_>| -> Vec<Option<String>> {
+        c.events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Auth { user, .. } => Some(user.clone()),
+                _ => None,
+            })
+            .collect()
+    };
     let conns: Vec<_> = evidence
         .connections()
         .into_iter()
         .filter(|c| opened_after.contains(&c.id))
+        .filter(|c| {
+            let users = users(c);
+            users.is_empty() || users.iter().any(|u| for_this_bal(expected, u.as_deref()))
+        })
         .collect();
+    let right_entry = |c: &&evidence::Connection<'_>| expected.entry.is_none_or(|e| e == c.entry);
     let mut problems = Vec::new();
-    if let Some(entry) = expected.entry {
-        let wrong: Vec<String> = conns
-            .iter()
-            .filter(|c| c.entry != entry)
-            .map(|c| format!("connexion {} ({:?})", c.id, c.service))
-            .collect();
-        if !wrong.is_empty() {
-            problems.push(format!(
-                "connexion(s) au point d'entrée {} au lieu de celui {} que le document annonce \
-                 pour cette BAL : {}",
-                entry_name(if entry == EntryPoint::Psc {
-                    EntryPoint::App
-                } else {
-                    EntryPoint::Psc
-                }),
-                match entry {
-                    EntryPoint::Psc => "Pro Santé Connect (OAuth2)",
-                    EntryPoint::App => "des BAL applicatives (TLS-client-cert)",
-                },
-                wrong.join(", ")
-            ));
-        }
-    }
     let mut reached = Vec::new();
+    let mut missing = Vec::new();
     for service in [Service::Smtp, Service::Imap] {
         let of: Vec<_> = conns
             .iter()
-            .filter(|c| c.service == service && expected.entry.is_none_or(|e| e == c.entry))
+            .filter(|c| c.service == service)
+            .filter(right_entry)
             .collect();
         let port = listeners
             .iter()
@@ -152,24 +151,55 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
             Service::Smtp => "SMTP",
             Service::Imap => "IMAP",
         };
-        if of.is_empty() {
-            problems.push(format!(
-                "aucune connexion au serveur {name} annoncé par le document{port} : les \
-                 paramètres de l'autoconfiguration n'ont pas été appliqués"
-            ));
-        } else if of.iter().all(|c| c.tls_established().is_none()) {
-            problems.push(format!(
-                "connexion au serveur {name} annoncé{port} sans session TLS établie : le test \
-                 de connexion n'a pas abouti"
-            ));
-        } else {
+        if of.iter().any(|c| c.tls_established().is_some()) {
             let auth = if of.iter().any(|c| c.accepted_auth().is_some()) {
                 "authentifiée"
             } else {
                 "sans authentification"
             };
             reached.push(format!("{name}{port} en TLS, {auth}"));
+        } else if of.is_empty() {
+            missing.push(format!("{name}{port} : aucune connexion"));
+        } else {
+            missing.push(format!("{name}{port} : connexion sans session TLS établie"));
         }
+    }
+    // The test of the référentiel is one connection test: one announced server of the family
+    // reached in TLS is enough; the other is reported.
+    if reached.is_empty() {
+        problems.push(format!(
+            "aucun serveur annoncé par le document pour cette BAL n'a été joint en TLS ({}) : \
+             les paramètres de l'autoconfiguration n'ont pas été appliqués",
+            missing.join(" ; ")
+        ));
+        if let Some(entry) = expected.entry {
+            let wrong: Vec<String> = conns
+                .iter()
+                .filter(|c| c.entry != entry)
+                .map(|c| format!("connexion {} ({:?})", c.id, c.service))
+                .collect();
+            if !wrong.is_empty() {
+                problems.push(format!(
+                    "connexion(s) au point d'entrée {} au lieu de celui {} que le document \
+                     annonce pour cette BAL : {}",
+                    entry_name(if entry == EntryPoint::Psc {
+                        EntryPoint::App
+                    } else {
+                        EntryPoint::Psc
+                    }),
+                    match entry {
+                        EntryPoint::Psc => "Pro Santé Connect (OAuth2)",
+                        EntryPoint::App => "des BAL applicatives (TLS-client-cert)",
+                    },
+                    wrong.join(", ")
+                ));
+            }
+        }
+    } else if !missing.is_empty() {
+        reached.push(format!(
+            "non testé par le système : {}",
+            missing.join(" ; ")
+        ));
     }
     if problems.is_empty() {
         Finding::pass(

@@ -21,6 +21,8 @@ pub mod eco_1_1_6;
 pub mod eco_1_1_7;
 pub mod eco_1_1_9;
 pub mod eco_1_2_1;
+pub mod eco_1_2_6;
+pub mod eco_1_2_7;
 pub mod eco_1_3_1;
 pub mod eco_2_1_1;
 pub mod eco_2_1_3;

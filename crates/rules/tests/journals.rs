@@ -5,6 +5,7 @@
 //! the expected findings, to review with `git diff`.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use rules::session::{Expectation, SessionEvidence};
 use rules::{Finding, Verdict};
@@ -31,6 +32,8 @@ fn judge(evidence: &SessionEvidence, expected: &Expectation, autoconfig: bool) -
         rules::eco_1_1_6::check_refusal(evidence, expected),
         rules::eco_1_1_7::check(evidence, expected),
         rules::eco_1_2_1::check(evidence, expected),
+        rules::eco_1_2_6::check(evidence, expected, Duration::from_secs(10)),
+        rules::eco_1_2_7::check(evidence, expected, Duration::from_secs(10)),
         rules::eco_1_3_1::check(evidence, expected),
     ];
     if autoconfig {
@@ -133,6 +136,8 @@ fn every_session_rule_has_a_passing_and_a_failing_journal() {
         "ECO.1.1.7",
         "ECO.1.1.9",
         "ECO.1.2.1",
+        "ECO.1.2.6",
+        "ECO.1.2.7",
         "ECO.1.3.1",
     ] {
         assert_eq!(seen.get(id), Some(&(true, true)), "{id}: a pass and a fail");

@@ -22,7 +22,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use clap::{Parser, Subcommand};
-use client::driver::{DriverFailure, NIL, Settings, handle};
+use client::agent::{Agent, AgentSettings};
+use client::driver::{DriverFailure, NIL, handle};
 use client::{Account, Client, Defect, Defects, MessageSpec};
 
 /// The reference MSSanté client.
@@ -43,6 +44,9 @@ struct Args {
     /// `$MSS_CLIENT_DATA`, else `$XDG_CACHE_HOME/mss-client`, else `~/.cache/mss-client`.
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// How often a held BAL's Pro Santé Connect session is checked, in seconds (`serve`).
+    #[arg(long, global = true, default_value_t = 30.0)]
+    session_check: f64,
     #[command(subcommand)]
     action: Action,
 }
@@ -80,7 +84,7 @@ fn load_account(path: Option<&PathBuf>) -> Result<Account, String> {
 }
 
 async fn serve_action(
-    State(settings): State<Arc<Settings>>,
+    State(agent): State<Arc<Agent>>,
     Path(action): Path<String>,
     body: axum::body::Bytes,
 ) -> axum::response::Response {
@@ -97,7 +101,7 @@ async fn serve_action(
     };
     request["action"] = serde_json::Value::String(action);
     let bytes = serde_json::to_vec(&request).unwrap_or_default();
-    match handle(&bytes, &settings).await {
+    match handle(&bytes, &agent).await {
         Ok(answer) => (StatusCode::OK, axum::Json(answer)).into_response(),
         Err(failure) => {
             let status = match failure {
@@ -118,12 +122,16 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let defects: Defects = args.defects.into_iter().collect();
     let timeout = Duration::from_secs(args.timeout.max(1));
     let data_dir = args.data_dir.clone().or_else(Client::default_data_dir);
-    let settings = Settings {
-        defects: defects.clone(),
-        timeout,
-        nil: NIL.to_owned(),
-        data_dir: data_dir.clone(),
-    };
+    let agent = Arc::new(Agent::new(
+        AgentSettings {
+            defects: defects.clone(),
+            timeout,
+            data_dir: data_dir.clone(),
+            session_check: Duration::from_secs_f64(args.session_check.clamp(0.05, 3600.0)),
+            ..AgentSettings::default()
+        },
+        NIL,
+    ));
     let client = |account: Account| {
         let client = Client::new(account)
             .with_defects(defects.clone())
@@ -156,7 +164,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         Action::Driver => {
             let request = std::io::read_to_string(std::io::stdin())
                 .map_err(|e| format!("standard input: {e}"))?;
-            return Ok(match handle(request.as_bytes(), &settings).await {
+            return Ok(match handle(request.as_bytes(), &agent).await {
                 Ok(answer) => {
                     println!("{answer}");
                     ExitCode::SUCCESS
@@ -180,7 +188,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             let app = axum::Router::new()
                 .route("/health", axum::routing::get(|| async { "ok" }))
                 .route("/{action}", axum::routing::post(serve_action))
-                .with_state(Arc::new(settings));
+                .with_state(agent);
             // The first line of stdout is the base URL: the harness reads it.
             println!("http://{local}");
             use std::io::Write;

@@ -8,7 +8,8 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use client::Defects;
-use client::driver::{DriverFailure, Settings};
+use client::agent::{Agent, AgentSettings};
+use client::driver::DriverFailure;
 
 use super::external::{ExternalDriver, Transport, TransportFuture};
 use super::{Action, DriverError};
@@ -16,11 +17,14 @@ use super::{Action, DriverError};
 /// The product reference the reference client writes in `X-MSS-NIL`.
 pub const NIL: &str = concat!("MSS-HARNESS/REFERENCE/", env!("CARGO_PKG_VERSION"));
 
+/// How often the reference client checks a held BAL's Pro Santé Connect session.
+pub const SESSION_CHECK: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Calls the reference client in process. Each driver is a freshly installed client: its
 /// state folder (the CRLs it keeps, ECO.1.1.7) is its own and removed with it.
 #[derive(Debug, Clone)]
 pub struct ReferenceTransport {
-    settings: Settings,
+    agent: Arc<Agent>,
     _state: Option<Arc<tempfile::TempDir>>,
 }
 
@@ -34,7 +38,7 @@ impl Transport for ReferenceTransport {
 
     fn call(&self, action: Action, body: Vec<u8>) -> TransportFuture<'_> {
         Box::pin(async move {
-            client::driver::handle(&body, &self.settings)
+            client::driver::handle(&body, &self.agent)
                 .await
                 .map_err(|failure| match failure {
                     DriverFailure::Unsupported(_) => DriverError::Unsupported(action),
@@ -64,12 +68,18 @@ impl ReferenceDriver {
         ExternalDriver::new(
             describe,
             Box::new(ReferenceTransport {
-                settings: Settings {
-                    defects,
-                    timeout,
-                    nil: NIL.to_owned(),
-                    data_dir: state.as_ref().map(|d| d.path().to_path_buf()),
-                },
+                agent: Arc::new(Agent::new(
+                    AgentSettings {
+                        defects,
+                        timeout,
+                        data_dir: state.as_ref().map(|d| d.path().to_path_buf()),
+                        // A scenario's delays are short: check the PSC session often.
+                        session_check: SESSION_CHECK,
+                        reconnect_delay: std::time::Duration::from_millis(100),
+                        ..AgentSettings::default()
+                    },
+                    NIL,
+                )),
                 _state: state,
             }),
         )

@@ -7,6 +7,7 @@ mod autoconfig;
 mod imap;
 mod messages;
 mod operator;
+mod psc;
 mod sasl;
 mod smtp;
 mod tls;

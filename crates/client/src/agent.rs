@@ -1,0 +1,384 @@
+//! The long-lived client: what a desktop client, or the intermediate LPS server of seeds/004,
+//! keeps between user actions for each BAL.
+//!
+//! - A personal or organisational BAL lives with its Pro Santé Connect session (ECO.1.2.x): the
+//!   agent opens it by OpenID Connect when the BAL is configured, keeps the tokens in memory
+//!   only (ECO.1.2.5), refreshes the access token before it expires, and checks the session
+//!   (introspection) every `session_check`. When the session ends (refused refresh, inactive
+//!   token) it ends the BAL's IMAP and SMTP sessions and forgets the tokens (ECO.1.2.6).
+//! - After a synchronisation it keeps an IMAP session open in IDLE, as mail clients do. When the
+//!   operator ends it (`* BYE`, closed connection) while the PSC session is valid, it reopens it
+//!   by itself (ECO.1.2.7): bounded attempts with a doubling delay, a refresh first when the
+//!   access token is due, and never the token the operator just refused again.
+//! - A failure of one BAL's sessions is reported to the caller of the next action of that BAL
+//!   and disturbs nothing else (ECO.1.2.3).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::account::{Account, Credentials, Defect, Defects};
+use crate::error::ClientError;
+use crate::psc::{PscClient, PscError, PscSettings, Tokens};
+use crate::{Client, FetchedMessage, MessageSpec, Sent, imap, tls};
+
+/// How the agent behaves.
+#[derive(Debug, Clone)]
+pub struct AgentSettings {
+    /// Deliberate defects (none: the reference client).
+    pub defects: Defects,
+    /// Per-step timeout.
+    pub timeout: Duration,
+    /// State folder (kept CRLs); `None`: nothing kept.
+    pub data_dir: Option<PathBuf>,
+    /// How often a held BAL's Pro Santé Connect session is checked.
+    pub session_check: Duration,
+    /// Reconnection attempts after the operator ended a held session.
+    pub reconnect_attempts: u32,
+    /// Delay before the first reconnection attempt (doubled each time, at most 30 s).
+    pub reconnect_delay: Duration,
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        AgentSettings {
+            defects: Defects::new(),
+            timeout: Duration::from_secs(30),
+            data_dir: None,
+            session_check: Duration::from_secs(30),
+            reconnect_attempts: 6,
+            reconnect_delay: Duration::from_millis(500),
+        }
+    }
+}
+
+/// One BAL as the agent keeps it.
+#[derive(Debug)]
+struct Bal {
+    /// The account as configured (its token replaced by the session's when there is one).
+    base: Account,
+    psc: Option<PscClient>,
+    tokens: tokio::sync::Mutex<Option<Tokens>>,
+    /// Why the BAL's session ended, once it has.
+    ended: std::sync::Mutex<Option<String>>,
+    /// Turns true to end the held sessions.
+    stop: watch::Sender<bool>,
+    /// Whether an IMAP session is held (or being reopened).
+    holding: std::sync::atomic::AtomicBool,
+}
+
+impl Bal {
+    fn ended(&self) -> Option<String> {
+        self.ended.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Ends the BAL's sessions: held IMAP logged out, tokens forgotten.
+    async fn end(&self, reason: String) {
+        {
+            let mut ended = self.ended.lock().unwrap_or_else(|p| p.into_inner());
+            if ended.is_none() {
+                *ended = Some(reason);
+            }
+        }
+        let _ = self.stop.send(true);
+        *self.tokens.lock().await = None;
+    }
+
+    /// The account with a usable access token: refreshed first when `force` (the operator
+    /// refused the last one) or when it is due.
+    async fn account(&self, defects: &Defects, force: bool) -> Result<Account, ClientError> {
+        if let Some(reason) = self.ended() {
+            return Err(PscError::SessionEnded(reason).into());
+        }
+        let Some(psc) = &self.psc else {
+            return Ok(self.base.clone());
+        };
+        let mut guard = self.tokens.lock().await;
+        let Some(current) = guard.clone() else {
+            return Err(PscError::SessionEnded("jetons oubliés".into()).into());
+        };
+        let refresh = !defects.contains(&Defect::NoRefresh) && (force || current.due());
+        let tokens = if refresh {
+            match psc.refresh(&current).await {
+                Ok(next) => {
+                    *guard = Some(next.clone());
+                    next
+                }
+                Err(PscError::SessionEnded(reason)) => {
+                    drop(guard);
+                    if !defects.contains(&Defect::IgnoresPscSessionEnd) {
+                        self.end(reason.clone()).await;
+                    }
+                    return Err(PscError::SessionEnded(reason).into());
+                }
+                // Asked because the last token was refused: it is not sent again.
+                Err(e) if force => return Err(e.into()),
+                // A refresh ahead of time that failed: the current token is still valid.
+                Err(_) => current,
+            }
+        } else {
+            current
+        };
+        let mut account = self.base.clone();
+        account.credentials = Credentials::Xoauth2 {
+            token: tokens.access,
+        };
+        Ok(account)
+    }
+}
+
+/// The long-lived client of several BALs.
+#[derive(Debug)]
+pub struct Agent {
+    settings: AgentSettings,
+    nil: String,
+    bals: tokio::sync::Mutex<HashMap<String, Arc<Bal>>>,
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        // Held sessions end with the agent (LOGOUT), not when the operator goes away.
+        if let Ok(bals) = self.bals.try_lock() {
+            for bal in bals.values() {
+                let _ = bal.stop.send(true);
+            }
+        }
+    }
+}
+
+impl Agent {
+    /// An agent writing `nil` in `X-MSS-NIL`.
+    pub fn new(settings: AgentSettings, nil: impl Into<String>) -> Self {
+        Agent {
+            settings,
+            nil: nil.into(),
+            bals: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Its settings.
+    pub fn settings(&self) -> &AgentSettings {
+        &self.settings
+    }
+
+    /// The product reference it writes.
+    pub fn nil(&self) -> &str {
+        &self.nil
+    }
+
+    fn client(&self, account: Account) -> Client {
+        let client = Client::new(account)
+            .with_defects(self.settings.defects.clone())
+            .with_timeout(self.settings.timeout);
+        match &self.settings.data_dir {
+            Some(dir) => client.with_data_dir(dir),
+            None => client,
+        }
+    }
+
+    /// Configures a BAL. With `psc`, opens its Pro Santé Connect session (the given token is
+    /// then not used). A BAL configured again the same way keeps its session while it lasts.
+    pub async fn configure(
+        self: &Arc<Self>,
+        account: Account,
+        psc: Option<PscSettings>,
+    ) -> Result<(), ClientError> {
+        let mut bals = self.bals.lock().await;
+        if let Some(existing) = bals.get(&account.address)
+            && existing.ended().is_none()
+            && existing.psc.as_ref().map(|p| p.settings()) == psc.as_ref()
+            && same_servers(&existing.base, &account)
+        {
+            return Ok(());
+        }
+        if let Some(old) = bals.remove(&account.address) {
+            let _ = old.stop.send(true);
+        }
+        let psc = match psc {
+            Some(settings) => {
+                let tls = tls::client_config(
+                    &account.trust,
+                    &account.credentials,
+                    false,
+                    &Defects::new(),
+                )?;
+                Some(PscClient::new(
+                    settings,
+                    tls,
+                    account.connect_to.clone(),
+                    self.settings.timeout,
+                ))
+            }
+            None => None,
+        };
+        let tokens = match &psc {
+            Some(p) => Some(p.login().await?),
+            None => None,
+        };
+        let (stop, _) = watch::channel(false);
+        let bal = Arc::new(Bal {
+            base: account.clone(),
+            psc,
+            tokens: tokio::sync::Mutex::new(tokens),
+            ended: std::sync::Mutex::new(None),
+            stop,
+            holding: std::sync::atomic::AtomicBool::new(false),
+        });
+        if bal.psc.is_some() {
+            tokio::spawn(watch_session(
+                Arc::downgrade(&bal),
+                self.settings.session_check,
+                self.settings.defects.clone(),
+            ));
+        }
+        bals.insert(account.address.clone(), bal);
+        Ok(())
+    }
+
+    async fn bal(&self, address: &str) -> Result<Arc<Bal>, ClientError> {
+        self.bals
+            .lock()
+            .await
+            .get(address)
+            .cloned()
+            .ok_or_else(|| ClientError::NotConfigured(address.to_owned()))
+    }
+
+    /// Sends a message from a configured BAL.
+    pub async fn send(&self, address: &str, spec: &MessageSpec) -> Result<Sent, ClientError> {
+        let bal = self.bal(address).await?;
+        let account = bal.account(&self.settings.defects, false).await?;
+        self.client(account).send(spec).await
+    }
+
+    /// Synchronises a configured BAL's INBOX, then keeps an IMAP session open in IDLE.
+    pub async fn sync(&self, address: &str) -> Result<Vec<FetchedMessage>, ClientError> {
+        let bal = self.bal(address).await?;
+        let account = bal.account(&self.settings.defects, false).await?;
+        let messages = self.client(account).fetch_inbox().await?;
+        self.hold(&bal);
+        Ok(messages)
+    }
+
+    /// The connection test of a configured BAL.
+    pub async fn test_connection(&self, address: &str) -> Result<(), ClientError> {
+        let bal = self.bal(address).await?;
+        let account = bal.account(&self.settings.defects, false).await?;
+        self.client(account).test_connection().await
+    }
+
+    /// Starts holding an IMAP session for the BAL, unless one is held already.
+    fn hold(&self, bal: &Arc<Bal>) {
+        if bal.holding.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let settings = self.settings.clone();
+        let nil = self.nil.clone();
+        let bal = bal.clone();
+        tokio::spawn(async move {
+            held_session(&bal, &settings, &nil).await;
+            bal.holding
+                .store(false, std::sync::atomic::Ordering::SeqCst);
+        });
+    }
+}
+
+fn same_servers(a: &Account, b: &Account) -> bool {
+    a.smtp == b.smtp && a.imap == b.imap && a.trust == b.trust && a.connect_to == b.connect_to
+}
+
+/// Keeps the BAL's IMAP session open, reopening it when the operator ends it.
+async fn held_session(bal: &Arc<Bal>, settings: &AgentSettings, nil: &str) {
+    let mut stop = bal.stop.subscribe();
+    let mut failures = 0u32;
+    let mut force_refresh = false;
+    loop {
+        if *stop.borrow() || bal.ended().is_some() {
+            return;
+        }
+        let account = match bal.account(&settings.defects, force_refresh).await {
+            Ok(a) => a,
+            // No usable token (session ended, refresh refused): nothing to reopen.
+            Err(_) => return,
+        };
+        let mut client_account = account;
+        client_account.nil = nil.to_owned();
+        let client = Client::new(client_account.clone())
+            .with_defects(settings.defects.clone())
+            .with_timeout(settings.timeout);
+        let client = match &settings.data_dir {
+            Some(dir) => client.with_data_dir(dir),
+            None => client,
+        };
+        let outcome = client.hold_inbox(&mut stop).await;
+        force_refresh = false;
+        match outcome {
+            Ok(imap::Held::Ended) => return,
+            Ok(imap::Held::ByServer(_)) => {
+                // The session was up: a new outage starts counting from zero.
+                failures = 0;
+                if settings.defects.contains(&Defect::DoesNotReconnect) {
+                    return;
+                }
+            }
+            Err(ClientError::AuthRefused(_)) => {
+                failures += 1;
+                // Never the refused token again: a fresh one, or nothing.
+                force_refresh = !settings.defects.contains(&Defect::RetriesRefusedToken);
+            }
+            Err(_) if settings.defects.contains(&Defect::DoesNotReconnect) => return,
+            Err(_) => failures += 1,
+        }
+        if failures > settings.reconnect_attempts {
+            return;
+        }
+        if failures > 0 {
+            let delay = settings
+                .reconnect_delay
+                .saturating_mul(1 << (failures - 1).min(6))
+                .min(Duration::from_secs(30));
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}
+
+/// Checks the BAL's Pro Santé Connect session every `every`; ends the BAL when it is over.
+async fn watch_session(bal: std::sync::Weak<Bal>, every: Duration, defects: Defects) {
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(bal) = bal.upgrade() else { return };
+        if bal.ended().is_some() || *bal.stop.borrow() {
+            return;
+        }
+        let Some(psc) = &bal.psc else { return };
+        let current = bal.tokens.lock().await.clone();
+        let Some(current) = current else { return };
+        let over = if current.due() && !defects.contains(&Defect::NoRefresh) {
+            match psc.refresh(&current).await {
+                Ok(next) => {
+                    *bal.tokens.lock().await = Some(next);
+                    None
+                }
+                Err(PscError::SessionEnded(reason)) => Some(reason),
+                Err(_) => None,
+            }
+        } else {
+            match psc.active(&current).await {
+                Ok(false) => Some("jeton inactif à l'introspection".to_owned()),
+                _ => None,
+            }
+        };
+        if let Some(reason) = over
+            && !defects.contains(&Defect::IgnoresPscSessionEnd)
+        {
+            bal.end(reason).await;
+            return;
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! The Pro Santé Connect session lifecycle (ECO.1.2.6, ECO.1.2.7): sessions held by the system,
+//! ended at the provider or by the operator.
+
+use std::time::Duration;
+
+use cucumber::gherkin::Step;
+use cucumber::{then, when};
+
+use crate::world::{MssWorld, SessionRule, StepResult};
+
+#[when(expr = "le système garde une session IMAP ouverte")]
+async fn held(w: &mut MssWorld) -> StepResult {
+    w.await_held_session().await
+}
+
+#[when(expr = "la session Pro Santé Connect du professionnel prend fin")]
+async fn psc_end(w: &mut MssWorld) -> StepResult {
+    w.end_psc_session()
+}
+
+#[when(expr = "l'opérateur refusera la prochaine authentification")]
+async fn refuse_next(w: &mut MssWorld) -> StepResult {
+    w.refuse_next_authentication()
+}
+
+#[when(expr = "l'opérateur met fin aux sessions en cours")]
+async fn operator_end(w: &mut MssWorld) -> StepResult {
+    w.end_operator_sessions()
+}
+
+#[then(expr = "le système ferme ses sessions IMAP et SMTP dans les {int} secondes")]
+async fn closed(w: &mut MssWorld, step: &Step, seconds: u64) -> StepResult {
+    let delay = Duration::from_secs(seconds);
+    w.await_sessions_closed(delay).await;
+    w.judge_session(&super::text(step), SessionRule::PscSessionEnd(delay))
+}
+
+#[then(expr = "le système rouvre sa session et s'authentifie de nouveau dans les {int} secondes")]
+async fn reopened(w: &mut MssWorld, step: &Step, seconds: u64) -> StepResult {
+    let delay = Duration::from_secs(seconds);
+    w.await_reopened(delay).await;
+    w.judge_session(&super::text(step), SessionRule::Reopened(delay))
+}

@@ -1,0 +1,162 @@
+//! ECO.1.2.7 — « Suite à la détection d'une fin de session IMAP ou SMTP déclenchée par
+//! l'Opérateur MSSanté, lorsque l'authentification PSC est toujours valide, le système DOIT
+//! pouvoir réouvrir automatiquement (i.e. sans intervention humaine) une session IMAP ou
+//! SMTP » — with the access token if it is still valid, after a refresh otherwise.
+//!
+//! Reading taken (VERIFICATION.md §1): the operator ends every session in progress (IMAP
+//! `BYE`, SMTP `421`) while the system holds an authenticated session on the BAL's entry point
+//! and its Pro Santé Connect session is valid; the harness asks nothing of the system
+//! afterwards. Within the scenario's delay, the system must open a new connection of the same
+//! protocol and authenticate as the BAL. Sending again a token the operator had just refused
+//! fails the check; a refusal followed by a refresh and a success does not.
+
+use std::time::Duration;
+
+use evidence::{AuthVerdict, EventKind};
+
+use crate::Finding;
+use crate::session::{Expectation, SessionEvidence, for_this_bal};
+
+/// The requirement.
+pub const ID: &str = "ECO.1.2.7";
+
+/// The marker of the operator ending every session (`OperatorHandle::end_sessions`).
+const ENDED: &str = "sessions en cours fermées par l'opérateur";
+
+/// The system reopened what the operator closed, within `delay`.
+pub fn check(evidence: &SessionEvidence, expected: &Expectation, delay: Duration) -> Finding {
+    let events = evidence.events();
+    let Some((t0, at)) = events.iter().enumerate().find_map(|(i, e)| match &e.kind {
+        EventKind::FaultInjected { fault } if e.conn.is_none() && fault.starts_with(ENDED) => {
+            Some((i, e.at))
+        }
+        _ => None,
+    }) else {
+        return Finding::not_tested(
+            ID,
+            "l'opérateur n'a pas mis fin aux sessions pendant le scénario",
+        );
+    };
+    let before: std::collections::HashSet<u64> =
+        events[..t0].iter().filter_map(|e| e.conn).collect();
+    let conns: Vec<_> = evidence
+        .connections()
+        .into_iter()
+        .filter(|c| expected.entry.is_none_or(|x| x == c.entry))
+        .collect();
+    let accepted_as_bal = |c: &evidence::Connection<'_>| {
+        c.events.iter().find_map(|e| match &e.kind {
+            EventKind::Auth {
+                verdict: AuthVerdict::Accepted,
+                user,
+                ..
+            } if for_this_bal(expected, user.as_deref()) => Some(e.at),
+            _ => None,
+        })
+    };
+    // The sessions the operator ended: authenticated before, closed by it after.
+    let ended: Vec<_> = conns
+        .iter()
+        .filter(|c| before.contains(&c.id))
+        .filter(|c| accepted_as_bal(c).is_some_and(|t| t < at))
+        .filter(|c| {
+            c.events.iter().any(|e| {
+                e.at >= at
+                    && matches!(
+                        e.kind,
+                        EventKind::ConnectionClosed {
+                            by: evidence::ClosedBy::Operator,
+                            ..
+                        }
+                    )
+            })
+        })
+        .collect();
+    if ended.is_empty() {
+        return Finding::not_tested(
+            ID,
+            "le système n'avait aucune session authentifiée ouverte quand l'opérateur y a mis fin : \
+             rien à rouvrir",
+        );
+    }
+    let mut problems = Vec::new();
+    let mut reopened = Vec::new();
+    let mut services: Vec<evidence::Service> = Vec::new();
+    for c in &ended {
+        if !services.contains(&c.service) {
+            services.push(c.service);
+        }
+    }
+    for service in services {
+        let name = format!("{service:?}").to_uppercase();
+        let again: Vec<_> = conns
+            .iter()
+            .filter(|c| c.service == service && !before.contains(&c.id))
+            .collect();
+        for c in &again {
+            for e in &c.events {
+                if let EventKind::Auth {
+                    retried_refused_token: true,
+                    ..
+                } = &e.kind
+                {
+                    problems.push(format!(
+                        "connexion {} : jeton déjà refusé par l'opérateur présenté de nouveau",
+                        c.id
+                    ));
+                }
+            }
+        }
+        match again
+            .iter()
+            .find_map(|c| accepted_as_bal(c).map(|t| (c.id, t)))
+        {
+            Some((id, t)) => {
+                let after = (t - at).as_seconds_f64().max(0.0);
+                if after > delay.as_secs_f64() {
+                    problems.push(format!(
+                        "session {name} rouverte {after:.1} s après sa fermeture (délai {} s)",
+                        delay.as_secs_f64()
+                    ));
+                } else {
+                    reopened.push(format!(
+                        "{name} rouverte et authentifiée en {after:.1} s (connexion {id})"
+                    ));
+                }
+            }
+            None if again.is_empty() => problems.push(format!(
+                "session {name} fermée par l'opérateur et jamais rouverte"
+            )),
+            None => problems.push(format!(
+                "session {name} : {} reconnexion(s) sans authentification acceptée",
+                again.len()
+            )),
+        }
+    }
+    let grants: Vec<String> = events[t0..]
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::PscGrant {
+                grant_type, error, ..
+            } => Some(match error {
+                None => format!("{grant_type} accordé"),
+                Some(err) => format!("{grant_type} refusé ({err})"),
+            }),
+            _ => None,
+        })
+        .collect();
+    let grants = if grants.is_empty() {
+        String::new()
+    } else {
+        format!(" ; Pro Santé Connect : {}", grants.join(", "))
+    };
+    if problems.is_empty() {
+        Finding::pass(ID, format!("{}{grants}", reopened.join(" ; ")))
+    } else {
+        let failure = Finding::fail(ID, format!("{}{grants}", problems.join(" ; ")));
+        match evidence.connection(ended[0].id) {
+            Some(c) => failure.with_evidence(c.transcript(20)),
+            None => failure,
+        }
+    }
+}
