@@ -11,6 +11,11 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
   réponse initiale et avec continuation sont acceptées ; SMTP et IMAP doivent tous deux montrer
   une authentification acceptée.
 
+  ECO.1.2.3 : « Le système DOIT traiter les erreurs techniques rencontrées lors du processus de
+  connexion et d'authentification SMTP/IMAP de sorte qu'elles ne perturbent pas les autres
+  fonctions de l'application (hors messagerie). » Vu du réseau : l'opérateur refuse une
+  authentification, le système signale l'échec de cette action, continue de répondre, et son
+  action suivante aboutit ; en session interactive, le testeur atteste le reste.
   ECO.1.2.6 : « Dès que le Refresh Token PSC de l'utilisateur connecté devient invalide (durée
   de vie maximale atteinte, déconnexion PSC, ...), le système DOIT déclencher la fin de session
   IMAP et SMTP avec le serveur de messagerie. » Le banc met fin à la session du professionnel
@@ -73,3 +78,12 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
     Et l'opérateur refusera la prochaine authentification
     Et l'opérateur met fin aux sessions en cours
     Alors le système rouvre sa session et s'authentifie de nouveau dans les 10 secondes
+
+  @ECO.1.2.3 @PER_ORG @interactive
+  Scénario: une authentification refusée ne perturbe pas la suite, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et un message "eco-1-2-3@harnais.invalid" déposé dans sa boîte de réception
+    Et l'opérateur refusera la prochaine authentification
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et le système synchronise sa boîte de réception
+    Alors l'échec d'authentification est signalé et les autres actions du système fonctionnent

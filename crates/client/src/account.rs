@@ -209,11 +209,16 @@ pub enum Defect {
     RetriesRefusedToken,
     /// Keeps no CRL and connects when the revocation status is unknown (soft fail).
     SoftFailRevocation,
+    /// Opens its Pro Santé Connect session as another professional of the directory (one not
+    /// entitled to the BAL).
+    OtherProfessionalToken,
+    /// After an authentication refused by the operator, every later action fails too.
+    CrashesOnAuthError,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 37] = [
+    pub const ALL: [Defect; 39] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -251,6 +256,8 @@ impl Defect {
         Defect::DoesNotReconnect,
         Defect::RetriesRefusedToken,
         Defect::SoftFailRevocation,
+        Defect::OtherProfessionalToken,
+        Defect::CrashesOnAuthError,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -293,6 +300,8 @@ impl Defect {
             Defect::DoesNotReconnect => "does-not-reconnect",
             Defect::RetriesRefusedToken => "retries-refused-token",
             Defect::SoftFailRevocation => "soft-fail-revocation",
+            Defect::OtherProfessionalToken => "other-professional-token",
+            Defect::CrashesOnAuthError => "crashes-on-auth-error",
         }
     }
 }

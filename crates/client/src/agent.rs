@@ -68,6 +68,8 @@ struct Bal {
     stop: watch::Sender<bool>,
     /// Whether an IMAP session is held (or being reopened).
     holding: std::sync::atomic::AtomicBool,
+    /// The operator refused the last token: the next use refreshes it first.
+    refused: std::sync::atomic::AtomicBool,
 }
 
 impl Bal {
@@ -100,6 +102,10 @@ impl Bal {
         let Some(current) = guard.clone() else {
             return Err(PscError::SessionEnded("jetons oubliés".into()).into());
         };
+        let force = force
+            || self
+                .refused
+                .swap(false, std::sync::atomic::Ordering::SeqCst);
         let refresh = !defects.contains(&Defect::NoRefresh) && (force || current.due());
         let tokens = if refresh {
             match psc.refresh(&current).await {
@@ -136,6 +142,8 @@ pub struct Agent {
     settings: AgentSettings,
     nil: String,
     bals: tokio::sync::Mutex<HashMap<String, Arc<Bal>>>,
+    /// The `crashes-on-auth-error` mutant's broken state.
+    broken: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Agent {
@@ -156,7 +164,32 @@ impl Agent {
             settings,
             nil: nil.into(),
             bals: tokio::sync::Mutex::new(HashMap::new()),
+            broken: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// An action's outcome, through the `crashes-on-auth-error` mutant's defect: after a
+    /// refused authentication it stops working altogether.
+    fn outcome<T>(&self, bal: &Bal, result: Result<T, ClientError>) -> Result<T, ClientError> {
+        if matches!(result, Err(ClientError::AuthRefused(_)))
+            && !self.settings.defects.contains(&Defect::RetriesRefusedToken)
+        {
+            // Never the refused token again.
+            bal.refused.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        if !self.settings.defects.contains(&Defect::CrashesOnAuthError) {
+            return result;
+        }
+        if self.broken.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ClientError::Unexpected {
+                step: "client",
+                reply: "client hors service depuis un échec d'authentification".into(),
+            });
+        }
+        if matches!(result, Err(ClientError::AuthRefused(_))) {
+            self.broken.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        result
     }
 
     /// Its settings.
@@ -226,6 +259,7 @@ impl Agent {
             ended: std::sync::Mutex::new(None),
             stop,
             holding: std::sync::atomic::AtomicBool::new(false),
+            refused: std::sync::atomic::AtomicBool::new(false),
         });
         if bal.psc.is_some() {
             tokio::spawn(watch_session(
@@ -251,14 +285,15 @@ impl Agent {
     pub async fn send(&self, address: &str, spec: &MessageSpec) -> Result<Sent, ClientError> {
         let bal = self.bal(address).await?;
         let account = bal.account(&self.settings.defects, false).await?;
-        self.client(account).send(spec).await
+        let sent = self.client(account).send(spec).await;
+        self.outcome(&bal, sent)
     }
 
     /// Synchronises a configured BAL's INBOX, then keeps an IMAP session open in IDLE.
     pub async fn sync(&self, address: &str) -> Result<Vec<FetchedMessage>, ClientError> {
         let bal = self.bal(address).await?;
         let account = bal.account(&self.settings.defects, false).await?;
-        let messages = self.client(account).fetch_inbox().await?;
+        let messages = self.outcome(&bal, self.client(account).fetch_inbox().await)?;
         self.hold(&bal);
         Ok(messages)
     }
@@ -267,7 +302,8 @@ impl Agent {
     pub async fn test_connection(&self, address: &str) -> Result<(), ClientError> {
         let bal = self.bal(address).await?;
         let account = bal.account(&self.settings.defects, false).await?;
-        self.client(account).test_connection().await
+        let tested = self.client(account).test_connection().await;
+        self.outcome(&bal, tested)
     }
 
     /// Starts holding an IMAP session for the BAL, unless one is held already.

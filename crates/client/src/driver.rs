@@ -279,7 +279,17 @@ pub async fn handle(
     let account = account(&contract, agent.nil(), &settings.defects, settings.timeout).await?;
     let address = account.address.clone();
     let failed = |e: crate::ClientError| DriverFailure::Failed(e.to_string());
-    let psc = contract.psc.as_ref().and_then(|p| p.settings());
+    let mut psc = contract.psc.as_ref().and_then(|p| p.settings());
+    if settings.defects.contains(&Defect::OtherProfessionalToken)
+        && let Some(p) = psc.as_mut()
+    {
+        // Another professional of the test directory: Paul DURAND, or Marie MARTIN for his.
+        p.professional = if p.professional == "810000000002" {
+            "810000000001".into()
+        } else {
+            "810000000002".into()
+        };
+    }
     agent.configure(account, psc).await.map_err(failed)?;
     match request.action.as_str() {
         "configure" => {

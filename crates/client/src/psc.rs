@@ -317,7 +317,8 @@ impl PscClient {
             .as_deref()
             .ok_or_else(|| PscError::IdToken("absent".into()))?;
         let claims = self.verify_id_token(id_token).await?;
-        if claims.nonce.as_deref() != Some(nonce.as_str()) {
+        // CIBA requests carry no nonce (OpenID CIBA Core §7.1); the code flow's must come back.
+        if self.settings.flow == Flow::Code && claims.nonce.as_deref() != Some(nonce.as_str()) {
             return Err(PscError::IdToken("nonce différent de celui envoyé".into()));
         }
         if claims.preferred_username.as_deref() != Some(self.settings.professional.as_str()) {
@@ -333,8 +334,6 @@ impl PscClient {
     /// A new access token (and, with rotation, a new refresh token). An `invalid_grant` is the
     /// end of the session.
     pub async fn refresh(&self, current: &Tokens) -> Result<Tokens, PscError> {
-        let d = self.discover().await?.clone();
-        let _ = &d;
         let answer = self
             .grant(&[
                 ("grant_type", "refresh_token"),

@@ -189,6 +189,16 @@ pub const MUTANTS: &[Mutant] = &[
         fails: &["ECO.1.1.3"],
     },
     Mutant {
+        defect: Defect::OtherProfessionalToken,
+        description: "ouvre sa session Pro Santé Connect au nom d'un autre professionnel, non habilité sur la BAL",
+        fails: &["ECO.1.2.1"],
+    },
+    Mutant {
+        defect: Defect::CrashesOnAuthError,
+        description: "après un refus d'authentification, toutes ses actions suivantes échouent",
+        fails: &["ECO.1.2.3"],
+    },
+    Mutant {
         defect: Defect::IgnoresPscSessionEnd,
         description: "garde ses sessions IMAP et SMTP quand la session Pro Santé Connect prend fin",
         fails: &["ECO.1.2.6"],

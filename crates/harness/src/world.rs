@@ -61,6 +61,8 @@ pub enum SessionRule {
     CrlKept,
     /// ECO.1.1.9, servers found by autoconfiguration and tested.
     Autoconfigured,
+    /// ECO.1.2.3, the system kept working after a refused authentication.
+    AuthErrorContained,
     /// ECO.1.2.6, sessions ended with the Pro Santé Connect session, within the delay.
     PscSessionEnd(Duration),
     /// ECO.1.2.7, sessions reopened after the operator ended them, within the delay.
@@ -819,6 +821,21 @@ impl MssWorld {
             }
             SessionRule::CrlKept => rules::eco_1_1_7::check(&evidence, &expected),
             SessionRule::Autoconfigured => rules::eco_1_1_9::check(&evidence, &expected),
+            SessionRule::AuthErrorContained => {
+                let first_failure = self.actions.iter().position(|a| !a.ok);
+                let actions = rules::eco_1_2_3::Actions {
+                    failure_reported: first_failure.is_some(),
+                    later: first_failure
+                        .map(|i| {
+                            self.actions[i + 1..]
+                                .iter()
+                                .map(|a| (a.action.clone(), a.ok, a.outcome.clone()))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                };
+                rules::eco_1_2_3::check(&evidence, &expected, &actions)
+            }
             SessionRule::PscSessionEnd(delay) => {
                 rules::eco_1_2_6::check(&evidence, &expected, delay)
             }

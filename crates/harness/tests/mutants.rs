@@ -420,3 +420,17 @@ async fn soft_fail_revocation() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_professional_token() {
+    check("other-professional-token", &["ECO.1.3.1", "ECO.1.1.10"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crashes_on_auth_error() {
+    check(
+        "crashes-on-auth-error",
+        &["ECO.1.2.1", "ECO.1.2.6", "ECO.1.2.7", "ECO.1.0.2"],
+    )
+    .await;
+}

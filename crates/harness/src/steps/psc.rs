@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use cucumber::gherkin::Step;
-use cucumber::{then, when};
+use cucumber::{given, then, when};
 
 use crate::world::{MssWorld, SessionRule, StepResult};
 
@@ -18,6 +18,7 @@ async fn psc_end(w: &mut MssWorld) -> StepResult {
     w.end_psc_session()
 }
 
+#[given(expr = "l'opérateur refusera la prochaine authentification")]
 #[when(expr = "l'opérateur refusera la prochaine authentification")]
 async fn refuse_next(w: &mut MssWorld) -> StepResult {
     w.refuse_next_authentication()
@@ -40,4 +41,11 @@ async fn reopened(w: &mut MssWorld, step: &Step, seconds: u64) -> StepResult {
     let delay = Duration::from_secs(seconds);
     w.await_reopened(delay).await;
     w.judge_session(&super::text(step), SessionRule::Reopened(delay))
+}
+
+#[then(
+    expr = "l'échec d'authentification est signalé et les autres actions du système fonctionnent"
+)]
+async fn contained(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_session(&super::text(step), SessionRule::AuthErrorContained)
 }

@@ -61,7 +61,7 @@ pub fn example_profile(name: &str, client: &Path) -> harness::driver::profile::P
 
 /// The requirements the harness verifies today: the reference client (and a conformant client
 /// on another stack) must pass each.
-pub const VERIFIED: [&str; 15] = [
+pub const VERIFIED: [&str; 16] = [
     "ECO.1.0.1",
     "ECO.1.0.2",
     "ECO.1.1.1",
@@ -72,6 +72,7 @@ pub const VERIFIED: [&str; 15] = [
     "ECO.1.1.9",
     "ECO.1.1.10",
     "ECO.1.2.1",
+    "ECO.1.2.3",
     "ECO.1.2.6",
     "ECO.1.2.7",
     "ECO.1.3.1",
@@ -81,7 +82,7 @@ pub const VERIFIED: [&str; 15] = [
 
 /// [`VERIFIED`] less the Pro Santé Connect session lifecycle (ECO.1.2.6, ECO.1.2.7): what an
 /// SUT that runs no PSC session of its own, or holds no session between actions, can show.
-pub const VERIFIED_WITHOUT_SESSIONS: [&str; 13] = [
+pub const VERIFIED_WITHOUT_SESSIONS: [&str; 14] = [
     "ECO.1.0.1",
     "ECO.1.0.2",
     "ECO.1.1.1",
@@ -92,6 +93,7 @@ pub const VERIFIED_WITHOUT_SESSIONS: [&str; 13] = [
     "ECO.1.1.9",
     "ECO.1.1.10",
     "ECO.1.2.1",
+    "ECO.1.2.3",
     "ECO.1.3.1",
     "ECO.2.2.1",
     "ECO.2.4.3",
