@@ -16,6 +16,11 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
   fonctions de l'application (hors messagerie). » Vu du réseau : l'opérateur refuse une
   authentification, le système signale l'échec de cette action, continue de répondre, et son
   action suivante aboutit ; en session interactive, le testeur atteste le reste.
+  ECO.1.2.5 : « l'Access Token PSC au format JWT ne doit pas être stocké de façon permanente sur
+  le poste de travail du professionnel. » Chaque jeton émis par le Pro Santé Connect fictif
+  pendant le scénario sert de témoin : après la fin de la session et le redémarrage du système,
+  aucun ne doit se trouver dans son dossier de données (en clair ou en base64) ; le testeur
+  atteste le reste.
   ECO.1.2.6 : « Dès que le Refresh Token PSC de l'utilisateur connecté devient invalide (durée
   de vie maximale atteinte, déconnexion PSC, ...), le système DOIT déclencher la fin de session
   IMAP et SMTP avec le serveur de messagerie. » Le banc met fin à la session du professionnel
@@ -87,3 +92,12 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Et le système synchronise sa boîte de réception
     Alors l'échec d'authentification est signalé et les autres actions du système fonctionnent
+
+  @ECO.1.2.5 @PER_ORG @attestation
+  Scénario: l'Access Token PSC n'est conservé qu'en mémoire, BAL personnelle
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et le système synchronise sa boîte de réception
+    Et la session Pro Santé Connect du professionnel prend fin
+    Et le système redémarre
+    Alors aucun jeton Pro Santé Connect n'est écrit dans le dossier de données du système

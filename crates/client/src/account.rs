@@ -214,11 +214,13 @@ pub enum Defect {
     OtherProfessionalToken,
     /// After an authentication refused by the operator, every later action fails too.
     CrashesOnAuthError,
+    /// Writes its Pro Santé Connect tokens to its state folder, to survive a restart.
+    WritesTokenToDisk,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 39] = [
+    pub const ALL: [Defect; 40] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -258,6 +260,7 @@ impl Defect {
         Defect::SoftFailRevocation,
         Defect::OtherProfessionalToken,
         Defect::CrashesOnAuthError,
+        Defect::WritesTokenToDisk,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -302,6 +305,7 @@ impl Defect {
             Defect::SoftFailRevocation => "soft-fail-revocation",
             Defect::OtherProfessionalToken => "other-professional-token",
             Defect::CrashesOnAuthError => "crashes-on-auth-error",
+            Defect::WritesTokenToDisk => "writes-token-to-disk",
         }
     }
 }

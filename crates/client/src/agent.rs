@@ -251,6 +251,16 @@ impl Agent {
             Some(p) => Some(p.login().await?),
             None => None,
         };
+        if let (Some(t), Some(dir)) = (&tokens, &self.settings.data_dir)
+            && self.settings.defects.contains(&Defect::WritesTokenToDisk)
+        {
+            // The defect: the token "remembered" on disk (ECO.1.2.5 forbids it).
+            let _ = std::fs::create_dir_all(dir);
+            let _ = std::fs::write(
+                dir.join("session.json"),
+                format!("{{\"access_token\": \"{}\"}}", t.access.0),
+            );
+        }
         let (stop, _) = watch::channel(false);
         let bal = Arc::new(Bal {
             base: account.clone(),
@@ -279,6 +289,15 @@ impl Agent {
             .get(address)
             .cloned()
             .ok_or_else(|| ClientError::NotConfigured(address.to_owned()))
+    }
+
+    /// Forgets every BAL (their sessions end): what a restart leaves of the process memory.
+    pub async fn forget_all(&self) {
+        let mut bals = self.bals.lock().await;
+        for bal in bals.values() {
+            let _ = bal.stop.send(true);
+        }
+        bals.clear();
     }
 
     /// Sends a message from a configured BAL.

@@ -7,7 +7,8 @@
 //! Actions: `configure` (reads the account and its files, opens the Pro Santé Connect session
 //! when the account names the provider; when the account names no servers,
 //! autoconfigures them from the address and runs the connection test, ECO.1.1.9),
-//! `test_connection`, `send` (`message` in the JSON of seeds/000), `sync` (the INBOX). Any other
+//! `test_connection`, `send` (`message` in the JSON of seeds/000), `sync` (the INBOX),
+//! `restart` (every BAL forgotten, as a new process would start). Any other
 //! action is [`DriverFailure::Unsupported`].
 
 use std::net::{IpAddr, SocketAddr};
@@ -266,8 +267,15 @@ pub async fn handle(
 ) -> Result<serde_json::Value, DriverFailure> {
     let request: Request =
         serde_json::from_slice(request).map_err(|e| DriverFailure::BadRequest(e.to_string()))?;
-    if !["configure", "test_connection", "send", "sync"].contains(&request.action.as_str()) {
+    if !["configure", "test_connection", "send", "sync", "restart"]
+        .contains(&request.action.as_str())
+    {
         return Err(DriverFailure::Unsupported(request.action.clone()));
+    }
+    if request.action == "restart" {
+        // Nothing survives a restart but the state folder (the kept CRLs).
+        agent.forget_all().await;
+        return Ok(serde_json::json!({}));
     }
     let contract = request
         .account

@@ -199,6 +199,11 @@ pub const MUTANTS: &[Mutant] = &[
         fails: &["ECO.1.2.3"],
     },
     Mutant {
+        defect: Defect::WritesTokenToDisk,
+        description: "écrit son Access Token dans son dossier de données pour le retrouver après un redémarrage",
+        fails: &["ECO.1.2.5"],
+    },
+    Mutant {
         defect: Defect::IgnoresPscSessionEnd,
         description: "garde ses sessions IMAP et SMTP quand la session Pro Santé Connect prend fin",
         fails: &["ECO.1.2.6"],

@@ -251,6 +251,77 @@ impl MssWorld {
         Ok(())
     }
 
+    /// « le système redémarre » (driver `restart`).
+    pub async fn restart(&mut self) -> StepResult {
+        // A restart the SUT reports as failed is judged on what its folder holds.
+        let _outcome = self
+            .act(Action::Restart, async |d| d.restart().await)
+            .await?;
+        Ok(())
+    }
+
+    /// ECO.1.2.5: looks for every token the fake PSC issued in the SUT's data folder.
+    pub async fn judge_token_storage(&mut self, step: &str) -> StepResult {
+        let folder = match &self.driver {
+            Some(d) => d.lock().await.data_dir(),
+            None => None,
+        };
+        let canaries = self
+            .operator()
+            .map(|op| op.issued_tokens())
+            .unwrap_or_default();
+        let mut scan = rules::eco_1_2_5::Scan {
+            folder: folder.as_ref().map(|f| f.display().to_string()),
+            canaries: canaries.len(),
+            ..Default::default()
+        };
+        if let Some(dir) = &folder {
+            let forms: Vec<(Vec<u8>, &str)> = canaries
+                .iter()
+                .filter(|t| t.len() >= 16)
+                .flat_map(|t| rules::eco_1_2_5::forms(t))
+                .map(|(f, how)| (f.into_bytes(), how))
+                .collect();
+            let mut stack = vec![dir.clone()];
+            let mut seen = 0usize;
+            while let Some(d) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&d) else {
+                    continue;
+                };
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    let Ok(meta) = entry.metadata() else { continue };
+                    if meta.is_dir() {
+                        stack.push(path);
+                        continue;
+                    }
+                    seen += 1;
+                    if seen > 10_000 || meta.len() > 64 * 1024 * 1024 {
+                        scan.skipped
+                            .push(format!("{} (trop grand ou trop nombreux)", path.display()));
+                        continue;
+                    }
+                    let Ok(bytes) = std::fs::read(&path) else {
+                        scan.skipped.push(format!("{} (illisible)", path.display()));
+                        continue;
+                    };
+                    scan.files += 1;
+                    for (form, how) in &forms {
+                        if bytes.windows(form.len()).any(|w| w == form.as_slice()) {
+                            scan.hits
+                                .push((path.display().to_string(), how.to_string()));
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let finding = rules::eco_1_2_5::check(&scan);
+        let finding = self.with_failed_actions(StepFinding::from_rule(step, finding));
+        self.findings.push(finding);
+        Ok(())
+    }
+
     /// « l'opérateur refusera la prochaine authentification », however valid.
     pub fn refuse_next_authentication(&mut self) -> StepResult {
         let Some(op) = self.operator() else {

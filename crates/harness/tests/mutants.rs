@@ -434,3 +434,12 @@ async fn crashes_on_auth_error() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_token_to_disk() {
+    check(
+        "writes-token-to-disk",
+        &["ECO.1.2.1", "ECO.1.2.6", "ECO.1.2.7", "ECO.2.2.1"],
+    )
+    .await;
+}

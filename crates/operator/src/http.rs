@@ -605,7 +605,14 @@ async fn oidc_token(State(http): State<Http>, axum::Form(form): axum::Form<Token
         },
     );
     match outcome {
-        Ok((_, tokens)) => axum::Json(tokens).into_response(),
+        Ok((_, tokens)) => {
+            shared.remember_issued([
+                tokens.access_token.as_str(),
+                tokens.refresh_token.as_str(),
+                tokens.id_token.as_str(),
+            ]);
+            axum::Json(tokens).into_response()
+        }
         Err(e) => oauth_error(StatusCode::BAD_REQUEST, e.code(), e.to_string()),
     }
 }

@@ -218,6 +218,9 @@ pub struct Shared {
     pub(crate) shutdown: watch::Receiver<bool>,
     /// Hashes of the access tokens refused so far, to flag a client that retries one.
     pub(crate) refused_tokens: std::sync::Mutex<std::collections::HashSet<u64>>,
+    /// The last tokens the fake Pro Santé Connect issued (access, refresh, ID), the canaries a
+    /// harness looks for in an LPS's files (ECO.1.2.5).
+    pub(crate) issued_tokens: std::sync::Mutex<std::collections::VecDeque<String>>,
     /// Behaviour switched at run time.
     pub(crate) settings: std::sync::RwLock<Settings>,
     pub(crate) directory: Directory,
@@ -356,6 +359,17 @@ impl Shared {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         token.hash(&mut h);
         h.finish()
+    }
+
+    /// Remembers tokens issued by the fake Pro Santé Connect (the last 1,000).
+    pub(crate) fn remember_issued<'a>(&self, tokens: impl IntoIterator<Item = &'a str>) {
+        let mut issued = self.issued_tokens.lock().unwrap_or_else(|p| p.into_inner());
+        for t in tokens {
+            if issued.len() >= 1000 {
+                issued.pop_front();
+            }
+            issued.push_back(t.to_owned());
+        }
     }
 
     /// Whether this token was already refused.
@@ -508,6 +522,7 @@ impl Operator {
             addresses: std::sync::OnceLock::new(),
             shutdown: shutdown.subscribe(),
             refused_tokens: std::sync::Mutex::new(Default::default()),
+            issued_tokens: std::sync::Mutex::new(Default::default()),
             settings: std::sync::RwLock::new(Settings {
                 tls_profile: TlsProfile::Good,
                 faults: Faults::default(),
@@ -725,10 +740,24 @@ impl OperatorHandle {
             .psc_sessions
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        Ok(self
+        let token = self
             .shared
             .psc
-            .issue_in_session(&mut sessions, p, client_id, ttl)?)
+            .issue_in_session(&mut sessions, p, client_id, ttl)?;
+        self.shared.remember_issued([token.as_str()]);
+        Ok(token)
+    }
+
+    /// The tokens the fake Pro Santé Connect issued lately (at most the last 1,000), oldest
+    /// first: the canaries of ECO.1.2.5.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared
+            .issued_tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Puts a message into a BAL's INBOX, as if delivered by another operator.

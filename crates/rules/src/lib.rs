@@ -22,6 +22,7 @@ pub mod eco_1_1_7;
 pub mod eco_1_1_9;
 pub mod eco_1_2_1;
 pub mod eco_1_2_3;
+pub mod eco_1_2_5;
 pub mod eco_1_2_6;
 pub mod eco_1_2_7;
 pub mod eco_1_3_1;

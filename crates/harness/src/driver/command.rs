@@ -24,6 +24,7 @@ const MAX_STDERR: usize = 64 * 1024;
 pub struct CommandTransport {
     settings: CommandSettings,
     timeout: Duration,
+    data_dir: Option<std::path::PathBuf>,
 }
 
 /// What a finished command left.
@@ -58,6 +59,7 @@ impl CommandTransport {
         Ok(CommandTransport {
             settings,
             timeout: seconds(profile.timeout, "timeout").unwrap_or(Duration::from_secs(30)),
+            data_dir: profile.data_dir_resolved(),
         })
     }
 
@@ -169,6 +171,10 @@ impl CommandTransport {
 }
 
 impl Transport for CommandTransport {
+    fn data_dir(&self) -> Option<std::path::PathBuf> {
+        self.data_dir.clone()
+    }
+
     fn supports(&self, action: Action) -> bool {
         self.settings.actions.get(action).is_some()
     }

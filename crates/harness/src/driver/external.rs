@@ -19,6 +19,11 @@ pub trait Transport: Send + Sync + std::fmt::Debug {
 
     /// Sends one request (the JSON body) and reads the answer (a JSON object).
     fn call(&self, action: Action, body: Vec<u8>) -> TransportFuture<'_>;
+
+    /// The SUT's data folder, when known (ECO.1.2.5 looks there for tokens).
+    fn data_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
 }
 
 /// An external SUT behind a transport.
@@ -55,6 +60,10 @@ impl ExternalDriver {
 impl SutDriver for ExternalDriver {
     fn describe(&self) -> String {
         self.description.clone()
+    }
+
+    fn data_dir(&self) -> Option<std::path::PathBuf> {
+        self.transport.data_dir()
     }
 
     fn configure<'a>(&'a mut self, account: &'a AccountSpec) -> DriverFuture<'a, ()> {

@@ -26,6 +26,7 @@ pub struct HttpTransport {
     prefix: String,
     actions: Vec<Action>,
     timeout: Duration,
+    data_dir: Option<std::path::PathBuf>,
 }
 
 impl HttpTransport {
@@ -63,6 +64,7 @@ impl HttpTransport {
             prefix: uri.path().trim_end_matches('/').to_owned(),
             actions,
             timeout: seconds(profile.timeout, "timeout").unwrap_or(Duration::from_secs(30)),
+            data_dir: profile.data_dir_resolved(),
         })
     }
 
@@ -125,6 +127,10 @@ impl HttpTransport {
 }
 
 impl Transport for HttpTransport {
+    fn data_dir(&self) -> Option<std::path::PathBuf> {
+        self.data_dir.clone()
+    }
+
     fn supports(&self, action: Action) -> bool {
         self.actions.contains(&action)
     }

@@ -159,6 +159,12 @@ pub trait SutDriver: Send + Sync + fmt::Debug {
     /// A short description for reports (`client de référence`, `mss-client (commande)`…).
     fn describe(&self) -> String;
 
+    /// The folder where the SUT keeps its data, when known (the profile's `data_dir`):
+    /// ECO.1.2.5 looks there for Pro Santé Connect tokens.
+    fn data_dir(&self) -> Option<std::path::PathBuf> {
+        None
+    }
+
     /// Configures the BAL the SUT works with.
     fn configure<'a>(&'a mut self, _account: &'a AccountSpec) -> DriverFuture<'a, ()> {
         unsupported(Action::Configure)

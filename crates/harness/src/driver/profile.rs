@@ -255,6 +255,10 @@ pub struct Profile {
     /// The fake Pro Santé Connect's settings for the SUT.
     #[serde(default)]
     pub psc: PscSettings,
+    /// The folder where the SUT keeps its data (profile, cache, database): ECO.1.2.5 checks no
+    /// Pro Santé Connect token is written there. Relative to the profile's folder.
+    #[serde(default)]
+    pub data_dir: Option<PathBuf>,
     /// Where the profile was read from (not in the YAML).
     #[serde(skip)]
     pub path: PathBuf,
@@ -276,6 +280,18 @@ pub fn seconds(value: f64, what: &str) -> Result<Duration, String> {
 }
 
 impl Profile {
+    /// The SUT's data folder, relative paths taken from the profile's folder.
+    pub fn data_dir_resolved(&self) -> Option<PathBuf> {
+        let dir = self.data_dir.as_ref()?;
+        Some(if dir.is_absolute() {
+            dir.clone()
+        } else {
+            self.path
+                .parent()
+                .map_or_else(|| dir.clone(), |p| p.join(dir))
+        })
+    }
+
     /// Reads and checks a profile file.
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
         let text = std::fs::read_to_string(path).map_err(|e| ProfileError {

@@ -22,23 +22,39 @@ pub const SESSION_CHECK: std::time::Duration = std::time::Duration::from_millis(
 
 /// Calls the reference client in process. Each driver is a freshly installed client: its
 /// state folder (the CRLs it keeps, ECO.1.1.7) is its own and removed with it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ReferenceTransport {
-    agent: Arc<Agent>,
+    agent: std::sync::Mutex<Arc<Agent>>,
+    settings: AgentSettings,
     _state: Option<Arc<tempfile::TempDir>>,
 }
 
 impl Transport for ReferenceTransport {
+    fn data_dir(&self) -> Option<std::path::PathBuf> {
+        self.settings.data_dir.clone()
+    }
+
     fn supports(&self, action: Action) -> bool {
         matches!(
             action,
-            Action::Configure | Action::TestConnection | Action::Send | Action::Sync
+            Action::Configure
+                | Action::TestConnection
+                | Action::Send
+                | Action::Sync
+                | Action::Restart
         )
     }
 
     fn call(&self, action: Action, body: Vec<u8>) -> TransportFuture<'_> {
         Box::pin(async move {
-            client::driver::handle(&body, &self.agent)
+            if action == Action::Restart {
+                // A new process: nothing kept in memory, the state folder kept.
+                let fresh = Arc::new(Agent::new(self.settings.clone(), NIL));
+                *self.agent.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
+                return Ok(serde_json::json!({}));
+            }
+            let agent = self.agent.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            client::driver::handle(&body, &agent)
                 .await
                 .map_err(|failure| match failure {
                     DriverFailure::Unsupported(_) => DriverError::Unsupported(action),
@@ -67,20 +83,21 @@ impl ReferenceDriver {
         let describe = Self::describe(&defects);
         ExternalDriver::new(
             describe,
-            Box::new(ReferenceTransport {
-                agent: Arc::new(Agent::new(
-                    AgentSettings {
-                        defects,
-                        timeout,
-                        data_dir: state.as_ref().map(|d| d.path().to_path_buf()),
-                        // A scenario's delays are short: check the PSC session often.
-                        session_check: SESSION_CHECK,
-                        reconnect_delay: std::time::Duration::from_millis(100),
-                        ..AgentSettings::default()
-                    },
-                    NIL,
-                )),
-                _state: state,
+            Box::new({
+                let settings = AgentSettings {
+                    defects,
+                    timeout,
+                    data_dir: state.as_ref().map(|d| d.path().to_path_buf()),
+                    // A scenario's delays are short: check the PSC session often.
+                    session_check: SESSION_CHECK,
+                    reconnect_delay: std::time::Duration::from_millis(100),
+                    ..AgentSettings::default()
+                };
+                ReferenceTransport {
+                    agent: std::sync::Mutex::new(Arc::new(Agent::new(settings.clone(), NIL))),
+                    settings,
+                    _state: state,
+                }
             }),
         )
     }

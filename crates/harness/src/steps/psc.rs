@@ -49,3 +49,13 @@ async fn reopened(w: &mut MssWorld, step: &Step, seconds: u64) -> StepResult {
 async fn contained(w: &mut MssWorld, step: &Step) -> StepResult {
     w.judge_session(&super::text(step), SessionRule::AuthErrorContained)
 }
+
+#[when(expr = "le système redémarre")]
+async fn restart(w: &mut MssWorld) -> StepResult {
+    w.restart().await
+}
+
+#[then(expr = "aucun jeton Pro Santé Connect n'est écrit dans le dossier de données du système")]
+async fn no_token_on_disk(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_token_storage(&super::text(step)).await
+}
