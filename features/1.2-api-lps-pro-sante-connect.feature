@@ -101,3 +101,13 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
     Et la session Pro Santé Connect du professionnel prend fin
     Et le système redémarre
     Alors aucun jeton Pro Santé Connect n'est écrit dans le dossier de données du système
+
+  @ECO.1.2.7 @PER_ORG @automated
+  Scénario: Access Token expiré, Refresh Token valide : rafraîchissement puis réouverture, BAL personnelle
+    Étant donné des Access Tokens Pro Santé Connect valables 2 secondes
+    Et le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système synchronise sa boîte de réception
+    Et le système garde une session IMAP ouverte
+    Et l'Access Token de la session tenue a expiré
+    Et l'opérateur met fin aux sessions en cours
+    Alors le système rafraîchit son Access Token puis rouvre sa session dans les 10 secondes

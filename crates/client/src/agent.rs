@@ -425,7 +425,10 @@ async fn watch_session(bal: std::sync::Weak<Bal>, every: Duration, defects: Defe
             }
         } else {
             match psc.active(&current).await {
-                Ok(false) => Some("jeton inactif à l'introspection".to_owned()),
+                // An expired token is inactive too: that is not the end of the session.
+                Ok(false) if !current.remaining().is_zero() => {
+                    Some("jeton inactif à l'introspection".to_owned())
+                }
                 _ => None,
             }
         };

@@ -36,6 +36,10 @@ pub struct Faults {
     /// seen the refresh (the client must cope, e.g. refresh again or re-authenticate).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub refuse_refreshed_tokens: bool,
+    /// Lifetime of the access tokens the fake Pro Santé Connect issues from now on (its 120 s
+    /// otherwise): a scenario makes them expire under a held session (ECO.1.2.7).
+    #[serde(with = "opt_secs", skip_serializing_if = "Option::is_none", default)]
+    pub psc_access_ttl: Option<Duration>,
     /// Delay every reply by this much.
     #[serde(with = "opt_secs", skip_serializing_if = "Option::is_none", default)]
     pub slow_replies: Option<Duration>,

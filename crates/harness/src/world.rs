@@ -67,6 +67,8 @@ pub enum SessionRule {
     PscSessionEnd(Duration),
     /// ECO.1.2.7, sessions reopened after the operator ended them, within the delay.
     Reopened(Duration),
+    /// ECO.1.2.7, the same with the access token expired: refreshed first.
+    ReopenedAfterExpiry(Duration),
     /// ECO.1.2.1, XOAUTH2 with a Pro Santé Connect token.
     Xoauth2,
     /// ECO.1.3.1, ORG AUTH_CLI certificate then PLAIN.
@@ -330,6 +332,51 @@ impl MssWorld {
         let mut faults = op.faults();
         faults.refuse_next_auth += 1;
         op.set_faults(faults);
+        Ok(())
+    }
+
+    /// « des Access Tokens Pro Santé Connect valables N secondes »: from now on.
+    pub fn short_access_tokens(&mut self, seconds: u64) -> StepResult {
+        let Some(op) = self.operator() else {
+            return self.harness_error("l'opérateur fictif n'est pas démarré");
+        };
+        let mut faults = op.faults();
+        faults.psc_access_ttl = Some(Duration::from_secs(seconds.max(1)));
+        op.set_faults(faults);
+        Ok(())
+    }
+
+    /// « l'Access Token de la session tenue a expiré »: waits for the expiry of the token the
+    /// held session authenticated with. This wait is the scenario's subject (time must pass),
+    /// not a synchronisation; it is bounded by the effect timeout.
+    pub async fn await_held_token_expiry(&mut self) -> StepResult {
+        let evidence = self.evidence();
+        let held = self.held_imap(&evidence);
+        let exp = held
+            .iter()
+            .filter_map(|id| evidence.connection(*id))
+            .flat_map(|c| c.events)
+            .filter_map(|e| match &e.kind {
+                EventKind::Auth {
+                    token: Some(t),
+                    verdict: evidence::AuthVerdict::Accepted,
+                    ..
+                } => Some(t.exp),
+                _ => None,
+            })
+            .max();
+        let Some(exp) = exp else {
+            return self.not_tested("la session tenue ne s'est pas authentifiée par un jeton PSC");
+        };
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let wait = Duration::from_secs((exp - now + 1).max(0) as u64);
+        if wait > self.timeout() {
+            return self.not_tested(format!(
+                "le jeton de la session tenue expire dans {} s, au-delà du délai du banc",
+                wait.as_secs()
+            ));
+        }
+        tokio::time::sleep(wait).await;
         Ok(())
     }
 
@@ -911,6 +958,9 @@ impl MssWorld {
                 rules::eco_1_2_6::check(&evidence, &expected, delay)
             }
             SessionRule::Reopened(delay) => rules::eco_1_2_7::check(&evidence, &expected, delay),
+            SessionRule::ReopenedAfterExpiry(delay) => {
+                rules::eco_1_2_7::check_after_expiry(&evidence, &expected, delay)
+            }
             SessionRule::Xoauth2 => rules::eco_1_2_1::check(&evidence, &expected),
             SessionRule::Certificate => rules::eco_1_3_1::check(&evidence, &expected),
         };

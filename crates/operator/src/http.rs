@@ -567,6 +567,7 @@ async fn oidc_token(State(http): State<Http>, axum::Form(form): axum::Form<Token
         .psc_sessions
         .lock()
         .unwrap_or_else(|p| p.into_inner());
+    sessions.access_ttl = shared.faults().psc_access_ttl;
     let missing = |what: &str| crate::psc::GrantError::InvalidRequest(format!("{what} manquant"));
     let outcome = match form.grant_type.as_str() {
         "authorization_code" => match &form.code {

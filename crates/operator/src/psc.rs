@@ -182,6 +182,8 @@ pub struct Sessions {
     ciba: std::collections::HashMap<String, Pending>,
     /// IDs (`jti`) of the access tokens a refresh grant issued.
     refreshed: std::collections::HashSet<String>,
+    /// Lifetime of the access tokens issued from now on (`None`: [`ACCESS_TTL`]).
+    pub access_ttl: Option<Duration>,
 }
 
 fn random() -> String {
@@ -201,9 +203,11 @@ impl Psc {
         refresh: &str,
         nonce: Option<&str>,
         client_id: &str,
+        ttl: Option<Duration>,
     ) -> Result<TokenSet, TokenError> {
         let iat = now();
-        let mut claims = self.claims_for(p, client_id, iat, iat + ACCESS_TTL.as_secs() as i64);
+        let ttl = ttl.unwrap_or(ACCESS_TTL);
+        let mut claims = self.claims_for(p, client_id, iat, iat + ttl.as_secs().max(1) as i64);
         claims.sid = Some(session_id.to_owned());
         let access_token = self.sign(&claims)?;
         let id = serde_json::json!({
@@ -219,7 +223,7 @@ impl Psc {
         Ok(TokenSet {
             access_token,
             token_type: "Bearer",
-            expires_in: ACCESS_TTL.as_secs(),
+            expires_in: ttl.as_secs().max(1),
             refresh_token: refresh.to_owned(),
             refresh_expires_in: REFRESH_TTL.as_secs(),
             id_token,
@@ -248,7 +252,7 @@ impl Psc {
             },
         );
         sessions.refresh.insert(refresh.clone(), id.clone());
-        self.tokens(p, &id, &refresh, nonce, client_id)
+        self.tokens(p, &id, &refresh, nonce, client_id, sessions.access_ttl)
             .map_err(|e| GrantError::InvalidRequest(e.to_string()))
     }
 
@@ -374,7 +378,7 @@ impl Psc {
             s.refresh_expires = now() + REFRESH_TTL.as_secs() as i64;
         }
         let tokens = self
-            .tokens(p, &id, &next, None, &session.client_id)
+            .tokens(p, &id, &next, None, &session.client_id, sessions.access_ttl)
             .map_err(|e| GrantError::InvalidRequest(e.to_string()))?;
         if let Ok(claims) = self.validate(&tokens.access_token) {
             sessions.refreshed.insert(claims.jti);

@@ -93,19 +93,26 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation, delay: Duration
             .iter()
             .filter(|c| c.service == service && !before.contains(&c.id))
             .collect();
-        for c in &again {
-            for e in &c.events {
-                if let EventKind::Auth {
-                    retried_refused_token: true,
-                    ..
-                } = &e.kind
-                {
-                    problems.push(format!(
-                        "connexion {} : jeton déjà refusé par l'opérateur présenté de nouveau",
-                        c.id
-                    ));
-                }
-            }
+        let retried: Vec<String> = again
+            .iter()
+            .filter(|c| {
+                c.events.iter().any(|e| {
+                    matches!(
+                        &e.kind,
+                        EventKind::Auth {
+                            retried_refused_token: true,
+                            ..
+                        }
+                    )
+                })
+            })
+            .map(|c| c.id.to_string())
+            .collect();
+        if !retried.is_empty() {
+            problems.push(format!(
+                "jeton déjà refusé par l'opérateur présenté de nouveau (connexion(s) {})",
+                retried.join(", ")
+            ));
         }
         match again
             .iter()
@@ -133,17 +140,26 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation, delay: Duration
             )),
         }
     }
-    let grants: Vec<String> = events[t0..]
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::PscGrant {
-                grant_type, error, ..
-            } => Some(match error {
+    // The grants after the end, counted by kind and outcome, in order of first appearance.
+    let mut counted: Vec<(String, usize)> = Vec::new();
+    for e in &events[t0..] {
+        if let EventKind::PscGrant {
+            grant_type, error, ..
+        } = &e.kind
+        {
+            let what = match error {
                 None => format!("{grant_type} accordé"),
                 Some(err) => format!("{grant_type} refusé ({err})"),
-            }),
-            _ => None,
-        })
+            };
+            match counted.iter_mut().find(|(w, _)| *w == what) {
+                Some((_, n)) => *n += 1,
+                None => counted.push((what, 1)),
+            }
+        }
+    }
+    let grants: Vec<String> = counted
+        .into_iter()
+        .map(|(w, n)| if n == 1 { w } else { format!("{w} ×{n}") })
         .collect();
     let grants = if grants.is_empty() {
         String::new()
@@ -159,4 +175,77 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation, delay: Duration
             None => failure,
         }
     }
+}
+
+/// The variant where the access token of the held session has expired (the refresh token is
+/// valid): on top of [`check`], the reopened session must authenticate with another, valid
+/// token, obtained by a refresh grant the fake Pro Santé Connect accepted.
+pub fn check_after_expiry(
+    evidence: &SessionEvidence,
+    expected: &Expectation,
+    delay: Duration,
+) -> Finding {
+    let reopened = check(evidence, expected, delay);
+    if reopened.verdict != crate::Verdict::Pass {
+        return reopened;
+    }
+    let events = evidence.events();
+    let Some(t0) = events.iter().position(|e| {
+        matches!(&e.kind, EventKind::FaultInjected { fault } if e.conn.is_none() && fault.starts_with(ENDED))
+    }) else {
+        return reopened;
+    };
+    // Accepted tokens of this BAL: (jti, expiry, position in the journal).
+    let tokens = |from: usize, to: usize| -> Vec<(String, i64, usize)> {
+        events[from..to]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match &e.kind {
+                EventKind::Auth {
+                    verdict: AuthVerdict::Accepted,
+                    user,
+                    token: Some(t),
+                    ..
+                } if for_this_bal(expected, user.as_deref()) => {
+                    Some((t.jti.clone(), t.exp, from + i))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let Some((old, old_exp, _)) = tokens(0, t0).pop() else {
+        return Finding::not_tested(ID, "aucun jeton connu pour la session tenue");
+    };
+    let at = events[t0].at;
+    if old_exp > at.unix_timestamp() {
+        return Finding::not_tested(
+            ID,
+            "l'Access Token de la session tenue n'avait pas expiré quand l'opérateur l'a fermée",
+        );
+    }
+    let Some((new, _, reauth)) = tokens(t0, events.len()).into_iter().next() else {
+        return Finding::fail(
+            ID,
+            "aucune réauthentification acceptée après l'expiration du jeton",
+        );
+    };
+    if new == old {
+        return Finding::fail(ID, "réauthentification avec le jeton expiré");
+    }
+    let refreshed = events[..reauth].iter().any(|e| {
+        matches!(&e.kind, EventKind::PscGrant { grant_type, error: None, .. } if grant_type == "refresh_token")
+    });
+    if !refreshed {
+        return Finding::fail(
+            ID,
+            "nouveau jeton présenté sans rafraîchissement accepté par Pro Santé Connect",
+        );
+    }
+    Finding::pass(
+        ID,
+        format!(
+            "{} ; jeton expiré remplacé par un jeton rafraîchi avant la réouverture",
+            reopened.detail
+        ),
+    )
 }

@@ -59,3 +59,22 @@ async fn restart(w: &mut MssWorld) -> StepResult {
 async fn no_token_on_disk(w: &mut MssWorld, step: &Step) -> StepResult {
     w.judge_token_storage(&super::text(step)).await
 }
+
+#[given(expr = "des Access Tokens Pro Santé Connect valables {int} secondes")]
+async fn short_tokens(w: &mut MssWorld, seconds: u64) -> StepResult {
+    w.short_access_tokens(seconds)
+}
+
+#[when(expr = "l'Access Token de la session tenue a expiré")]
+async fn token_expired(w: &mut MssWorld) -> StepResult {
+    w.await_held_token_expiry().await
+}
+
+#[then(
+    expr = "le système rafraîchit son Access Token puis rouvre sa session dans les {int} secondes"
+)]
+async fn reopened_after_expiry(w: &mut MssWorld, step: &Step, seconds: u64) -> StepResult {
+    let delay = Duration::from_secs(seconds);
+    w.await_reopened(delay).await;
+    w.judge_session(&super::text(step), SessionRule::ReopenedAfterExpiry(delay))
+}
