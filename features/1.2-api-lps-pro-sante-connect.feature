@@ -105,7 +105,7 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
   @ECO.1.2.7 @PER_ORG @automated
   Scénario: Access Token expiré, Refresh Token valide : rafraîchissement puis réouverture, BAL personnelle
     Étant donné des Access Tokens Pro Santé Connect valables 2 secondes
-    Et le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr" avec une nouvelle session Pro Santé Connect
     Quand le système synchronise sa boîte de réception
     Et le système garde une session IMAP ouverte
     Et l'Access Token de la session tenue a expiré

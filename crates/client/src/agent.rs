@@ -224,6 +224,7 @@ impl Agent {
             && existing.ended().is_none()
             && existing.psc.as_ref().map(|p| p.settings()) == psc.as_ref()
             && same_servers(&existing.base, &account)
+            && still_active(existing).await
         {
             return Ok(());
         }
@@ -341,6 +342,19 @@ impl Agent {
     }
 }
 
+/// Whether a kept BAL's PSC session is still on (introspection; an unreachable provider or an
+/// expired access token is not taken for its end).
+async fn still_active(bal: &Bal) -> bool {
+    let Some(psc) = &bal.psc else { return true };
+    let Some(tokens) = bal.tokens.lock().await.clone() else {
+        return false;
+    };
+    if tokens.remaining().is_zero() {
+        return true;
+    }
+    !matches!(psc.active(&tokens).await, Ok(false))
+}
+
 fn same_servers(a: &Account, b: &Account) -> bool {
     a.smtp == b.smtp && a.imap == b.imap && a.trust == b.trust && a.connect_to == b.connect_to
 }
@@ -412,24 +426,29 @@ async fn watch_session(bal: std::sync::Weak<Bal>, every: Duration, defects: Defe
             return;
         }
         let Some(psc) = &bal.psc else { return };
-        let current = bal.tokens.lock().await.clone();
-        let Some(current) = current else { return };
-        let over = if current.due() && !defects.contains(&Defect::NoRefresh) {
-            match psc.refresh(&current).await {
-                Ok(next) => {
-                    *bal.tokens.lock().await = Some(next);
-                    None
+        // Refreshes hold the tokens' lock: with rotation, two refreshes in parallel would spend
+        // the same refresh token, and the second would look like the end of the session.
+        let over = {
+            let mut guard = bal.tokens.lock().await;
+            let Some(current) = guard.clone() else { return };
+            if current.due() && !defects.contains(&Defect::NoRefresh) {
+                match psc.refresh(&current).await {
+                    Ok(next) => {
+                        *guard = Some(next);
+                        None
+                    }
+                    Err(PscError::SessionEnded(reason)) => Some(reason),
+                    Err(_) => None,
                 }
-                Err(PscError::SessionEnded(reason)) => Some(reason),
-                Err(_) => None,
-            }
-        } else {
-            match psc.active(&current).await {
-                // An expired token is inactive too: that is not the end of the session.
-                Ok(false) if !current.remaining().is_zero() => {
-                    Some("jeton inactif à l'introspection".to_owned())
+            } else {
+                drop(guard);
+                match psc.active(&current).await {
+                    // An expired token is inactive too: that is not the end of the session.
+                    Ok(false) if !current.remaining().is_zero() => {
+                        Some("jeton inactif à l'introspection".to_owned())
+                    }
+                    _ => None,
                 }
-                _ => None,
             }
         };
         if let Some(reason) = over

@@ -235,6 +235,22 @@ impl MssWorld {
         Ok(())
     }
 
+    /// « le système configuré pour la BAL … avec une nouvelle session Pro Santé Connect »: the
+    /// professional's earlier sessions end first, so a long-lived system opens a new one (with
+    /// the tokens the scenario set up).
+    pub async fn configure_fresh(&mut self, address: &str) -> StepResult {
+        let Some(op) = self.operator() else {
+            return self.harness_error("l'opérateur fictif n'est pas démarré");
+        };
+        let Some(bal) = op.directory().bal(address).cloned() else {
+            return self.harness_error(format!("la BAL {address} n'est pas dans l'annuaire"));
+        };
+        if let Some(professional) = bal.owner.clone().or_else(|| bal.members.first().cloned()) {
+            op.end_psc_sessions(&professional);
+        }
+        self.configure(address).await
+    }
+
     /// « la session Pro Santé Connect du professionnel prend fin »: at the fake PSC, every
     /// session of the BAL's professional (its refresh tokens become invalid).
     pub fn end_psc_session(&mut self) -> StepResult {

@@ -78,3 +78,10 @@ async fn reopened_after_expiry(w: &mut MssWorld, step: &Step, seconds: u64) -> S
     w.await_reopened(delay).await;
     w.judge_session(&super::text(step), SessionRule::ReopenedAfterExpiry(delay))
 }
+
+#[given(
+    expr = "le système configuré pour la BAL {string} avec une nouvelle session Pro Santé Connect"
+)]
+async fn configured_fresh(w: &mut MssWorld, address: String) -> StepResult {
+    w.configure_fresh(&address).await
+}
