@@ -630,27 +630,7 @@ impl MssWorld {
 
     /// « le système configuré pour la BAL … ».
     pub async fn configure(&mut self, address: &str) -> StepResult {
-        let Some(op) = self.operator() else {
-            return self.harness_error("l'opérateur fictif n'est pas démarré");
-        };
-        let Some(bal) = op.directory().bal(address).cloned() else {
-            return self.harness_error(format!("la BAL {address} n'est pas dans l'annuaire"));
-        };
-        let account = match self.account_for(&bal) {
-            Ok(a) => a,
-            Err(e) => return self.harness_error(format!("compte de la BAL {address} : {e}")),
-        };
-        if let Some(external) = self.ctx.as_ref().and_then(|c| c.external.as_ref()) {
-            let mut configured = external
-                .configured
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            if !configured.contains(&bal.address) {
-                configured.push(bal.address.clone());
-            }
-        }
-        self.bal = Some(bal);
-        self.account = Some(account.clone());
+        let account = self.take_account(address, false)?;
         let outcome = match self
             .act(Action::Configure, async |d| d.configure(&account).await)
             .await
@@ -673,10 +653,9 @@ impl MssWorld {
         }
     }
 
-    /// « le système configure la BAL … à partir de sa seule adresse » (ECO.1.1.9): the account
-    /// without its servers; the SUT autoconfigures and runs its connection test. A failure is
-    /// judged on what the operator saw.
-    pub async fn configure_by_autoconfig(&mut self, address: &str) -> StepResult {
+    /// The account of a BAL of the directory, which becomes the scenario's (and, for a
+    /// long-lived SUT, one it was configured for); without its servers when `autoconfig`.
+    fn take_account(&mut self, address: &str, autoconfig: bool) -> Result<AccountSpec, String> {
         let Some(op) = self.operator() else {
             return self.harness_error("l'opérateur fictif n'est pas démarré");
         };
@@ -687,8 +666,10 @@ impl MssWorld {
             Ok(a) => a,
             Err(e) => return self.harness_error(format!("compte de la BAL {address} : {e}")),
         };
-        account.smtp = None;
-        account.imap = None;
+        if autoconfig {
+            account.smtp = None;
+            account.imap = None;
+        }
         if let Some(external) = self.ctx.as_ref().and_then(|c| c.external.as_ref()) {
             let mut configured = external
                 .configured
@@ -700,6 +681,14 @@ impl MssWorld {
         }
         self.bal = Some(bal);
         self.account = Some(account.clone());
+        Ok(account)
+    }
+
+    /// « le système configure la BAL … à partir de sa seule adresse » (ECO.1.1.9): the account
+    /// without its servers; the SUT autoconfigures and runs its connection test. A failure is
+    /// judged on what the operator saw.
+    pub async fn configure_by_autoconfig(&mut self, address: &str) -> StepResult {
+        let account = self.take_account(address, true)?;
         for service in [Service::Smtp, Service::Imap] {
             if !self.services.contains(&service) {
                 self.services.push(service);
