@@ -21,21 +21,10 @@ use evidence::{EventKind, Outage};
 use operator::{Directory, EntryPoint, Faults, Operator, OperatorConfig, OperatorHandle, Service};
 
 mod common;
-use common::{Behaviour, hostile, http};
+use common::{Behaviour, hostile, http, pki};
 
 const MARIE: &str = "marie.martin@operateur-fictif.mssante.fr";
 const DOMAIN: &str = "operateur-fictif.mssante.fr";
-
-fn pki() -> Arc<pki::Pki> {
-    let certs = std::env::var_os("MSS_CERTS_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../certs"));
-    Arc::new(
-        pki::ensure(&certs, &Directory::embedded().pki_profile())
-            .expect("pki")
-            .0,
-    )
-}
 
 fn trust(pki: &pki::Pki) -> Trust {
     Trust {

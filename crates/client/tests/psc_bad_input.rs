@@ -6,30 +6,17 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use client::http::HttpError;
 use client::psc::{Flow, PscClient, PscError, PscSettings};
 use client::{ConnectTo, Credentials, Defects, Secret, Trust};
-use common::{Behaviour, hostile, http};
-use operator::Directory;
+use common::{Behaviour, hostile, http, pki};
 
 const ISSUER: &str = "https://psc.operateur-fictif.mssante.fr/realm";
 const CLIENT: &str = "lps-de-test";
 const MARIE: &str = "810000000001";
-
-fn pki() -> Arc<pki::Pki> {
-    let certs = std::env::var_os("MSS_CERTS_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../certs"));
-    Arc::new(
-        pki::ensure(&certs, &Directory::embedded().pki_profile())
-            .expect("pki")
-            .0,
-    )
-}
 
 /// What the fake provider gets wrong.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

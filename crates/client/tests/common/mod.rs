@@ -4,12 +4,25 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+/// The fake IGC Santé of the tests (the workspace's `certs/`, or `MSS_CERTS_DIR`).
+pub fn pki() -> Arc<pki::Pki> {
+    let certs = std::env::var_os("MSS_CERTS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../certs"));
+    Arc::new(
+        pki::ensure(&certs, &operator::Directory::embedded().pki_profile())
+            .expect("pki")
+            .0,
+    )
+}
 
 /// What a hostile server does with a request.
 #[derive(Clone)]
