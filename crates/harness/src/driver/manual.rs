@@ -214,6 +214,41 @@ impl SutDriver for ManualDriver {
         })
     }
 
+    fn test_connection(&mut self) -> DriverFuture<'_, ()> {
+        Box::pin(async move {
+            let mark = self.ask(
+                Action::TestConnection,
+                &["Lancez le test de connexion de la BAL dans le système.".to_owned()],
+            )?;
+            self.wait(Action::TestConnection, mark, |e| {
+                matches!(
+                    e.kind,
+                    EventKind::Auth {
+                        verdict: evidence::AuthVerdict::Accepted,
+                        ..
+                    } | EventKind::TlsEstablished { .. }
+                )
+            })
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn restart(&mut self) -> DriverFuture<'_, ()> {
+        Box::pin(async move {
+            self.ask(
+                Action::Restart,
+                &[
+                    "Quittez complètement le système (tous ses processus), puis relancez-le."
+                        .to_owned(),
+                ],
+            )?;
+            // Nothing on the wire says a process restarted: the tester says when.
+            self.press_enter().await;
+            Ok(())
+        })
+    }
+
     fn open<'a>(&'a mut self, message_id: &'a str) -> DriverFuture<'a, ()> {
         Box::pin(async move {
             let mark = self.ask(
@@ -253,6 +288,20 @@ mod tests {
             d.send(&spec).await,
             Err(DriverError::Unavailable {
                 action: Action::Send,
+                ..
+            })
+        ));
+        assert!(matches!(
+            d.restart().await,
+            Err(DriverError::Unavailable {
+                action: Action::Restart,
+                ..
+            })
+        ));
+        assert!(matches!(
+            d.test_connection().await,
+            Err(DriverError::Unavailable {
+                action: Action::TestConnection,
                 ..
             })
         ));
