@@ -359,6 +359,9 @@ fn same_servers(a: &Account, b: &Account) -> bool {
     a.smtp == b.smtp && a.imap == b.imap && a.trust == b.trust && a.connect_to == b.connect_to
 }
 
+/// How long a held session must have lasted for its end to count as a new outage.
+const STABLE: Duration = Duration::from_secs(5);
+
 /// Keeps the BAL's IMAP session open, reopening it when the operator ends it.
 async fn held_session(bal: &Arc<Bal>, settings: &AgentSettings, nil: &str) {
     let mut stop = bal.stop.subscribe();
@@ -382,15 +385,21 @@ async fn held_session(bal: &Arc<Bal>, settings: &AgentSettings, nil: &str) {
             Some(dir) => client.with_data_dir(dir),
             None => client,
         };
+        let started = tokio::time::Instant::now();
         let outcome = client.hold_inbox(&mut stop).await;
         force_refresh = false;
         match outcome {
             Ok(imap::Held::Ended) => return,
             Ok(imap::Held::ByServer(_)) => {
-                // The session was up: a new outage starts counting from zero.
-                failures = 0;
                 if settings.defects.contains(&Defect::DoesNotReconnect) {
                     return;
+                }
+                // A session that lasted: a new outage starts counting from zero. One the server
+                // ends at once, again and again, counts as a failure (no reconnection storm).
+                if started.elapsed() >= STABLE {
+                    failures = 0;
+                } else {
+                    failures += 1;
                 }
             }
             Err(ClientError::AuthRefused(_)) => {
