@@ -85,7 +85,7 @@ impl Bal {
                 *ended = Some(reason);
             }
         }
-        let _ = self.stop.send(true);
+        let _ = self.stop.send_replace(true);
         *self.tokens.lock().await = None;
     }
 
@@ -102,10 +102,10 @@ impl Bal {
         let Some(current) = guard.clone() else {
             return Err(PscError::SessionEnded("jetons oubliés".into()).into());
         };
-        let force = force
-            || self
-                .refused
-                .swap(false, std::sync::atomic::Ordering::SeqCst);
+        let was_refused = self
+            .refused
+            .swap(false, std::sync::atomic::Ordering::SeqCst);
+        let force = force || was_refused;
         let refresh = !defects.contains(&Defect::NoRefresh) && (force || current.due());
         let tokens = if refresh {
             match psc.refresh(&current).await {
@@ -120,8 +120,15 @@ impl Bal {
                     }
                     return Err(PscError::SessionEnded(reason).into());
                 }
-                // Asked because the last token was refused: it is not sent again.
-                Err(e) if force => return Err(e.into()),
+                // Asked because the last token was refused: it is not sent again, and the next
+                // use asks again.
+                Err(e) if force => {
+                    if was_refused {
+                        self.refused
+                            .store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    return Err(e.into());
+                }
                 // A refresh ahead of time that failed: the current token is still valid.
                 Err(_) => current,
             }
@@ -151,7 +158,7 @@ impl Drop for Agent {
         // Held sessions end with the agent (LOGOUT), not when the operator goes away.
         if let Ok(bals) = self.bals.try_lock() {
             for bal in bals.values() {
-                let _ = bal.stop.send(true);
+                let _ = bal.stop.send_replace(true);
             }
         }
     }
@@ -229,7 +236,7 @@ impl Agent {
             return Ok(());
         }
         if let Some(old) = bals.remove(&account.address) {
-            let _ = old.stop.send(true);
+            let _ = old.stop.send_replace(true);
         }
         let psc = match psc {
             Some(settings) => {
@@ -296,7 +303,7 @@ impl Agent {
     pub async fn forget_all(&self) {
         let mut bals = self.bals.lock().await;
         for bal in bals.values() {
-            let _ = bal.stop.send(true);
+            let _ = bal.stop.send_replace(true);
         }
         bals.clear();
     }
@@ -373,8 +380,24 @@ async fn held_session(bal: &Arc<Bal>, settings: &AgentSettings, nil: &str) {
         }
         let account = match bal.account(&settings.defects, force_refresh).await {
             Ok(a) => a,
-            // No usable token (session ended, refresh refused): nothing to reopen.
-            Err(_) => return,
+            // The session ended: nothing to reopen.
+            Err(ClientError::Psc(PscError::SessionEnded(_))) => return,
+            // The provider is unreachable for now: try again later, within the bound.
+            Err(_) => {
+                failures += 1;
+                if failures > settings.reconnect_attempts {
+                    return;
+                }
+                let delay = settings
+                    .reconnect_delay
+                    .saturating_mul(1 << (failures - 1).min(6))
+                    .min(Duration::from_secs(30));
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = stop.changed() => return,
+                }
+                continue;
+            }
         };
         let mut client_account = account;
         client_account.nil = nil.to_owned();
@@ -451,13 +474,17 @@ async fn watch_session(bal: std::sync::Weak<Bal>, every: Duration, defects: Defe
                 }
             } else {
                 drop(guard);
-                match psc.active(&current).await {
-                    // An expired token is inactive too: that is not the end of the session.
-                    Ok(false) if !current.remaining().is_zero() => {
-                        Some("jeton inactif à l'introspection".to_owned())
-                    }
-                    _ => None,
-                }
+                let inactive = matches!(psc.active(&current).await, Ok(false));
+                // An expired token is inactive too: that is not the end of the session; nor is
+                // a token a refresh replaced meanwhile.
+                let still_current = bal
+                    .tokens
+                    .lock()
+                    .await
+                    .as_ref()
+                    .is_some_and(|t| t.access == current.access);
+                (inactive && still_current && !current.remaining().is_zero())
+                    .then(|| "jeton inactif à l'introspection".to_owned())
             }
         };
         if let Some(reason) = over

@@ -202,8 +202,8 @@ impl MssWorld {
             })
             .filter(|c| {
                 c.events.iter().any(|e| {
-                    matches!(&e.kind, EventKind::Auth { verdict: evidence::AuthVerdict::Accepted, user, .. }
-                        if user.as_deref() == expected.bal.as_deref())
+                    matches!(&e.kind, EventKind::Auth { verdict: evidence::AuthVerdict::Accepted, user: Some(u), .. }
+                        if expected.bal.as_deref().is_some_and(|b| rules::session::same_bal(u, b)))
                 })
             })
             .map(|c| c.id)
@@ -288,52 +288,15 @@ impl MssWorld {
             .operator()
             .map(|op| op.issued_tokens())
             .unwrap_or_default();
-        let mut scan = rules::eco_1_2_5::Scan {
-            folder: folder.as_ref().map(|f| f.display().to_string()),
-            canaries: canaries.len(),
-            ..Default::default()
+        let scan = match folder {
+            Some(dir) => tokio::task::spawn_blocking(move || scan_folder(&dir, &canaries))
+                .await
+                .unwrap_or_default(),
+            None => rules::eco_1_2_5::Scan {
+                canaries: canaries.len(),
+                ..Default::default()
+            },
         };
-        if let Some(dir) = &folder {
-            let forms: Vec<(Vec<u8>, &str)> = canaries
-                .iter()
-                .filter(|t| t.len() >= 16)
-                .flat_map(|t| rules::eco_1_2_5::forms(t))
-                .map(|(f, how)| (f.into_bytes(), how))
-                .collect();
-            let mut stack = vec![dir.clone()];
-            let mut seen = 0usize;
-            while let Some(d) = stack.pop() {
-                let Ok(entries) = std::fs::read_dir(&d) else {
-                    continue;
-                };
-                for entry in entries.flatten() {
-                    let path = entry.path();
-                    let Ok(meta) = entry.metadata() else { continue };
-                    if meta.is_dir() {
-                        stack.push(path);
-                        continue;
-                    }
-                    seen += 1;
-                    if seen > 10_000 || meta.len() > 64 * 1024 * 1024 {
-                        scan.skipped
-                            .push(format!("{} (trop grand ou trop nombreux)", path.display()));
-                        continue;
-                    }
-                    let Ok(bytes) = std::fs::read(&path) else {
-                        scan.skipped.push(format!("{} (illisible)", path.display()));
-                        continue;
-                    };
-                    scan.files += 1;
-                    for (form, how) in &forms {
-                        if bytes.windows(form.len()).any(|w| w == form.as_slice()) {
-                            scan.hits
-                                .push((path.display().to_string(), how.to_string()));
-                            break;
-                        }
-                    }
-                }
-            }
-        }
         let finding = rules::eco_1_2_5::check(&scan);
         let finding = self.with_failed_actions(StepFinding::from_rule(step, finding));
         self.findings.push(finding);
@@ -405,34 +368,27 @@ impl MssWorld {
         Ok(())
     }
 
-    /// Waits, at most `delay`, until the sessions held when the PSC session ended are closed.
+    /// Waits, at most `delay`, until ECO.1.2.6's rule is satisfied (every session held when the
+    /// PSC session ended is closed): the same condition the judgement uses.
     pub async fn await_sessions_closed(&mut self, delay: Duration) {
-        // Closed for good (the connection ended), not merely being left.
-        let held = self.held_imap(&self.evidence());
+        let expected = self.expectation();
         self.wait_within(delay, |e| {
-            held.iter()
-                .all(|id| e.connection(*id).is_some_and(|c| c.closed().is_some()))
+            rules::eco_1_2_6::check(e, &expected, delay).verdict == rules::Verdict::Pass
         })
         .await;
     }
 
-    /// Waits, at most `delay`, until the BAL authenticated again after the operator ended its
-    /// sessions.
-    pub async fn await_reopened(&mut self, delay: Duration) {
-        let bal = self.expectation().bal;
+    /// Waits, at most `delay`, until ECO.1.2.7's rule (`after_expiry`: its expired-token
+    /// variant) is satisfied: what the operator ended is open again.
+    pub async fn await_reopened(&mut self, delay: Duration, after_expiry: bool) {
+        let expected = self.expectation();
         self.wait_within(delay, |e| {
-            let mut after = false;
-            e.events().iter().any(|ev| {
-                if let EventKind::FaultInjected { fault } = &ev.kind
-                    && ev.conn.is_none()
-                    && fault.starts_with("sessions en cours fermées par l'opérateur")
-                {
-                    after = true;
-                }
-                after
-                    && matches!(&ev.kind, EventKind::Auth { verdict: evidence::AuthVerdict::Accepted, user, .. }
-                        if user.as_deref() == bal.as_deref())
-            })
+            let finding = if after_expiry {
+                rules::eco_1_2_7::check_after_expiry(e, &expected, delay)
+            } else {
+                rules::eco_1_2_7::check(e, &expected, delay)
+            };
+            finding.verdict == rules::Verdict::Pass
         })
         .await;
     }
@@ -706,7 +662,8 @@ impl MssWorld {
                 expected.entry.is_none_or(|x| x == c.entry)
                     && c.tls_established().is_some()
                     && c.events.iter().any(|ev| {
-                        matches!(&ev.kind, EventKind::Auth { user, .. } if user.as_deref() == expected.bal.as_deref())
+                        matches!(&ev.kind, EventKind::Auth { user: Some(u), .. }
+                            if expected.bal.as_deref().is_some_and(|b| rules::session::same_bal(u, b)))
                     })
             })
         })
@@ -1121,4 +1078,58 @@ fn connect_to(
         to(op.psc_host.clone(), addresses.psc_smtp, false),
         to(op.authcli_host.clone(), addresses.app_smtp, false),
     ]
+}
+
+/// ECO.1.2.5: looks for every canary token, in clear or base64, in the files under `dir`
+/// (at most 10,000 files of at most 64 MiB each; more is reported, not read).
+fn scan_folder(dir: &std::path::Path, canaries: &[String]) -> rules::eco_1_2_5::Scan {
+    let mut scan = rules::eco_1_2_5::Scan {
+        folder: Some(dir.display().to_string()),
+        canaries: canaries.len(),
+        ..Default::default()
+    };
+    if std::fs::read_dir(dir).is_err() {
+        scan.skipped
+            .push(format!("{} (dossier illisible)", dir.display()));
+        return scan;
+    }
+    let finders: Vec<(memchr::memmem::Finder<'static>, &str)> = canaries
+        .iter()
+        .filter(|t| t.len() >= 16)
+        .flat_map(|t| rules::eco_1_2_5::forms(t))
+        .map(|(f, how)| (memchr::memmem::Finder::new(f.as_bytes()).into_owned(), how))
+        .collect();
+    let mut stack = vec![dir.to_path_buf()];
+    let mut seen = 0usize;
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            scan.skipped
+                .push(format!("{} (dossier illisible)", d.display()));
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            seen += 1;
+            if seen > 10_000 || meta.len() > 64 * 1024 * 1024 {
+                scan.skipped
+                    .push(format!("{} (trop grand ou trop nombreux)", path.display()));
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&path) else {
+                scan.skipped.push(format!("{} (illisible)", path.display()));
+                continue;
+            };
+            scan.files += 1;
+            if let Some((_, how)) = finders.iter().find(|(f, _)| f.find(&bytes).is_some()) {
+                scan.hits
+                    .push((path.display().to_string(), (*how).to_owned()));
+            }
+        }
+    }
+    scan
 }

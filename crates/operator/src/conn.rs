@@ -128,6 +128,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 Err(_) => Read::Idle,
                 Ok(Ok(0)) => Read::Closed,
                 Ok(Ok(_)) => Read::Data,
+                // A client that drops the TCP connection (no TLS close_notify, a reset) closed
+                // it: that is its doing, not the operator's.
+                Ok(Err(e))
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::UnexpectedEof
+                            | io::ErrorKind::ConnectionReset
+                            | io::ErrorKind::ConnectionAborted
+                            | io::ErrorKind::BrokenPipe
+                    ) =>
+                {
+                    Read::Closed
+                }
                 Ok(Err(e)) => Read::Failed(e),
             },
         };

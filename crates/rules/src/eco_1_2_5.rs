@@ -49,6 +49,15 @@ pub fn check(scan: &Scan) -> Finding {
              atteste que l'Access Token n'est conservé qu'en mémoire",
         );
     };
+    if scan.files == 0 && !scan.skipped.is_empty() && scan.hits.is_empty() {
+        return Finding::not_tested(
+            ID,
+            format!(
+                "dossier de données du système illisible : {}",
+                scan.skipped.join(", ")
+            ),
+        );
+    }
     if scan.canaries == 0 {
         return Finding::not_tested(
             ID,

@@ -6,8 +6,9 @@
 //! Reading taken (VERIFICATION.md §1): the operator ends every session in progress (IMAP
 //! `BYE`, SMTP `421`) while the system holds an authenticated session on the BAL's entry point
 //! and its Pro Santé Connect session is valid; the harness asks nothing of the system
-//! afterwards. Within the scenario's delay, the system must open a new connection of the same
-//! protocol and authenticate as the BAL. Sending again a token the operator had just refused
+//! afterwards. Within the scenario's delay, the system must open a new IMAP connection and
+//! authenticate as the BAL (a submission session ended with nothing to send may wait for the
+//! next message: « une session IMAP ou SMTP »). Sending again a token the operator had just refused
 //! fails the check; a refusal followed by a refresh and a success does not.
 
 use std::time::Duration;
@@ -72,10 +73,10 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation, delay: Duration
             })
         })
         .collect();
-    if ended.is_empty() {
+    if !ended.iter().any(|c| c.service == evidence::Service::Imap) {
         return Finding::not_tested(
             ID,
-            "le système n'avait aucune session authentifiée ouverte quand l'opérateur y a mis fin : \
+            "le système n'avait aucune session IMAP authentifiée ouverte quand l'opérateur y a mis fin : \
              rien à rouvrir",
         );
     }
@@ -131,6 +132,12 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation, delay: Duration
                     ));
                 }
             }
+            // A submission session is reopened when there is something to send: « une session
+            // IMAP ou SMTP ».
+            None if again.is_empty() && service == evidence::Service::Smtp => reopened.push(
+                "SMTP fermée, à rouvrir au prochain envoi (non exigé sans message à envoyer)"
+                    .to_owned(),
+            ),
             None if again.is_empty() => problems.push(format!(
                 "session {name} fermée par l'opérateur et jamais rouverte"
             )),

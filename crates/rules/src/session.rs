@@ -713,7 +713,7 @@ pub(crate) fn for_this_bal(expected: &Expectation, user: Option<&str>) -> bool {
 
 /// Whether two BAL addresses are the same (the domain part is case-insensitive; so is the
 /// local part at this operator, like every MSSanté operator's directory).
-pub(crate) fn same_bal(a: &str, b: &str) -> bool {
+pub fn same_bal(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
 

@@ -122,6 +122,10 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let defects: Defects = args.defects.into_iter().collect();
     let timeout = Duration::from_secs(args.timeout.max(1));
     let data_dir = args.data_dir.clone().or_else(Client::default_data_dir);
+    if let Some(dir) = &data_dir {
+        // The client's own folder exists from its first start, like any application's.
+        let _ = std::fs::create_dir_all(dir);
+    }
     let agent = Arc::new(Agent::new(
         AgentSettings {
             defects: defects.clone(),

@@ -39,7 +39,7 @@ async fn closed(w: &mut MssWorld, step: &Step, seconds: u64) -> StepResult {
 #[then(expr = "le système rouvre sa session et s'authentifie de nouveau dans les {int} secondes")]
 async fn reopened(w: &mut MssWorld, step: &Step, seconds: u64) -> StepResult {
     let delay = Duration::from_secs(seconds);
-    w.await_reopened(delay).await;
+    w.await_reopened(delay, false).await;
     w.judge_session(&super::text(step), SessionRule::Reopened(delay))
 }
 
@@ -75,7 +75,7 @@ async fn token_expired(w: &mut MssWorld) -> StepResult {
 )]
 async fn reopened_after_expiry(w: &mut MssWorld, step: &Step, seconds: u64) -> StepResult {
     let delay = Duration::from_secs(seconds);
-    w.await_reopened(delay).await;
+    w.await_reopened(delay, true).await;
     w.judge_session(&super::text(step), SessionRule::ReopenedAfterExpiry(delay))
 }
 
