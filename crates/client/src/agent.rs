@@ -210,13 +210,7 @@ impl Agent {
     }
 
     fn client(&self, account: Account) -> Client {
-        let client = Client::new(account)
-            .with_defects(self.settings.defects.clone())
-            .with_timeout(self.settings.timeout);
-        match &self.settings.data_dir {
-            Some(dir) => client.with_data_dir(dir),
-            None => client,
-        }
+        client_of(&self.settings, account)
     }
 
     /// Configures a BAL. With `psc`, opens its Pro Santé Connect session (the given token is
@@ -366,6 +360,25 @@ fn same_servers(a: &Account, b: &Account) -> bool {
     a.smtp == b.smtp && a.imap == b.imap && a.trust == b.trust && a.connect_to == b.connect_to
 }
 
+/// The reference client for one account, as the agent's settings make it.
+fn client_of(settings: &AgentSettings, account: Account) -> Client {
+    let client = Client::new(account)
+        .with_defects(settings.defects.clone())
+        .with_timeout(settings.timeout);
+    match &settings.data_dir {
+        Some(dir) => client.with_data_dir(dir),
+        None => client,
+    }
+}
+
+/// The delay before reconnection attempt `failures` (1, 2…): doubling, at most 30 s.
+fn backoff(settings: &AgentSettings, failures: u32) -> Duration {
+    settings
+        .reconnect_delay
+        .saturating_mul(1 << failures.saturating_sub(1).min(6))
+        .min(Duration::from_secs(30))
+}
+
 /// How long a held session must have lasted for its end to count as a new outage.
 const STABLE: Duration = Duration::from_secs(5);
 
@@ -388,12 +401,8 @@ async fn held_session(bal: &Arc<Bal>, settings: &AgentSettings, nil: &str) {
                 if failures > settings.reconnect_attempts {
                     return;
                 }
-                let delay = settings
-                    .reconnect_delay
-                    .saturating_mul(1 << (failures - 1).min(6))
-                    .min(Duration::from_secs(30));
                 tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
+                    _ = tokio::time::sleep(backoff(settings, failures)) => {}
                     _ = stop.changed() => return,
                 }
                 continue;
@@ -401,13 +410,7 @@ async fn held_session(bal: &Arc<Bal>, settings: &AgentSettings, nil: &str) {
         };
         let mut client_account = account;
         client_account.nil = nil.to_owned();
-        let client = Client::new(client_account.clone())
-            .with_defects(settings.defects.clone())
-            .with_timeout(settings.timeout);
-        let client = match &settings.data_dir {
-            Some(dir) => client.with_data_dir(dir),
-            None => client,
-        };
+        let client = client_of(settings, client_account);
         let started = tokio::time::Instant::now();
         let outcome = client.hold_inbox(&mut stop).await;
         force_refresh = false;
@@ -437,12 +440,8 @@ async fn held_session(bal: &Arc<Bal>, settings: &AgentSettings, nil: &str) {
             return;
         }
         if failures > 0 {
-            let delay = settings
-                .reconnect_delay
-                .saturating_mul(1 << (failures - 1).min(6))
-                .min(Duration::from_secs(30));
             tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
+                _ = tokio::time::sleep(backoff(settings, failures)) => {}
                 _ = stop.changed() => return,
             }
         }

@@ -215,6 +215,20 @@ fn no_continuation(_: &CommandContinuationRequest<'_>) -> Vec<u8> {
     b"*".to_vec()
 }
 
+/// Connects, reads the greeting and asks for the capabilities, in clear (before STARTTLS).
+async fn open_clear(
+    account: &Account,
+    timeout: Duration,
+) -> Result<(Wire<tokio::net::TcpStream>, Completed), ClientError> {
+    let tcp = net::connect(account.imap.addr, timeout, "connexion IMAP").await?;
+    let mut clear = Wire::new(tcp, timeout);
+    clear.greeting().await?;
+    let caps = clear
+        .run("CAPABILITY", CommandBody::Capability, &mut no_continuation)
+        .await?;
+    Ok((clear, caps))
+}
+
 /// Opens the BAL's INBOX and reads every message.
 pub(crate) async fn fetch_inbox(
     account: &Account,
@@ -223,12 +237,7 @@ pub(crate) async fn fetch_inbox(
     timeout: Duration,
     revocation: Option<&Revocation>,
 ) -> Result<Vec<FetchedMessage>, ClientError> {
-    let tcp = net::connect(account.imap.addr, timeout, "connexion IMAP").await?;
-    let mut clear = Wire::new(tcp, timeout);
-    clear.greeting().await?;
-    let caps = clear
-        .run("CAPABILITY", CommandBody::Capability, &mut no_continuation)
-        .await?;
+    let (mut clear, caps) = open_clear(account, timeout).await?;
     if defects.contains(&Defect::ImapWithoutStartTls) {
         // The defect: the whole session in clear.
         return session(clear, account, defects, None).await;
@@ -439,12 +448,7 @@ pub(crate) async fn hold(
     revocation: Option<&Revocation>,
     stop: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Result<Held, ClientError> {
-    let tcp = net::connect(account.imap.addr, timeout, "connexion IMAP").await?;
-    let mut clear = Wire::new(tcp, timeout);
-    clear.greeting().await?;
-    let caps = clear
-        .run("CAPABILITY", CommandBody::Capability, &mut no_continuation)
-        .await?;
+    let (mut clear, caps) = open_clear(account, timeout).await?;
     if !capabilities(&caps).contains(&Capability::StartTls) {
         return Err(ClientError::NoStartTls);
     }

@@ -2,8 +2,8 @@
 //! code and CIBA, refresh with rotation, introspection, and the end of the session seen both
 //! ways (inactive token, refused refresh).
 
-use std::path::Path;
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
 use client::psc::{Flow, PscClient, PscError, PscSettings};
@@ -12,12 +12,8 @@ use operator::{Directory, Operator, OperatorConfig};
 
 #[tokio::test]
 async fn code_and_ciba_flows_refresh_and_the_end_of_the_session() {
-    let certs = std::env::var_os("MSS_CERTS_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../certs"));
     let directory = Directory::embedded();
-    let (pki, _) = pki::ensure(&certs, &directory.pki_profile()).expect("pki");
-    let pki = Arc::new(pki);
+    let pki = common::pki();
     let data = tempfile::tempdir().expect("tempdir");
     let op = Operator::start(OperatorConfig::new(
         directory.clone(),
