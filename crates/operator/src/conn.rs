@@ -90,6 +90,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         if *shutdown.borrow() {
             return Read::Shutdown;
         }
+        // Sessions ended while a command was served end before the next one is read: a client
+        // that sends its next command right after the harness ended the sessions must meet the
+        // end, never have that command served and the session cut under the one after.
+        if let Some(rx) = self.ended.as_mut()
+            && rx.has_changed().unwrap_or(false)
+        {
+            rx.mark_unchanged();
+            return Read::Ended;
+        }
         self.buf.reserve(8192);
         let deadline = self.deadline;
         let end = async move {
@@ -119,7 +128,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
                 None => std::future::pending().await,
             }
         };
+        // Biased: an end already signalled wins over bytes that arrived with it.
         let read = tokio::select! {
+            biased;
             _ = shutdown.changed() => Read::Shutdown,
             () = end => Read::Deadline,
             () = ended => Read::Ended,
@@ -216,5 +227,23 @@ mod tests {
         c.buf.extend_from_slice(b"xxxx\r\nQUIT\r\n");
         assert_eq!(c.take_line(100), Some(Ok(b"QUIT\r\n".to_vec())));
         assert_eq!(line_text(b"A\r\n"), "A");
+    }
+
+    /// A command that arrived together with the end of the sessions is never read: the end
+    /// wins, every time (the harness switches profiles right before the next action).
+    #[tokio::test]
+    async fn the_end_of_the_sessions_wins_over_bytes_that_came_with_it() {
+        for _ in 0..50 {
+            let (mut client, server) = tokio::io::duplex(1024);
+            client.write_all(b"NOOP\r\n").await.expect("write");
+            let (tx, rx) = watch::channel(0u64);
+            let (_stop, mut shutdown) = watch::channel(false);
+            let mut conn = Conn::new(server, false);
+            conn.ended = Some(rx);
+            tx.send_modify(|n| *n += 1);
+            let read = conn.fill(Duration::from_secs(5), &mut shutdown).await;
+            assert!(matches!(read, Read::Ended), "{read:?}");
+            assert!(conn.buf.is_empty());
+        }
     }
 }
