@@ -31,6 +31,8 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
   automatiquement (i.e. sans intervention humaine) une session IMAP ou SMTP » L'opérateur ferme
   les sessions en cours (BYE, 421) ; sans autre action du banc, le système rouvre la sienne et
   s'authentifie de nouveau dans le délai, sans représenter un jeton refusé.
+  Le délai de session est de 10 secondes pour un système externe (« session_delay » de son
+  profil) et de 3 secondes pour le client de référence ; le constat indique celui appliqué.
 
   Contexte:
     Étant donné un opérateur MSSanté fictif
@@ -57,7 +59,7 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
     Quand le système synchronise sa boîte de réception
     Et le système garde une session IMAP ouverte
     Et la session Pro Santé Connect du professionnel prend fin
-    Alors le système ferme ses sessions IMAP et SMTP dans les 10 secondes
+    Alors le système ferme ses sessions IMAP et SMTP dans le délai de session
 
   @ECO.1.2.6 @PER_ORG @automated
   Scénario: fin de la session Pro Santé Connect : le système ferme ses sessions, BAL organisationnelle
@@ -65,7 +67,7 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
     Quand le système synchronise sa boîte de réception
     Et le système garde une session IMAP ouverte
     Et la session Pro Santé Connect du professionnel prend fin
-    Alors le système ferme ses sessions IMAP et SMTP dans les 10 secondes
+    Alors le système ferme ses sessions IMAP et SMTP dans le délai de session
 
   @ECO.1.2.7 @PER_ORG @automated
   Scénario: l'opérateur ferme la session, l'authentification PSC est valide : réouverture, BAL personnelle
@@ -73,7 +75,7 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
     Quand le système synchronise sa boîte de réception
     Et le système garde une session IMAP ouverte
     Et l'opérateur met fin aux sessions en cours
-    Alors le système rouvre sa session et s'authentifie de nouveau dans les 10 secondes
+    Alors le système rouvre sa session et s'authentifie de nouveau dans le délai de session
 
   @ECO.1.2.7 @PER_ORG @automated
   Scénario: jeton refusé à la reconnexion : un nouveau jeton, jamais le même, BAL personnelle
@@ -82,7 +84,7 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
     Et le système garde une session IMAP ouverte
     Et l'opérateur refusera la prochaine authentification
     Et l'opérateur met fin aux sessions en cours
-    Alors le système rouvre sa session et s'authentifie de nouveau dans les 10 secondes
+    Alors le système rouvre sa session et s'authentifie de nouveau dans le délai de session
 
   @ECO.1.2.3 @PER_ORG @interactive
   Scénario: une authentification refusée ne perturbe pas la suite, BAL personnelle
@@ -92,6 +94,7 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
     Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
     Et le système synchronise sa boîte de réception
     Alors l'échec d'authentification est signalé et les autres actions du système fonctionnent
+    Et le testeur atteste : "le reste de l'application a continué de fonctionner pendant et après l'échec d'authentification"
 
   @ECO.1.2.5 @PER_ORG @attestation
   Scénario: l'Access Token PSC n'est conservé qu'en mémoire, BAL personnelle
@@ -101,6 +104,7 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
     Et la session Pro Santé Connect du professionnel prend fin
     Et le système redémarre
     Alors aucun jeton Pro Santé Connect n'est écrit dans le dossier de données du système
+    Et le testeur atteste : "le système ne conserve l'Access Token Pro Santé Connect qu'en mémoire (ni fichier, ni base, ni trousseau)"
 
   @ECO.1.2.7 @PER_ORG @automated
   Scénario: Access Token expiré, Refresh Token valide : rafraîchissement puis réouverture, BAL personnelle
@@ -110,4 +114,4 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
     Et le système garde une session IMAP ouverte
     Et l'Access Token de la session tenue a expiré
     Et l'opérateur met fin aux sessions en cours
-    Alors le système rafraîchit son Access Token puis rouvre sa session dans les 10 secondes
+    Alors le système rafraîchit son Access Token puis rouvre sa session dans le délai de session

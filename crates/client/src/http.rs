@@ -137,6 +137,26 @@ pub(crate) struct Fetched {
     pub body: Bytes,
 }
 
+/// Posts a JSON request to a plain-HTTP service on this machine (the long-lived
+/// `mss-client serve` a command-line action forwards to) and returns its status and answer.
+pub async fn post_json(
+    url: &str,
+    body: Vec<u8>,
+    timeout: Duration,
+) -> Result<(u16, Bytes), HttpError> {
+    let fetched = fetch_with_errors(Fetch {
+        url,
+        schemes: Schemes::Any,
+        post: Some(("application/json", body)),
+        max: 16 * 1024 * 1024,
+        timeout,
+        tls: None,
+        connect_to: &[],
+    })
+    .await?;
+    Ok((fetched.status, fetched.body))
+}
+
 /// Fetches one URL; anything but `200` is an error.
 pub(crate) async fn fetch(f: Fetch<'_>) -> Result<Fetched, HttpError> {
     let url = f.url.to_owned();

@@ -50,6 +50,15 @@ pub struct RunConfig {
     pub messages: Option<PathBuf>,
     /// Longest wait for an observable effect of an action (a message reaching the operator).
     pub timeout: Duration,
+    /// How long the system has to close its sessions when the Pro Santé Connect session ends
+    /// (ECO.1.2.6) and to reopen them when the operator ends them (ECO.1.2.7): the « délai de
+    /// session » of the scenarios. 3 s for the reference client (it takes well under one); a
+    /// profile's `session_delay`, else 10 s, for an external system.
+    pub session_delay: Duration,
+    /// What a tester types, line by line, instead of reading the terminal (replaying an
+    /// interactive session's answers; tests). With it the run has a tester even without a
+    /// terminal.
+    pub tester_answers: Option<Vec<String>>,
     /// Print each scenario's outcome as it finishes.
     pub verbose: bool,
 }
@@ -70,6 +79,8 @@ impl RunConfig {
             journals: None,
             messages: None,
             timeout: Duration::from_secs(10),
+            session_delay: Duration::from_secs(3),
+            tester_answers: None,
             verbose: false,
         }
     }
@@ -85,6 +96,10 @@ impl RunConfig {
         {
             self.timeout = t;
         }
+        self.session_delay = profile
+            .session_delay
+            .and_then(|t| crate::driver::profile::seconds(t, "session_delay").ok())
+            .unwrap_or(Duration::from_secs(10));
         self.sut = Sut::External(Box::new(profile));
         self
     }

@@ -259,7 +259,10 @@ async fn start_external(
     let driver: Box<dyn SutDriver> = match profile.driver {
         DriverKind::Command => Box::new(ExternalDriver::new(
             description,
-            Box::new(CommandTransport::new(profile)?),
+            Box::new(
+                CommandTransport::new(profile)?
+                    .with_start_line(process.as_ref().and_then(|p| p.first_line.clone())),
+            ),
         )),
         DriverKind::Http => {
             let base = profile
@@ -284,7 +287,13 @@ async fn start_external(
     };
     let driver: SharedDriver = Arc::new(tokio::sync::Mutex::new(driver));
     // At a terminal, a tester does what the profile's driver cannot.
-    let tester = ManualDriver::new(operator.journal().clone(), wait);
+    let tester = match &config.tester_answers {
+        Some(lines) => {
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            ManualDriver::scripted(operator.journal().clone(), wait, &lines)
+        }
+        None => ManualDriver::new(operator.journal().clone(), wait),
+    };
     let manual: Option<SharedDriver> =
         (profile.driver != DriverKind::Manual && tester.is_interactive()).then(|| {
             Arc::new(tokio::sync::Mutex::new(

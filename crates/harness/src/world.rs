@@ -151,6 +151,13 @@ impl MssWorld {
         })
     }
 
+    /// The « délai de session » of ECO.1.2.6 and 1.2.7 (see [`RunConfig::session_delay`]).
+    pub(crate) fn session_delay(&self) -> Duration {
+        self.ctx
+            .as_ref()
+            .map_or(Duration::from_secs(10), |c| c.config.session_delay)
+    }
+
     fn timeout(&self) -> Duration {
         self.ctx
             .as_ref()
@@ -300,6 +307,66 @@ impl MssWorld {
         let finding = rules::eco_1_2_5::check(&scan);
         let finding = self.with_failed_actions(StepFinding::from_rule(step, finding));
         self.findings.push(finding);
+        Ok(())
+    }
+
+    /// « le testeur atteste : "…" »: a tester (an interactive manual run, or a tester at the
+    /// terminal beside another driver) attests what the harness cannot observe. The answer
+    /// joins the scenario's last finding: « non » fails it, « oui » adds the attestation and
+    /// its evidence file; without a tester the finding stands alone and says so.
+    pub async fn attest(&mut self, step: &str, statement: &str) -> StepResult {
+        let manual = self
+            .ctx
+            .as_ref()
+            .and_then(|c| c.external.as_ref())
+            .and_then(|e| e.manual.clone());
+        let mut answer = None;
+        for driver in [manual, self.driver.clone()].into_iter().flatten() {
+            let mut guard = driver.lock().await;
+            if let Ok(Some(a)) = guard.attest(statement).await {
+                answer = Some(a);
+                break;
+            }
+        }
+        if self.findings.is_empty() {
+            return self.not_tested(format!(
+                "« {step} » : aucun constat automatique à compléter par l'attestation"
+            ));
+        }
+        let Some(finding) = self.findings.last_mut() else {
+            return Ok(());
+        };
+        match answer {
+            None => finding.evidence.push(format!(
+                "attestation « {statement} » non recueillie : aucun testeur au terminal \
+                 (constat automatique seul)"
+            )),
+            Some(a) => {
+                let file = a.evidence.as_ref().map_or_else(
+                    || "sans fichier de preuve".to_owned(),
+                    |f| {
+                        format!(
+                            "preuve {} ({} octets, SHA-256 {})",
+                            f.path.display(),
+                            f.bytes,
+                            f.sha256
+                        )
+                    },
+                );
+                if a.confirmed {
+                    finding
+                        .evidence
+                        .push(format!("attesté par le testeur : « {statement} » — {file}"));
+                } else {
+                    let automatic = std::mem::take(&mut finding.detail);
+                    finding.verdict = rules::Verdict::Fail;
+                    finding.detail = format!(
+                        "le testeur n'atteste pas « {statement} » — {file} (constat automatique : \
+                         {automatic})"
+                    );
+                }
+            }
+        }
         Ok(())
     }
 

@@ -46,30 +46,35 @@ async fn the_same_verdicts_in_process_by_command_and_over_http() {
         "{:?}",
         verdicts(&reference)
     );
-    // A command line per action holds no session between actions: the session lifecycle
-    // requirements are not tested through it, and say so; everything else is the same.
-    let mut expected = verdicts(&reference);
-    for id in ["ECO.1.2.6", "ECO.1.2.7"] {
-        expected.insert(id.to_owned(), Verdict::NotTested);
-        let r = command.requirements.iter().find(|r| r.id == id).expect(id);
+    // The command lines hand each action to the running client (`start`): its sessions live
+    // between actions and the session lifecycle is judged as in process.
+    assert_eq!(verdicts(&command), verdicts(&reference), "command profile");
+    assert_eq!(verdicts(&http), verdicts(&reference), "HTTP profile");
+    assert!(command.sut.contains("mss-client"), "{}", command.sut);
+    assert!(!command.failed() && !http.failed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_per_action_is_not_tested_on_the_session_lifecycle() {
+    let Some(client) = support::mss_client() else {
+        return;
+    };
+    // No `start`: each action is a process of its own and holds no session between actions.
+    let c = client.display();
+    let profile = support::profile(&format!(
+        "name: sans session\ndriver: command\ncommand:\n  actions:\n    configure: {{ run: [{c}, driver] }}\n    sync: {{ run: [{c}, driver] }}\n    send: {{ run: [{c}, driver] }}\n"
+    ));
+    let ids = ["ECO.1.2.6", "ECO.1.2.7"];
+    let results = run_profile(profile, &ids).await;
+    for id in ids {
+        let r = results.requirements.iter().find(|r| r.id == id).expect(id);
+        assert_eq!(r.verdict, Verdict::NotTested, "{id}: {}", r.explanation);
         assert!(
             r.explanation.contains("aucune session IMAP"),
             "{id}: {}",
             r.explanation
         );
     }
-    assert_eq!(verdicts(&command), expected, "command profile");
-    assert_eq!(verdicts(&http), verdicts(&reference), "HTTP profile");
-    assert!(command.sut.contains("mss-client"), "{}", command.sut);
-    assert!(!http.failed());
-    // The command profile is unsettled only by what it cannot show.
-    let unsettled: Vec<&str> = command
-        .requirements
-        .iter()
-        .filter(|r| r.unsettled())
-        .map(|r| r.id.as_str())
-        .collect();
-    assert_eq!(unsettled, ["ECO.1.2.6", "ECO.1.2.7"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,6 +90,117 @@ async fn a_mutant_behind_the_command_profile_fails_its_requirement() {
     assert_eq!(r.verdict("ECO.2.4.3"), Some(Verdict::Failed));
     assert_eq!(r.verdict("ECO.1.0.1"), Some(Verdict::Passed));
     assert!(r.failed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_lifecycle_mutants_fail_through_the_command_profile() {
+    let Some(client) = support::mss_client() else {
+        return;
+    };
+    // The example profile, its running client given the defect: the command lines forward to
+    // it, as an editor's command-line front end talks to its running application.
+    for name in [
+        "ignores-psc-session-end",
+        "does-not-reconnect",
+        "retries-refused-token",
+        "no-refresh",
+        "crashes-on-auth-error",
+        "writes-token-to-disk",
+    ] {
+        let mutant = harness::mutants::MUTANTS
+            .iter()
+            .find(|m| m.name() == name)
+            .expect(name);
+        let mut profile = support::example_profile("mss-client-command.yaml", &client);
+        let start = profile
+            .start
+            .as_mut()
+            .expect("the example profile starts the client");
+        start.run.extend(["--defect".to_owned(), name.to_owned()]);
+        // A mutant never closes or reopens: each such scenario waits the whole delay.
+        profile.session_delay = Some(3.0);
+        let t = std::time::Instant::now();
+        let r = run_profile(profile, mutant.fails).await;
+        eprintln!("TIMING {name} {:?}", t.elapsed());
+        for id in mutant.fails {
+            assert_eq!(r.verdict(id), Some(Verdict::Failed), "mutant {name}: {id}");
+        }
+        assert_eq!(r.summary.harness_errors, 0, "mutant {name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tester_attests_what_the_harness_cannot_see() {
+    let Some(client) = support::mss_client() else {
+        return;
+    };
+    let proof = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(proof.path(), b"capture d'ecran").expect("write");
+    let run = |answers: Vec<String>| {
+        let profile = support::example_profile("mss-client-http.yaml", &client);
+        let mut config = support::config().with_profile(profile);
+        config.requirements = vec!["ECO.1.2.3".into(), "ECO.1.2.5".into()];
+        config.timeout = Duration::from_secs(5);
+        config.tester_answers = Some(answers);
+        harness::run(config)
+    };
+    let evidence_of = |r: &RunResults, id: &str| -> Vec<String> {
+        r.scenarios
+            .iter()
+            .flat_map(|s| &s.findings)
+            .filter(|f| f.requirement == id)
+            .flat_map(|f| f.evidence.clone())
+            .collect()
+    };
+    // ECO.1.2.3 attested with a file (a wrong path first: asked again), ECO.1.2.5 without.
+    let path = proof.path().display().to_string();
+    let yes = run(vec![
+        "peut-être".into(),
+        "o".into(),
+        "/nulle/part".into(),
+        path.clone(),
+        "oui".into(),
+        String::new(),
+    ])
+    .await
+    .expect("run");
+    assert_eq!(yes.verdict("ECO.1.2.3"), Some(Verdict::Passed));
+    assert_eq!(yes.verdict("ECO.1.2.5"), Some(Verdict::Passed));
+    let attested = evidence_of(&yes, "ECO.1.2.3");
+    assert!(
+        attested
+            .iter()
+            .any(|e| e.starts_with("attesté par le testeur")
+                && e.contains(&path)
+                && e.contains("15 octets")),
+        "{attested:?}"
+    );
+    assert!(
+        evidence_of(&yes, "ECO.1.2.5")
+            .iter()
+            .any(|e| e.contains("sans fichier de preuve")),
+    );
+    // The tester does not attest ECO.1.2.5: it fails, whatever the canaries said.
+    let no = run(vec!["o".into(), String::new(), "n".into(), path])
+        .await
+        .expect("run");
+    assert_eq!(no.verdict("ECO.1.2.3"), Some(Verdict::Passed));
+    assert_eq!(no.verdict("ECO.1.2.5"), Some(Verdict::Failed));
+    let r = no
+        .requirements
+        .iter()
+        .find(|r| r.id == "ECO.1.2.5")
+        .expect("1.2.5");
+    assert!(r.explanation.contains("n'atteste pas"), "{}", r.explanation);
+    // No tester: the automated finding stands and says the attestation is missing.
+    let profile = support::example_profile("mss-client-http.yaml", &client);
+    let alone = run_profile(profile, &["ECO.1.2.5"]).await;
+    assert_eq!(alone.verdict("ECO.1.2.5"), Some(Verdict::Passed));
+    assert!(
+        evidence_of(&alone, "ECO.1.2.5")
+            .iter()
+            .any(|e| e.contains("non recueillie"))
+    );
 }
 
 /// A profile whose send is a shell script (the SUT), for the requirements of X-MSS-NIL only.

@@ -5,6 +5,7 @@
 //! mss-client --account account.json send message.json   # message in the JSON of seeds/000
 //! mss-client --account account.json fetch               # INBOX as JSON lines
 //! mss-client driver < request.json                      # one action of the driver contract
+//! mss-client driver --forward < request.json            # … handed to a running `serve`
 //! mss-client serve --listen 127.0.0.1:0                 # the contract over HTTP: POST /<action>
 //! ```
 //!
@@ -25,6 +26,11 @@ use clap::{Parser, Subcommand};
 use client::agent::{Agent, AgentSettings};
 use client::driver::{DriverFailure, NIL, handle};
 use client::{Account, Client, Defect, Defects, MessageSpec};
+
+/// Where the harness gives a command action the first line its `start` process printed.
+const START_LINE: &str = "MSS_SUT_START_LINE";
+/// Longest wait for a forwarded action's answer.
+const FORWARD_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// The reference MSSanté client.
 #[derive(Debug, Parser)]
@@ -61,7 +67,13 @@ enum Action {
     /// Prints the INBOX, one JSON object per message.
     Fetch,
     /// Runs one action of the driver contract read on standard input.
-    Driver,
+    Driver {
+        /// Hand the action to the running `mss-client serve` whose URL the harness gives in
+        /// `$MSS_SUT_START_LINE` (the first line the profile's `start` process printed), so
+        /// the sessions it holds live on between actions.
+        #[arg(long)]
+        forward: bool,
+    },
     /// Serves the driver contract over HTTP.
     Serve {
         /// Address to listen on (port 0: any free port; the URL is printed).
@@ -118,6 +130,42 @@ async fn serve_action(
     }
 }
 
+/// Hands one request to the running `serve` and answers as `driver` would: its exit codes
+/// from the HTTP status; a `serve` that cannot be reached is a bench problem (exit 2).
+async fn forward_action(request: &str) -> ExitCode {
+    let bench = |message: String| {
+        println!("{}", serde_json::json!({ "error": message }));
+        eprintln!("mss-client: {message}");
+        ExitCode::from(2)
+    };
+    let Ok(base) = std::env::var(START_LINE) else {
+        return bench(format!(
+            "--forward : ${START_LINE} absent (l'URL que « mss-client serve » a écrite)"
+        ));
+    };
+    let action = match serde_json::from_str::<serde_json::Value>(request) {
+        Ok(v) => v["action"].as_str().unwrap_or_default().to_owned(),
+        Err(e) => return bench(format!("requête illisible : {e}")),
+    };
+    if action.is_empty() || !action.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        return bench(format!("action invalide « {action} »"));
+    }
+    let url = format!("{}/{action}", base.trim().trim_end_matches('/'));
+    // The harness bounds the action; this only keeps a vanished `serve` from hanging us.
+    match client::http::post_json(&url, request.as_bytes().to_vec(), FORWARD_TIMEOUT).await {
+        Ok((status, body)) => {
+            println!("{}", String::from_utf8_lossy(&body));
+            ExitCode::from(match status {
+                200 => 0,
+                400 => 2,
+                501 => 3,
+                _ => 1,
+            })
+        }
+        Err(e) => bench(format!("mss-client serve injoignable : {e}")),
+    }
+}
+
 async fn run(args: Args) -> Result<ExitCode, String> {
     let defects: Defects = args.defects.into_iter().collect();
     let timeout = Duration::from_secs(args.timeout.max(1));
@@ -165,9 +213,12 @@ async fn run(args: Args) -> Result<ExitCode, String> {
                 );
             }
         }
-        Action::Driver => {
+        Action::Driver { forward } => {
             let request = std::io::read_to_string(std::io::stdin())
                 .map_err(|e| format!("standard input: {e}"))?;
+            if forward {
+                return Ok(forward_action(&request).await);
+            }
             return Ok(match handle(request.as_bytes(), &agent).await {
                 Ok(answer) => {
                     println!("{answer}");

@@ -25,7 +25,12 @@ pub struct CommandTransport {
     settings: CommandSettings,
     timeout: Duration,
     data_dir: Option<std::path::PathBuf>,
+    start_line: Option<String>,
 }
+
+/// The variable giving each action the first line the profile's `start` process printed (how
+/// a command line reaches the long-lived process that holds the SUT's sessions).
+pub const START_LINE_VAR: &str = "MSS_SUT_START_LINE";
 
 /// What a finished command left.
 #[derive(Debug)]
@@ -60,7 +65,15 @@ impl CommandTransport {
             settings,
             timeout: seconds(profile.timeout, "timeout").unwrap_or(Duration::from_secs(30)),
             data_dir: profile.data_dir_resolved(),
+            start_line: None,
         })
+    }
+
+    /// Gives every action the first line the `start` process printed, in
+    /// [`START_LINE_VAR`].
+    pub fn with_start_line(mut self, line: Option<String>) -> Self {
+        self.start_line = line;
+        self
     }
 
     async fn run(&self, action: Action, body: Vec<u8>) -> Result<serde_json::Value, DriverError> {
@@ -78,6 +91,7 @@ impl CommandTransport {
         command
             .args(&spec.run[1..])
             .envs(&self.settings.env)
+            .envs(self.start_line.iter().map(|line| (START_LINE_VAR, line)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -10,7 +10,7 @@ use operator::Journal;
 use operator::journal::{Event, EventKind};
 
 use super::types::{AccountSpec, AddressType, ListedMessage, MessageSpec, SendOutcome};
-use super::{Action, DriverError, DriverFuture, SutDriver};
+use super::{Action, Attestation, DriverError, DriverFuture, EvidenceFile, SutDriver};
 
 /// A tester at a terminal.
 #[derive(Debug, Clone)]
@@ -18,7 +18,12 @@ pub struct ManualDriver {
     journal: Journal,
     timeout: Duration,
     interactive: bool,
+    /// Lines typed in advance (tests); standard input when `None`.
+    script: Option<std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>>,
 }
+
+/// How long a tester has to answer an attestation.
+const ATTESTATION_WAIT: Duration = Duration::from_secs(15 * 60);
 
 impl ManualDriver {
     /// A manual driver waiting up to `timeout` for each effect; interactive only when both
@@ -29,6 +34,41 @@ impl ManualDriver {
             journal,
             timeout,
             interactive,
+            script: None,
+        }
+    }
+
+    /// An interactive driver whose tester types `lines`, in order (tests).
+    pub fn scripted(journal: Journal, timeout: Duration, lines: &[&str]) -> Self {
+        ManualDriver {
+            journal,
+            timeout,
+            interactive: true,
+            script: Some(std::sync::Arc::new(std::sync::Mutex::new(
+                lines.iter().map(|l| (*l).to_owned()).collect(),
+            ))),
+        }
+    }
+
+    /// One line from the tester, within `wait`; `None` at the end of input or past `wait`.
+    async fn read_line(&self, wait: Duration) -> Option<String> {
+        if let Some(script) = &self.script {
+            let line = script.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+            if let Some(l) = &line {
+                eprintln!("{l}");
+            }
+            return line;
+        }
+        let read = tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            match std::io::stdin().read_line(&mut line) {
+                Ok(0) | Err(_) => None,
+                Ok(_) => Some(line),
+            }
+        });
+        match tokio::time::timeout(wait, read).await {
+            Ok(Ok(line)) => line.map(|l| l.trim().to_owned()),
+            _ => None,
         }
     }
 
@@ -92,11 +132,50 @@ impl ManualDriver {
     async fn press_enter(&self) {
         eprint!("   Appuyez sur Entrée quand c'est fait. ");
         let _ = std::io::stderr().flush();
-        let read = tokio::task::spawn_blocking(|| {
-            let mut line = String::new();
-            std::io::stdin().read_line(&mut line).map(|_| line)
-        });
-        let _ = tokio::time::timeout(self.timeout, read).await;
+        let _ = self.read_line(self.timeout).await;
+    }
+
+    /// Asks the tester whether `statement` holds (o/n), then for an optional evidence file.
+    async fn ask_attestation(&self, statement: &str) -> Option<Attestation> {
+        if !self.interactive {
+            return None;
+        }
+        eprintln!("\n── attestation du testeur ──");
+        eprintln!("   {statement}");
+        let confirmed = loop {
+            eprint!("   L'attestez-vous ? [o/n] ");
+            let _ = std::io::stderr().flush();
+            match self
+                .read_line(ATTESTATION_WAIT)
+                .await?
+                .to_lowercase()
+                .as_str()
+            {
+                "o" | "oui" => break true,
+                "n" | "non" => break false,
+                _ => eprintln!("   Répondez « o » (oui) ou « n » (non)."),
+            }
+        };
+        let mut evidence = None;
+        for _ in 0..3 {
+            eprint!("   Fichier de preuve (chemin ; Entrée pour aucun) : ");
+            let _ = std::io::stderr().flush();
+            let line = self.read_line(ATTESTATION_WAIT).await.unwrap_or_default();
+            if line.is_empty() {
+                break;
+            }
+            match EvidenceFile::read(std::path::Path::new(&line)) {
+                Ok(file) => {
+                    evidence = Some(file);
+                    break;
+                }
+                Err(e) => eprintln!("   {e}"),
+            }
+        }
+        Some(Attestation {
+            confirmed,
+            evidence,
+        })
     }
 }
 
@@ -247,6 +326,10 @@ impl SutDriver for ManualDriver {
             self.press_enter().await;
             Ok(())
         })
+    }
+
+    fn attest<'a>(&'a mut self, statement: &'a str) -> DriverFuture<'a, Option<Attestation>> {
+        Box::pin(async move { Ok(self.ask_attestation(statement).await) })
     }
 
     fn open<'a>(&'a mut self, message_id: &'a str) -> DriverFuture<'a, ()> {

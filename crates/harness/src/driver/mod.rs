@@ -218,6 +218,69 @@ pub trait SutDriver: Send + Sync + fmt::Debug {
     fn restart(&mut self) -> DriverFuture<'_, ()> {
         unsupported(Action::Restart)
     }
+
+    /// Asks a tester to attest `statement` (what the harness cannot observe); `None` when no
+    /// tester can be asked (every driver but an interactive manual one).
+    fn attest<'a>(&'a mut self, _statement: &'a str) -> DriverFuture<'a, Option<Attestation>> {
+        Box::pin(async { Ok(None) })
+    }
+}
+
+/// A tester's answer to an attestation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attestation {
+    /// Whether the tester attests the statement.
+    pub confirmed: bool,
+    /// The tester's evidence file, if one was given.
+    pub evidence: Option<EvidenceFile>,
+}
+
+/// A file a tester gives as evidence, identified by its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceFile {
+    /// Where it is.
+    pub path: std::path::PathBuf,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// Its SHA-256, in hexadecimal.
+    pub sha256: String,
+}
+
+impl EvidenceFile {
+    /// Reads a file given as evidence (a regular file).
+    pub fn read(path: &std::path::Path) -> Result<Self, String> {
+        use sha2::Digest;
+        let meta = std::fs::metadata(path).map_err(|e| format!("{} : {e}", path.display()))?;
+        if !meta.is_file() {
+            return Err(format!("{} n'est pas un fichier", path.display()));
+        }
+        use std::io::Read;
+        let mut file =
+            std::fs::File::open(path).map_err(|e| format!("{} : {e}", path.display()))?;
+        let mut hasher = sha2::Sha256::new();
+        let mut bytes = 0u64;
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            let n = file
+                .read(&mut chunk)
+                .map_err(|e| format!("{} : {e}", path.display()))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&chunk[..n]);
+            bytes += n as u64;
+        }
+        let sha256 = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(EvidenceFile {
+            path: std::path::absolute(path).unwrap_or_else(|_| path.to_owned()),
+            bytes,
+            sha256,
+        })
+    }
 }
 
 fn unsupported<'a, T: Send + 'a>(action: Action) -> DriverFuture<'a, T> {

@@ -236,6 +236,10 @@ pub struct Profile {
     /// operator, a fetch); default: `timeout`.
     #[serde(default)]
     pub effect_timeout: Option<f64>,
+    /// Seconds the SUT has to close its sessions after the end of its Pro Santé Connect
+    /// session (ECO.1.2.6) and to reopen those the operator ended (ECO.1.2.7); default 10.
+    #[serde(default)]
+    pub session_delay: Option<f64>,
     /// The command driver's settings.
     #[serde(default)]
     pub command: Option<CommandSettings>,
@@ -316,6 +320,9 @@ impl Profile {
 
     fn check(&self) -> Result<(), String> {
         seconds(self.timeout, "timeout")?;
+        if let Some(t) = self.session_delay {
+            seconds(t, "session_delay")?;
+        }
         if let Some(t) = self.effect_timeout {
             seconds(t, "effect_timeout")?;
         }

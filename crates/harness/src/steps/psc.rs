@@ -1,8 +1,6 @@
 //! The Pro Santé Connect session lifecycle (ECO.1.2.6, ECO.1.2.7): sessions held by the system,
 //! ended at the provider or by the operator.
 
-use std::time::Duration;
-
 use cucumber::gherkin::Step;
 use cucumber::{given, then, when};
 
@@ -29,16 +27,16 @@ async fn operator_end(w: &mut MssWorld) -> StepResult {
     w.end_operator_sessions()
 }
 
-#[then(expr = "le système ferme ses sessions IMAP et SMTP dans les {int} secondes")]
-async fn closed(w: &mut MssWorld, step: &Step, seconds: u64) -> StepResult {
-    let delay = Duration::from_secs(seconds);
+#[then(expr = "le système ferme ses sessions IMAP et SMTP dans le délai de session")]
+async fn closed(w: &mut MssWorld, step: &Step) -> StepResult {
+    let delay = w.session_delay();
     w.await_sessions_closed(delay).await;
     w.judge_session(&super::text(step), SessionRule::PscSessionEnd(delay))
 }
 
-#[then(expr = "le système rouvre sa session et s'authentifie de nouveau dans les {int} secondes")]
-async fn reopened(w: &mut MssWorld, step: &Step, seconds: u64) -> StepResult {
-    let delay = Duration::from_secs(seconds);
+#[then(expr = "le système rouvre sa session et s'authentifie de nouveau dans le délai de session")]
+async fn reopened(w: &mut MssWorld, step: &Step) -> StepResult {
+    let delay = w.session_delay();
     w.await_reopened(delay, false).await;
     w.judge_session(&super::text(step), SessionRule::Reopened(delay))
 }
@@ -71,10 +69,10 @@ async fn token_expired(w: &mut MssWorld) -> StepResult {
 }
 
 #[then(
-    expr = "le système rafraîchit son Access Token puis rouvre sa session dans les {int} secondes"
+    expr = "le système rafraîchit son Access Token puis rouvre sa session dans le délai de session"
 )]
-async fn reopened_after_expiry(w: &mut MssWorld, step: &Step, seconds: u64) -> StepResult {
-    let delay = Duration::from_secs(seconds);
+async fn reopened_after_expiry(w: &mut MssWorld, step: &Step) -> StepResult {
+    let delay = w.session_delay();
     w.await_reopened(delay, true).await;
     w.judge_session(&super::text(step), SessionRule::ReopenedAfterExpiry(delay))
 }
@@ -84,4 +82,9 @@ async fn reopened_after_expiry(w: &mut MssWorld, step: &Step, seconds: u64) -> S
 )]
 async fn configured_fresh(w: &mut MssWorld, address: String) -> StepResult {
     w.configure_fresh(&address).await
+}
+
+#[then(expr = "le testeur atteste : {string}")]
+async fn attested(w: &mut MssWorld, step: &Step, statement: String) -> StepResult {
+    w.attest(&super::text(step), &statement).await
 }
