@@ -148,7 +148,13 @@ impl Bal {
 pub struct Agent {
     settings: AgentSettings,
     nil: String,
-    bals: tokio::sync::Mutex<HashMap<String, Arc<Bal>>>,
+    /// The configured BALs; locked only to look up or replace one, never across a network
+    /// exchange (one BAL's slow Pro Santé Connect never holds up another's actions).
+    bals: std::sync::Mutex<HashMap<String, Arc<Bal>>>,
+    /// One configuration at a time per BAL.
+    configuring: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Counts [`Agent::forget_all`] calls: a configuration that straddles one is dropped.
+    generation: std::sync::atomic::AtomicU64,
     /// The `crashes-on-auth-error` mutant's broken state.
     broken: std::sync::atomic::AtomicBool,
 }
@@ -156,10 +162,8 @@ pub struct Agent {
 impl Drop for Agent {
     fn drop(&mut self) {
         // Held sessions end with the agent (LOGOUT), not when the operator goes away.
-        if let Ok(bals) = self.bals.try_lock() {
-            for bal in bals.values() {
-                let _ = bal.stop.send_replace(true);
-            }
+        for bal in self.bals_map().values() {
+            let _ = bal.stop.send_replace(true);
         }
     }
 }
@@ -170,7 +174,9 @@ impl Agent {
         Agent {
             settings,
             nil: nil.into(),
-            bals: tokio::sync::Mutex::new(HashMap::new()),
+            bals: std::sync::Mutex::new(HashMap::new()),
+            configuring: std::sync::Mutex::new(HashMap::new()),
+            generation: std::sync::atomic::AtomicU64::new(0),
             broken: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -220,8 +226,17 @@ impl Agent {
         account: Account,
         psc: Option<PscSettings>,
     ) -> Result<(), ClientError> {
-        let mut bals = self.bals.lock().await;
-        if let Some(existing) = bals.get(&account.address)
+        let gate = self
+            .configuring
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(account.address.clone())
+            .or_default()
+            .clone();
+        let _configuring = gate.lock().await;
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
+        let existing = self.bals_map().get(&account.address).cloned();
+        if let Some(existing) = &existing
             && existing.ended().is_none()
             && existing.psc.as_ref().map(|p| p.settings()) == psc.as_ref()
             && same_servers(&existing.base, &account)
@@ -229,7 +244,7 @@ impl Agent {
         {
             return Ok(());
         }
-        if let Some(old) = bals.remove(&account.address) {
+        if let Some(old) = self.bals_map().remove(&account.address) {
             let _ = old.stop.send_replace(true);
         }
         let psc = match psc {
@@ -273,6 +288,17 @@ impl Agent {
             holding: std::sync::atomic::AtomicBool::new(false),
             refused: std::sync::atomic::AtomicBool::new(false),
         });
+        {
+            let mut bals = self.bals_map();
+            if self.generation.load(std::sync::atomic::Ordering::SeqCst) != generation {
+                // Restarted meanwhile: nothing configured before a restart survives it.
+                let _ = bal.stop.send_replace(true);
+                return Err(ClientError::NotConfigured(account.address));
+            }
+            if let Some(old) = bals.insert(account.address.clone(), bal.clone()) {
+                let _ = old.stop.send_replace(true);
+            }
+        }
         if bal.psc.is_some() {
             tokio::spawn(watch_session(
                 Arc::downgrade(&bal),
@@ -280,14 +306,16 @@ impl Agent {
                 self.settings.defects.clone(),
             ));
         }
-        bals.insert(account.address.clone(), bal);
         Ok(())
     }
 
+    /// The configured BALs (a short lock: never held across an `.await`).
+    fn bals_map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Bal>>> {
+        self.bals.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     async fn bal(&self, address: &str) -> Result<Arc<Bal>, ClientError> {
-        self.bals
-            .lock()
-            .await
+        self.bals_map()
             .get(address)
             .cloned()
             .ok_or_else(|| ClientError::NotConfigured(address.to_owned()))
@@ -295,7 +323,9 @@ impl Agent {
 
     /// Forgets every BAL (their sessions end): what a restart leaves of the process memory.
     pub async fn forget_all(&self) {
-        let mut bals = self.bals.lock().await;
+        let mut bals = self.bals_map();
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         for bal in bals.values() {
             let _ = bal.stop.send_replace(true);
         }

@@ -246,3 +246,77 @@ async fn refresh_follows_rotation_and_an_invalid_grant_ends_the_session() {
         "no token in Debug"
     );
 }
+
+/// A provider that never answers one BAL's login holds up no other BAL: the agent configures
+/// another while the first is still waiting (ECO.1.2.3: a connection failure stays contained).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_provider_for_one_bal_holds_up_no_other() {
+    use client::agent::{Agent, AgentSettings};
+    use client::{Account, Endpoint};
+    let pki = pki();
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let psc = silent.local_addr().expect("addr");
+    let account = |address: &str| {
+        let unused = Endpoint {
+            host: "mail-psc.operateur-fictif.mssante.fr".into(),
+            addr: SocketAddr::from(([127, 0, 0, 1], 9)),
+        };
+        Account {
+            address: address.into(),
+            display_name: address.into(),
+            reply_to: None,
+            nil: "TEST/1".into(),
+            smtp: unused.clone(),
+            imap: unused,
+            credentials: Credentials::Xoauth2 {
+                token: Secret(String::new()),
+            },
+            trust: Trust {
+                root_pem: pki.root.cert.pem.clone(),
+                organisations_pem: pki.organisations.cert.pem.clone(),
+            },
+            connect_to: vec![ConnectTo {
+                host: "psc.operateur-fictif.mssante.fr".into(),
+                port: None,
+                address: psc.ip(),
+                to_port: Some(psc.port()),
+            }],
+        }
+    };
+    let agent = Arc::new(Agent::new(
+        AgentSettings {
+            timeout: Duration::from_secs(3),
+            ..AgentSettings::default()
+        },
+        "TEST/1",
+    ));
+    let waiting = {
+        let agent = agent.clone();
+        let marie = account("marie.martin@operateur-fictif.mssante.fr");
+        tokio::spawn(async move {
+            agent
+                .configure(
+                    marie,
+                    Some(PscSettings {
+                        issuer: ISSUER.into(),
+                        client_id: CLIENT.into(),
+                        professional: MARIE.into(),
+                        flow: Flow::Code,
+                    }),
+                )
+                .await
+        })
+    };
+    // Marie's login is under way: the provider took its connection and says nothing.
+    let (_held, _) = silent.accept().await.expect("accept");
+    let other = tokio::time::timeout(
+        Duration::from_secs(1),
+        agent.configure(account("imagerie-lyon@operateur-fictif.mssante.fr"), None),
+    )
+    .await;
+    assert!(matches!(other, Ok(Ok(()))), "another BAL waited: {other:?}");
+    let marie = waiting.await.expect("task");
+    assert!(marie.is_err(), "a silent provider gives an error");
+}
