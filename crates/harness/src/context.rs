@@ -146,6 +146,11 @@ pub struct RunContext {
     pub config: RunConfig,
     /// The fake IGC Santé, loaded once.
     pub pki: Arc<pki::Pki>,
+    /// The run's own copy of the files a SUT is given (CA certificates, CRLs, client
+    /// certificates): another run reissuing the shared folder cannot change them mid-run.
+    pub trust_files: pki::FileNames,
+    /// The folder of [`RunContext::trust_files`], removed with the run.
+    pub trust_dir: tempfile::TempDir,
     /// The external SUT's operator and driver; `None` for the reference client.
     pub external: Option<External>,
 }

@@ -329,6 +329,11 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
     };
     let (pki, _) = pki::ensure(&config.certs, &config.directory.pki_profile_at(http_port))?;
     let pki = Arc::new(pki);
+    let trust_dir = tempfile::tempdir().map_err(|source| RunError::Io {
+        path: "dossier temporaire".into(),
+        source,
+    })?;
+    let trust_files = pki.snapshot(trust_dir.path())?;
     if let Some(dir) = &config.journals {
         std::fs::create_dir_all(dir).map_err(|source| RunError::Io {
             path: dir.display().to_string(),
@@ -346,6 +351,8 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
     let ctx = Arc::new(RunContext {
         config: config.clone(),
         pki,
+        trust_files,
+        trust_dir,
         external,
     });
     let collected: Arc<Mutex<HashMap<ScenarioKey, Collected>>> = Arc::default();

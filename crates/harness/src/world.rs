@@ -530,7 +530,7 @@ impl MssWorld {
             .ok_or("l'opérateur fictif n'est pas démarré")?;
         let dir = op.directory();
         let addresses = op.addresses();
-        let files = ctx.pki.files();
+        let files = ctx.trust_files.clone();
         let kind = match bal.family {
             BalFamily::Personal => BalKind::Per,
             BalFamily::Organisational => BalKind::Org,

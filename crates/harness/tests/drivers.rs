@@ -301,3 +301,34 @@ async fn an_unreachable_http_endpoint_is_a_bench_error() {
     let r = run_profile(profile, &["ECO.2.4.3"]).await;
     assert_eq!(r.verdict("ECO.2.4.3"), Some(Verdict::HarnessError));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sut_gets_the_runs_own_copy_of_the_trust_files() {
+    // Another run with another operator port reissues the shared folder (CRLs included): a SUT
+    // given those files could read a CRL that does not list this run's revoked certificate.
+    let seen = tempfile::tempdir().expect("tempdir");
+    let out = seen.path().join("request.json");
+    let profile = support::profile(&format!(
+        "name: faux\ndriver: command\ncommand:\n  actions:\n    configure: {{ run: [sh, -c, 'cat > {} && cat \"$(sed -n \"s/.*\\\"crls\\\":\\[\\\"\\([^\\\"]*\\)\\\".*/\\1/p\" {})\" > {}.crl'] }}\n",
+        out.display(),
+        out.display(),
+        out.display()
+    ));
+    let _ = run_profile(profile, &["ECO.1.0.2"]).await;
+    let request: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&out).expect("request")).expect("json");
+    let trust = &request["account"]["trust"];
+    let certs = std::fs::canonicalize(support::certs()).expect("certs");
+    for path in trust["crls"]
+        .as_array()
+        .expect("crls")
+        .iter()
+        .chain([&trust["root"], &trust["organisations"]])
+    {
+        let path = std::path::Path::new(path.as_str().expect("path"));
+        assert!(!path.starts_with(&certs), "{}", path.display());
+    }
+    // The file was there, a CRL, while the SUT ran.
+    let crl = std::fs::read_to_string(seen.path().join("request.json.crl")).expect("crl");
+    assert!(crl.contains("BEGIN X509 CRL"), "{crl}");
+}

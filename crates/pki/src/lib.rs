@@ -253,8 +253,30 @@ impl Pki {
     }
 
     /// Paths of the files in the folder, for tools that take file names (openssl, curl).
+    /// Another process may reissue them (another operator port, expiry): a run that hands
+    /// files to a system under test gives it a [`Pki::snapshot`] instead.
     pub fn files(&self) -> FileNames {
         FileNames::new(&self.dir)
+    }
+
+    /// Writes what a system under test is given as files — the two CA certificates, their
+    /// CRLs, each structure's ORG AUTH_CLI certificate and key — as loaded in memory, into
+    /// `dir` (same names as the folder): the run's own copy, which no concurrent [`ensure`]
+    /// can change under it (a CRL reissued for another run does not list this run's revoked
+    /// certificate).
+    pub fn snapshot(&self, dir: &Path) -> Result<FileNames> {
+        files::create_dir(dir)?;
+        let names = FileNames::new(dir);
+        files::write(&names.root_cert, &self.root.cert.pem)?;
+        files::write(&names.organisations_cert, &self.organisations.cert.pem)?;
+        files::write(&names.root_crl, &self.root_crl.pem)?;
+        files::write(&names.organisations_crl, &self.organisations_crl.pem)?;
+        for client in &self.clients {
+            let (cert, key) = names.client(&client.structure.id_nat_struc);
+            files::write(&cert, &client.credential.cert.pem)?;
+            files::write_key(&key, client.credential.key.expose())?;
+        }
+        Ok(names)
     }
 }
 
