@@ -8,7 +8,7 @@
 //! * `cargo xtask judge --journal FILE` — judges a session recorded by `mss-operator --journal`.
 //! * `cargo xtask check FILE.eml…` — the message rules on `.eml` files.
 //! * `cargo xtask fixtures [--bless]` — rewrites the golden messages of `crates/rules/tests/golden`
-//!   from `rules::fixtures` (`--bless`: their expected findings too).
+//!   from `documents::fixtures` (`--bless`: their expected findings too).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

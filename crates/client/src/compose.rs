@@ -7,10 +7,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use documents::remove_header;
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
 use mail_builder::headers::raw::Raw;
-use rules::remove_header;
 
 use crate::account::{Account, Defect, Defects};
 use crate::spec::{AddressType, MessageSpec, Priority};

@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use rules::fixtures::{self, Eml};
+use documents::fixtures::{self, Eml};
 use rules::{Context, Message, Verdict, check_all};
 
 fn main() {

@@ -43,7 +43,6 @@ pub mod eco_2_3_2;
 pub mod eco_2_4_1;
 pub mod eco_2_4_2;
 pub mod eco_2_4_3;
-pub mod fixtures;
 pub mod health;
 pub mod ins;
 mod message;
@@ -54,9 +53,7 @@ mod transport;
 use std::collections::BTreeMap;
 
 pub use catalog::Family;
-pub use message::{
-    Attachment, MAX_MESSAGE, Mailbox, Message, ParseError, content_type, remove_header,
-};
+pub use message::{Attachment, MAX_MESSAGE, Mailbox, Message, ParseError, content_type};
 use serde::Serialize;
 
 /// Outcome of one check.

@@ -1,13 +1,22 @@
 //! Golden messages: `tests/golden/<family>/<case>.eml` next to the findings expected of it
 //! (`<case>.json`). A mismatch writes `<case>.json.failed` beside it, to diff.
 //!
-//! The messages are written from `rules::fixtures::cases()`; `cargo xtask fixtures` rewrites them
+//! The messages are written from `documents::fixtures::cases()`; `cargo xtask fixtures` rewrites them
 //! (and, with `--bless`, the expected findings, to review with `git diff`).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use rules::{Context, Family, Message, Verdict, check_all, fixtures};
+use documents::fixtures;
+use rules::{Context, Family, Message, Verdict, check_all};
+
+/// The rules' family of a golden case.
+fn family_of(c: &fixtures::Case) -> Family {
+    match c.family {
+        fixtures::Family::PerOrg => Family::PerOrg,
+        fixtures::Family::App => Family::App,
+    }
+}
 
 fn golden() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
@@ -45,21 +54,21 @@ fn bless() -> bool {
 fn write_all() {
     let cases = fixtures::cases();
     let mut readme = String::from(
-        "# Golden messages\n\nWritten by `cargo xtask fixtures` from `rules::fixtures::cases()`; \
+        "# Golden messages\n\nWritten by `cargo xtask fixtures` from `documents::fixtures::cases()`; \
          each `.json` holds the findings expected of its `.eml` (`mss-harness check`).\n\n\
          | famille | cas | ce qu'il montre |\n|---|---|---|\n",
     );
     for c in &cases {
-        let dir = golden().join(folder(c.family));
+        let dir = golden().join(folder(family_of(c)));
         std::fs::create_dir_all(&dir).expect("mkdir");
         std::fs::write(dir.join(format!("{}.eml", c.name)), &c.bytes).expect("write eml");
         let json = dir.join(format!("{}.json", c.name));
         if std::env::var("MSS_BLESS").as_deref() == Ok("findings") || !json.exists() {
-            std::fs::write(&json, findings_json(&c.bytes, c.family)).expect("write json");
+            std::fs::write(&json, findings_json(&c.bytes, family_of(c))).expect("write json");
         }
         readme.push_str(&format!(
             "| {} | `{}` | {} |\n",
-            c.family.tag(),
+            family_of(c).tag(),
             c.name,
             c.about
         ));
@@ -121,12 +130,12 @@ fn golden_messages_are_what_the_generator_writes() {
     }
     for c in fixtures::cases() {
         let path = golden()
-            .join(folder(c.family))
+            .join(folder(family_of(&c)))
             .join(format!("{}.eml", c.name));
         let committed = std::fs::read(&path).unwrap_or_default();
         assert!(
             committed == c.bytes,
-            "{} differs from what rules::fixtures writes: run `cargo xtask fixtures`",
+            "{} differs from what documents::fixtures writes: run `cargo xtask fixtures`",
             path.display()
         );
     }

@@ -6,8 +6,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use rules::health::{build, pdf};
-use rules::{Message, fixtures};
+use documents::{build, fixtures};
+use rules::Message;
+use rules::health::pdf;
 
 /// Whether a tool is installed; in CI (`MSS_REQUIRE_INTEROP=1`) a missing one fails the test.
 fn have(tool: &str) -> bool {

@@ -7,8 +7,8 @@ use std::io::Write;
 
 use lopdf::dictionary;
 
-use rules::health::build;
-use rules::{Context, Family, Message, Verdict, check_all, fixtures};
+use documents::{build, fixtures};
+use rules::{Context, Family, Message, Verdict, check_all};
 
 /// What the fuzz target runs: parse, then every check for both families.
 fn judge(bytes: &[u8]) -> Option<Vec<Verdict>> {

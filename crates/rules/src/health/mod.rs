@@ -1,11 +1,9 @@
 //! Health documents carried by a message (référentiel §3.1): the `IHE_XDM.ZIP` archive with its
 //! CDA documents and METADATA.XML, and the PDF attachments.
 
-pub mod build;
 pub mod cda;
 pub mod metadata;
 pub mod pdf;
-pub mod pdfa;
 pub mod xdm;
 
 use std::sync::OnceLock;

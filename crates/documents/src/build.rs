@@ -1,14 +1,14 @@
 //! Writes health documents the way the référentiel wants them sent: CDA R2 N1 and N3 with a
 //! CI-SIS header, the ebRIM METADATA.XML of an XDM submission, the `IHE_XDM.ZIP` archive, the
 //! PDF/A-1 rendering of each document, its file name (ECO.2.1.6) and the message subject
-//! (ECO.2.1.3). The reference client composes with it; the rules' fixtures are made with it.
+//! (ECO.2.1.3). The reference client composes with it; the fixtures are made with it.
 
 use std::io::Write;
 
 use base64::Engine;
 use zip::write::SimpleFileOptions;
 
-use super::pdfa;
+use crate::pdfa;
 use crate::text;
 
 /// A patient as a CDA header names them.
@@ -349,6 +349,15 @@ fn fr_time(t: &str) -> String {
 pub fn pdf(doc: &DocumentSpec, patient: &PatientSpec) -> Vec<u8> {
     match &doc.body {
         BodySpec::N1 { pdf } => pdf.clone(),
+        BodySpec::N3 { .. } => pdfa::write(&doc.title, &pdf_lines(doc, patient)),
+    }
+}
+
+/// The lines of an N3 document's rendering: its header (title, type, creation date, author,
+/// custodian, patient) then each section's title and narrative; none for an N1 document.
+pub fn pdf_lines(doc: &DocumentSpec, patient: &PatientSpec) -> Vec<String> {
+    match &doc.body {
+        BodySpec::N1 { .. } => Vec::new(),
         BodySpec::N3 { sections } => {
             let name = patient
                 .birth_name
@@ -382,7 +391,7 @@ pub fn pdf(doc: &DocumentSpec, patient: &PatientSpec) -> Vec<u8> {
                 lines.extend(paragraphs.iter().cloned());
                 lines.push(String::new());
             }
-            pdfa::write(&doc.title, &lines)
+            lines
         }
     }
 }

@@ -289,7 +289,7 @@ pub fn write(title: &str, lines: &[String]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::pdf;
+    use rules::health::pdf;
 
     #[test]
     fn written_pdfs_pass_our_reading() {

@@ -10,10 +10,9 @@ use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address;
 use mail_builder::headers::raw::Raw;
 
-use crate::Family;
-use crate::health::build::{self, BodySpec, DocumentSpec, PatientSpec, PersonSpec};
-use crate::health::pdfa;
-use crate::{ins, remove_header};
+use crate::build::{self, BodySpec, DocumentSpec, PatientSpec, PersonSpec};
+use crate::pdfa;
+use crate::remove_header;
 
 /// The sending professional's BAL.
 pub const SENDER: &str = "marie.martin@operateur-fictif.mssante.fr";
@@ -28,7 +27,7 @@ pub const NIL: &str = "HARNAIS-REF-0001";
 
 /// A test INS matricule (test OID .10) with a valid key.
 pub fn ins_matricule(nir13: &str) -> String {
-    format!("{nir13}{:02}", ins::control_key(nir13).unwrap_or(0))
+    format!("{nir13}{:02}", crate::ins_control_key(nir13).unwrap_or(0))
 }
 
 /// Hélène Muller-Dupré, with a qualified INS (test NIR).
@@ -275,6 +274,15 @@ fn edit(bytes: Vec<u8>, from: &str, to: &[u8]) -> Vec<u8> {
     out.extend_from_slice(to);
     out.extend_from_slice(&bytes[at + from.len()..]);
     out
+}
+
+/// The family a golden message is judged for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Personal and organisational mailboxes.
+    PerOrg,
+    /// Application mailboxes.
+    App,
 }
 
 /// One golden case.
@@ -617,12 +625,7 @@ pub fn cases() -> Vec<Case> {
         "PDF dont la police (Helvetica) n'est pas incorporée",
         compose(&{
             let e = with_documents(std::slice::from_ref(&n3), &p);
-            let good = build::pdf(&n3, &p);
-            let text = crate::health::pdf::inspect(&good)
-                .ok()
-                .and_then(|i| i.text.ok())
-                .unwrap_or_default();
-            let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+            let lines = build::pdf_lines(&n3, &p);
             replace_file(
                 e,
                 1,
