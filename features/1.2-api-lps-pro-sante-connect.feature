@@ -32,7 +32,8 @@ Fonctionnalité: API LPS — BAL personnelles et organisationnelles, Pro Santé 
   les sessions en cours (BYE, 421) ; sans autre action du banc, le système rouvre la sienne et
   s'authentifie de nouveau dans le délai, sans représenter un jeton refusé.
   Le délai de session est de 10 secondes pour un système externe (« session_delay » de son
-  profil) et de 3 secondes pour le client de référence ; le constat indique celui appliqué.
+  profil, 30 secondes au plus) et de 3 secondes pour le client de référence exécuté dans le
+  banc ; le constat indique celui appliqué.
 
   Contexte:
     Étant donné un opérateur MSSanté fictif

@@ -242,7 +242,12 @@ impl Agent {
             && same_servers(&existing.base, &account)
             && still_active(existing).await
         {
-            return Ok(());
+            // Unless a restart forgot it while its session was checked.
+            return if self.generation.load(std::sync::atomic::Ordering::SeqCst) == generation {
+                Ok(())
+            } else {
+                Err(ClientError::NotConfigured(account.address))
+            };
         }
         if let Some(old) = self.bals_map().remove(&account.address) {
             let _ = old.stop.send_replace(true);

@@ -55,10 +55,8 @@ pub struct RunConfig {
     /// session » of the scenarios. 3 s for the reference client (it takes well under one); a
     /// profile's `session_delay`, else 10 s, for an external system.
     pub session_delay: Duration,
-    /// What a tester types, line by line, instead of reading the terminal (replaying an
-    /// interactive session's answers; tests). With it the run has a tester even without a
-    /// terminal.
-    pub tester_answers: Option<Vec<String>>,
+    /// Who answers what the harness asks a person (actions a profile lacks, attestations).
+    pub tester: Tester,
     /// Print each scenario's outcome as it finishes.
     pub verbose: bool,
 }
@@ -80,7 +78,7 @@ impl RunConfig {
             messages: None,
             timeout: Duration::from_secs(10),
             session_delay: Duration::from_secs(3),
-            tester_answers: None,
+            tester: Tester::Terminal,
             verbose: false,
         }
     }
@@ -137,6 +135,18 @@ pub struct External {
     pub configured: std::sync::Mutex<Vec<String>>,
     /// In an interactive run, the tester performs the actions the profile lacks.
     pub manual: Option<SharedDriver>,
+}
+
+/// Who answers the harness's questions to a person.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Tester {
+    /// A tester at the terminal, when standard input and error are both terminals.
+    #[default]
+    Terminal,
+    /// Nobody, even at a terminal (automated runs, tests).
+    Absent,
+    /// These lines, in order, as if typed (replaying a session's answers; tests).
+    Scripted(Vec<String>),
 }
 
 /// State shared by the scenarios of one run.

@@ -19,7 +19,7 @@ use futures::FutureExt as _;
 use operator::{Listen, OperatorConfig};
 use tokio::io::AsyncBufReadExt as _;
 
-use crate::context::{External, RunConfig, RunContext, SharedDriver, Sut};
+use crate::context::{External, RunConfig, RunContext, SharedDriver, Sut, Tester};
 use crate::driver::SutDriver;
 use crate::driver::command::CommandTransport;
 use crate::driver::external::ExternalDriver;
@@ -255,6 +255,15 @@ async fn start_external(
         }
         None => None,
     };
+    // The person the run may ask: at the terminal, nobody, or scripted answers.
+    let tester = |journal: &operator::Journal| match &config.tester {
+        Tester::Terminal => ManualDriver::new(journal.clone(), wait),
+        Tester::Absent => ManualDriver::new(journal.clone(), wait).with_interactive(false),
+        Tester::Scripted(lines) => {
+            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+            ManualDriver::scripted(journal.clone(), wait, &lines)
+        }
+    };
     let description = profile.describe();
     let driver: Box<dyn SutDriver> = match profile.driver {
         DriverKind::Command => Box::new(ExternalDriver::new(
@@ -283,17 +292,11 @@ async fn start_external(
                 Box::new(HttpTransport::new(profile, &base)?),
             ))
         }
-        DriverKind::Manual => Box::new(ManualDriver::new(operator.journal().clone(), wait)),
+        DriverKind::Manual => Box::new(tester(operator.journal())),
     };
     let driver: SharedDriver = Arc::new(tokio::sync::Mutex::new(driver));
     // At a terminal, a tester does what the profile's driver cannot.
-    let tester = match &config.tester_answers {
-        Some(lines) => {
-            let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
-            ManualDriver::scripted(operator.journal().clone(), wait, &lines)
-        }
-        None => ManualDriver::new(operator.journal().clone(), wait),
-    };
+    let tester = tester(operator.journal());
     let manual: Option<SharedDriver> =
         (profile.driver != DriverKind::Manual && tester.is_interactive()).then(|| {
             Arc::new(tokio::sync::Mutex::new(

@@ -315,6 +315,11 @@ impl MssWorld {
     /// joins the scenario's last finding: « non » fails it, « oui » adds the attestation and
     /// its evidence file; without a tester the finding stands alone and says so.
     pub async fn attest(&mut self, step: &str, statement: &str) -> StepResult {
+        if self.findings.is_empty() {
+            return self.not_tested(format!(
+                "« {step} » : aucun constat automatique à compléter par l'attestation"
+            ));
+        }
         let manual = self
             .ctx
             .as_ref()
@@ -327,11 +332,6 @@ impl MssWorld {
                 answer = Some(a);
                 break;
             }
-        }
-        if self.findings.is_empty() {
-            return self.not_tested(format!(
-                "« {step} » : aucun constat automatique à compléter par l'attestation"
-            ));
         }
         let Some(finding) = self.findings.last_mut() else {
             return Ok(());
@@ -993,7 +993,16 @@ impl MssWorld {
             SessionRule::Xoauth2 => rules::eco_1_2_1::check(&evidence, &expected),
             SessionRule::Certificate => rules::eco_1_3_1::check(&evidence, &expected),
         };
-        let finding = self.with_failed_actions(StepFinding::from_rule(step, finding));
+        let mut finding = self.with_failed_actions(StepFinding::from_rule(step, finding));
+        if let SessionRule::PscSessionEnd(delay)
+        | SessionRule::Reopened(delay)
+        | SessionRule::ReopenedAfterExpiry(delay) = rule
+        {
+            finding.evidence.push(format!(
+                "délai de session appliqué : {} s",
+                delay.as_secs_f32()
+            ));
+        }
         self.findings.push(finding);
         Ok(())
     }

@@ -141,7 +141,7 @@ async fn a_tester_attests_what_the_harness_cannot_see() {
         let mut config = support::config().with_profile(profile);
         config.requirements = vec!["ECO.1.2.3".into(), "ECO.1.2.5".into()];
         config.timeout = Duration::from_secs(5);
-        config.tester_answers = Some(answers);
+        config.tester = harness::context::Tester::Scripted(answers);
         harness::run(config)
     };
     let evidence_of = |r: &RunResults, id: &str| -> Vec<String> {

@@ -131,7 +131,8 @@ async fn serve_action(
 }
 
 /// Hands one request to the running `serve` and answers as `driver` would: its exit codes
-/// from the HTTP status; a `serve` that cannot be reached is a bench problem (exit 2).
+/// from the HTTP status; a `serve` that cannot be reached is a bench problem (exit 2), one
+/// that breaks off its answer failed the action (exit 1).
 async fn forward_action(request: &str) -> ExitCode {
     let bench = |message: String| {
         println!("{}", serde_json::json!({ "error": message }));
@@ -162,7 +163,15 @@ async fn forward_action(request: &str) -> ExitCode {
                 _ => 1,
             })
         }
-        Err(e) => bench(format!("mss-client serve injoignable : {e}")),
+        // Not reached: a bench problem. Reached, then no whole answer: the client failed.
+        Err(e @ client::http::HttpError::Unreachable { .. }) => {
+            bench(format!("mss-client serve injoignable : {e}"))
+        }
+        Err(e) => {
+            println!("{}", serde_json::json!({ "error": e.to_string() }));
+            eprintln!("mss-client: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 
@@ -217,6 +226,13 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             let request = std::io::read_to_string(std::io::stdin())
                 .map_err(|e| format!("standard input: {e}"))?;
             if forward {
+                if !defects.is_empty() || args.data_dir.is_some() {
+                    // They belong to the running `serve`: silently ignored, a mutant would pass.
+                    eprintln!(
+                        "mss-client: --defect et --data-dir se donnent à « serve », pas à « driver --forward »"
+                    );
+                    return Ok(ExitCode::from(2));
+                }
                 return Ok(forward_action(&request).await);
             }
             return Ok(match handle(request.as_bytes(), &agent).await {

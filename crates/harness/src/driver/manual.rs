@@ -22,6 +22,36 @@ pub struct ManualDriver {
     script: Option<std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>>,
 }
 
+/// The lines typed at the terminal, read by one thread for the whole process: a question that
+/// times out leaves no read pending that would take the answer to the next one, and the
+/// thread never holds up the end of the run.
+fn terminal_lines() -> &'static tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<String>> {
+    static LINES: std::sync::OnceLock<
+        tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<String>>,
+    > = std::sync::OnceLock::new();
+    LINES.get_or_init(|| {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let _ = std::thread::Builder::new()
+            .name("terminal".into())
+            .spawn(move || {
+                let stdin = std::io::stdin();
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    match stdin.read_line(&mut line) {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) => {
+                            if tx.send(line.clone()).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        tokio::sync::Mutex::new(rx)
+    })
+}
+
 /// How long a tester has to answer an attestation.
 const ATTESTATION_WAIT: Duration = Duration::from_secs(15 * 60);
 
@@ -51,6 +81,8 @@ impl ManualDriver {
     }
 
     /// One line from the tester, within `wait`; `None` at the end of input or past `wait`.
+    /// Lines typed before the question are dropped (an Enter pressed while the harness was
+    /// waiting is not the answer to what it asks next).
     async fn read_line(&self, wait: Duration) -> Option<String> {
         if let Some(script) = &self.script {
             let line = script.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
@@ -59,16 +91,11 @@ impl ManualDriver {
             }
             return line;
         }
-        let read = tokio::task::spawn_blocking(|| {
-            let mut line = String::new();
-            match std::io::stdin().read_line(&mut line) {
-                Ok(0) | Err(_) => None,
-                Ok(_) => Some(line),
-            }
-        });
-        match tokio::time::timeout(wait, read).await {
-            Ok(Ok(line)) => line.map(|l| l.trim().to_owned()),
-            _ => None,
+        let mut lines = terminal_lines().lock().await;
+        while lines.try_recv().is_ok() {}
+        match tokio::time::timeout(wait, lines.recv()).await {
+            Ok(line) => line.map(|l| l.trim().to_owned()),
+            Err(_) => None,
         }
     }
 
@@ -129,10 +156,18 @@ impl ManualDriver {
         }
     }
 
-    async fn press_enter(&self) {
+    /// Waits for the tester to say a task is done (a person's pace: the attestation wait, not
+    /// an action's timeout); an unanswered wait is the action's timeout, never a « done ».
+    async fn press_enter(&self, action: Action) -> Result<(), DriverError> {
         eprint!("   Appuyez sur Entrée quand c'est fait. ");
         let _ = std::io::stderr().flush();
-        let _ = self.read_line(self.timeout).await;
+        match self.read_line(ATTESTATION_WAIT).await {
+            Some(_) => Ok(()),
+            None => Err(DriverError::Timeout {
+                action,
+                after: ATTESTATION_WAIT,
+            }),
+        }
     }
 
     /// Asks the tester whether `statement` holds (o/n), then for an optional evidence file.
@@ -164,7 +199,9 @@ impl ManualDriver {
             if line.is_empty() {
                 break;
             }
-            match EvidenceFile::read(std::path::Path::new(&line)) {
+            // A path dragged into a terminal often comes quoted.
+            let path = line.trim_matches(|c| c == '\'' || c == '"');
+            match EvidenceFile::read(std::path::Path::new(path)) {
                 Ok(file) => {
                     evidence = Some(file);
                     break;
@@ -244,8 +281,7 @@ impl SutDriver for ManualDriver {
                 ));
             }
             self.ask(Action::Configure, &lines)?;
-            self.press_enter().await;
-            Ok(())
+            self.press_enter(Action::Configure).await
         })
     }
 
@@ -323,8 +359,7 @@ impl SutDriver for ManualDriver {
                 ],
             )?;
             // Nothing on the wire says a process restarted: the tester says when.
-            self.press_enter().await;
-            Ok(())
+            self.press_enter(Action::Restart).await
         })
     }
 

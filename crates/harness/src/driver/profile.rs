@@ -272,7 +272,10 @@ fn default_timeout() -> f64 {
     30.0
 }
 
-/// Seconds from a profile, checked.
+/// The longest session delay a profile may give (ECO.1.2.6, 1.2.7), in seconds.
+pub const MAX_SESSION_DELAY: f64 = 30.0;
+
+/// A duration in seconds from a profile, within (0, 86400].
 pub fn seconds(value: f64, what: &str) -> Result<Duration, String> {
     if value.is_finite() && value > 0.0 && value <= 86_400.0 {
         Ok(Duration::from_secs_f64(value))
@@ -322,6 +325,13 @@ impl Profile {
         seconds(self.timeout, "timeout")?;
         if let Some(t) = self.session_delay {
             seconds(t, "session_delay")?;
+            // ECO.1.2.6 says « dès que »: a delay a system chose for itself must stay short.
+            if t > MAX_SESSION_DELAY {
+                return Err(format!(
+                    "session_delay : {t} s, au plus {MAX_SESSION_DELAY} s (ECO.1.2.6 : « dès \
+                     que » la session Pro Santé Connect prend fin)"
+                ));
+            }
         }
         if let Some(t) = self.effect_timeout {
             seconds(t, "effect_timeout")?;
@@ -560,5 +570,9 @@ mod tests {
         assert!(e.to_string().contains("telepathy"), "{e}");
         let e = parse("name: x\ndriver: manual\ntimeout: -3\n").expect_err("timeout");
         assert!(e.to_string().contains("durée invalide"), "{e}");
+        // A system may not give itself an hour to close its sessions (« dès que »).
+        let e = parse("name: x\ndriver: manual\nsession_delay: 3600\n").expect_err("delay");
+        assert!(e.to_string().contains("au plus 30 s"), "{e}");
+        assert!(parse("name: x\ndriver: manual\nsession_delay: 20\n").is_ok());
     }
 }

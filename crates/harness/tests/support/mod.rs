@@ -18,8 +18,12 @@ pub fn certs() -> PathBuf {
         .unwrap_or_else(|| workspace().join("certs"))
 }
 
+/// A run of the reference client; nobody answers at the terminal (a developer running the
+/// tests at one is not a tester).
 pub fn config() -> harness::RunConfig {
-    harness::RunConfig::reference(features(), certs())
+    let mut config = harness::RunConfig::reference(features(), certs());
+    config.tester = harness::context::Tester::Absent;
+    config
 }
 
 /// The `mss-client` binary `cargo test --workspace` built beside the test executables, or
