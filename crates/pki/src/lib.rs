@@ -260,7 +260,8 @@ impl Pki {
     }
 
     /// Writes what a system under test is given as files — the two CA certificates, their
-    /// CRLs, each structure's ORG AUTH_CLI certificate and key — as loaded in memory, into
+    /// CRLs, each structure's ORG AUTH_CLI certificate and key, the hostile client
+    /// certificates (mutants present them) — as loaded in memory, into
     /// `dir` (same names as the folder): the run's own copy, which no concurrent [`ensure`]
     /// can change under it (a CRL reissued for another run does not list this run's revoked
     /// certificate).
@@ -275,6 +276,12 @@ impl Pki {
             let (cert, key) = names.client(&client.structure.id_nat_struc);
             files::write(&cert, &client.credential.cert.pem)?;
             files::write_key(&key, client.credential.key.expose())?;
+        }
+        // The hostile client certificates (one flaw each) and their shared key.
+        let hostile = hostile::HostileFiles::new(dir);
+        for (flaw, credential) in &self.hostile.clients {
+            files::write(&hostile.client(*flaw), &credential.cert.pem)?;
+            files::write_key(&hostile.leaf_key(), credential.key.expose())?;
         }
         Ok(names)
     }
