@@ -336,6 +336,19 @@ pub enum EventKind {
         /// asked about; empty for a malformed request.
         certificates: Vec<(String, String)>,
     },
+    /// Mon espace santé (the patients' operator) received a message for a patient.
+    MesReceived {
+        /// The professional's BAL.
+        from: String,
+        /// The patient's address.
+        to: String,
+        /// Its subject.
+        subject: Option<String>,
+        /// What became of it (French): delivered with the sender label shown, bounced, `[FIN]`…
+        outcome: String,
+        /// Whether Mon espace santé sent a message back to the professional's BAL.
+        answered: bool,
+    },
     /// The operator delivered a delivery status notification (RFC 3464) to a sender.
     DsnSent {
         /// The sender's BAL.

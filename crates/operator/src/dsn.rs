@@ -126,6 +126,67 @@ pub fn success_report(r: &Report<'_>) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// A failure report (RFC 3464) for one recipient.
+#[derive(Debug, Clone)]
+pub struct Failure<'a> {
+    /// Host name of the reporting system.
+    pub reporting_mta: &'a str,
+    /// The report's sender (display name, address).
+    pub from: (&'a str, &'a str),
+    /// Who gets the report.
+    pub to: &'a str,
+    /// Its subject.
+    pub subject: &'a str,
+    /// The recipient that failed.
+    pub recipient: &'a str,
+    /// Enhanced status code (`5.3.4`…).
+    pub status: &'a str,
+    /// `Diagnostic-Code` (`smtp; 552 …`).
+    pub diagnostic: &'a str,
+    /// The human-readable part.
+    pub text: &'a str,
+    /// The original message (its headers are returned).
+    pub original: &'a [u8],
+}
+
+/// Builds the `multipart/report; report-type=delivery-status` of a failed delivery, the
+/// original's headers returned.
+pub fn failure_report(f: &Failure<'_>) -> Vec<u8> {
+    let date = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc2822)
+        .unwrap_or_default();
+    let fields = format!(
+        "Reporting-MTA: dns; {}\r\nArrival-Date: {date}\r\n\r\nFinal-Recipient: rfc822; {}\r\n\
+         Action: failed\r\nStatus: {}\r\nDiagnostic-Code: {}\r\n",
+        f.reporting_mta, f.recipient, f.status, f.diagnostic
+    );
+    let report = MimePart::new(
+        ContentType::new("multipart/report").attribute("report-type", "delivery-status"),
+        BodyPart::Multipart(vec![
+            MimePart::new("text/plain", BodyPart::Text(f.text.to_owned().into())),
+            MimePart::new(
+                "message/delivery-status",
+                BodyPart::Binary(fields.into_bytes().into()),
+            )
+            .transfer_encoding("7bit"),
+            MimePart::new(
+                "text/rfc822-headers",
+                BodyPart::Binary(header_block(f.original).to_vec().into()),
+            ),
+        ]),
+    );
+    let domain = f.from.1.rsplit_once('@').map_or(f.from.1, |(_, d)| d);
+    MessageBuilder::new()
+        .from(f.from)
+        .to(f.to)
+        .subject(f.subject)
+        .message_id(format!("{}@{domain}", uuid::Uuid::new_v4().simple()))
+        .header("Auto-Submitted", Raw::new("auto-replied"))
+        .body(report)
+        .write_to_vec()
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use mail_parser::MimeHeaders;

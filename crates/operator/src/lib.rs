@@ -16,6 +16,7 @@ pub mod faults;
 mod http;
 mod imap;
 pub mod journal;
+pub mod mes;
 pub mod psc;
 pub mod sasl;
 mod server;

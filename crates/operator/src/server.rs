@@ -234,6 +234,8 @@ pub struct Shared {
     pub(crate) policy: Policy,
     /// Bumped to end every SMTP and IMAP session in progress.
     pub(crate) ended: watch::Sender<u64>,
+    /// The patients' operator (Mon espace santé).
+    pub(crate) mes: crate::mes::Mes,
 }
 
 /// What can be switched while the operator runs.
@@ -327,6 +329,7 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        self.mes.reset(&self.directory);
         for bal in &self.directory.bals {
             for (mailbox, _) in crate::store::MAILBOXES {
                 let data = |source| OperatorError::Data {
@@ -530,6 +533,7 @@ impl Operator {
             psc: Psc::new(issuer, &config.pki)?,
             psc_sessions: std::sync::Mutex::new(Default::default()),
             tls: TlsContext::new(config.pki.clone())?,
+            mes: crate::mes::Mes::new(&config.directory),
             directory: config.directory,
             store,
             journal,

@@ -761,6 +761,7 @@ async fn receive_body<S: AsyncRead + AsyncWrite + Unpin>(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     send_success_dsn(ctx, &tx, &path).await;
+    to_patients(ctx, &tx, &path).await;
     ctx.journal.record(EventKind::MessageAccepted {
         mail_from: tx.from,
         rcpt_to: tx.rcpts.into_iter().map(|r| r.address).collect(),
@@ -847,6 +848,49 @@ async fn send_success_dsn(ctx: &Ctx<'_>, tx: &Transaction, stored: &std::path::P
         ctx.journal.record(EventKind::DsnSent {
             to: sender.address.clone(),
             recipients: recipients.into_iter().map(|r| r.address).collect(),
+        });
+    }
+}
+
+/// Hands the message to Mon espace santé for each patient recipient; what it sends back
+/// (bounce, report, automatic answer) goes into the sender's BAL.
+async fn to_patients(ctx: &Ctx<'_>, tx: &Transaction, stored: &std::path::Path) {
+    let patients: Vec<&Rcpt> = tx
+        .rcpts
+        .iter()
+        .filter(|r| crate::mes::Mes::is_patient(&r.address))
+        .collect();
+    if patients.is_empty() {
+        return;
+    }
+    let Ok(message) = tokio::fs::read(stored).await else {
+        return;
+    };
+    let subject = header_value(&message, "Subject");
+    for rcpt in patients {
+        let (outcome, back) = ctx.shared.mes.receive(&crate::mes::Incoming {
+            sender: &tx.from,
+            recipient: &rcpt.address,
+            message: &message,
+        });
+        let mut answered = false;
+        if let Some(back) = back
+            && ctx.shared.directory.bal(&tx.from).is_some()
+        {
+            let owner = tx.from.clone();
+            answered = ctx
+                .shared
+                .store
+                .blocking(move |s| s.inject(&owner, &back))
+                .await
+                .is_ok();
+        }
+        ctx.journal.record(EventKind::MesReceived {
+            from: tx.from.clone(),
+            to: rcpt.address.clone(),
+            subject: subject.clone(),
+            outcome: outcome.describe(),
+            answered,
         });
     }
 }

@@ -368,3 +368,53 @@ async fn the_from_policy_can_be_switched_off_and_still_journals() {
             .count();
     assert_eq!(journaled, 2);
 }
+
+/// Mon espace santé behind the operator: a message to a patient whose space is closed comes
+/// back to the professional as « Message non distribué », one to an open space is delivered
+/// with the sender label the patient sees; both journaled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_to_patients_reach_mon_espace_sante() {
+    if !have("python3") {
+        return;
+    }
+    let f = start().await;
+    let addr = f.op.addresses().psc_smtp;
+    for patient in [
+        "184036912345658@patient.mssante.fr",
+        "278117511504249@patient.mssante.fr",
+    ] {
+        let out = python(
+            &f,
+            SMTP_XOAUTH2,
+            addr,
+            BAL_MARIE,
+            f.token(PS_MARIE),
+            &[patient],
+        )
+        .await;
+        assert!(out.ok && out.stdout.contains("SENT"), "{}", out.all());
+    }
+    let received: Vec<(String, String, bool)> =
+        f.op.journal()
+            .snapshot()
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::MesReceived {
+                    to,
+                    outcome,
+                    answered,
+                    ..
+                } => Some((to.clone(), outcome.clone(), *answered)),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(received.len(), 2, "{received:?}");
+    assert!(
+        received[0].1.contains("clôturée") && received[0].2,
+        "{received:?}"
+    );
+    assert!(
+        received[1].1.contains("« Dr Marie MARTIN »") && !received[1].2,
+        "{received:?}"
+    );
+}
