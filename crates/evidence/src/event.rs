@@ -349,6 +349,20 @@ pub enum EventKind {
         /// Whether Mon espace santé sent a message back to the professional's BAL.
         answered: bool,
     },
+    /// A patient acted in Mon espace santé (the harness, through the control API): opened a
+    /// message (its read receipt sent, if asked), replied, or had their space opened/closed.
+    MesPatient {
+        /// The patient's INS.
+        ins: String,
+        /// `open`, `reply` or `state`.
+        action: String,
+        /// The message concerned.
+        message_id: Option<String>,
+        /// Where Mon espace santé sent something (receipt, reply), if it did.
+        sent_to: Option<String>,
+        /// What happened (French), or why it was refused.
+        outcome: String,
+    },
     /// The operator delivered a delivery status notification (RFC 3464) to a sender.
     DsnSent {
         /// The sender's BAL.

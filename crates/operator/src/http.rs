@@ -49,6 +49,9 @@ pub(crate) fn plain(shared: Arc<Shared>) -> Router {
         .route("/api/psc/token", post(api_token))
         .route("/api/psc/revoke", post(api_psc_revoke))
         .route("/api/reset", post(api_reset))
+        .route("/api/mes/open", post(api_mes_open))
+        .route("/api/mes/reply", post(api_mes_reply))
+        .route("/api/mes/state", put(api_mes_state))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -371,6 +374,61 @@ async fn api_deliver(
         Err(crate::OperatorError::Unknown(m)) => error(StatusCode::NOT_FOUND, m),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MesBody {
+    ins: String,
+    #[serde(default)]
+    message_id: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    state: Option<crate::directory::MesState>,
+}
+
+/// A patient's action: `200 {"sentTo": …}`, `404` unknown patient or message, `409` reply
+/// refused after `[FIN]`, `400` a field missing.
+fn mes_answer(http: &Http, action: Option<crate::MesAction>) -> Response {
+    let Some(action) = action else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "champ absent (messageId, text ou state)",
+        );
+    };
+    match http.shared.mes_act(action) {
+        Ok(sent_to) => axum::Json(json!({ "sentTo": sent_to })).into_response(),
+        Err(e @ crate::mes::MesError::Withdrawn(_)) => error(StatusCode::CONFLICT, e.to_string()),
+        Err(e) => error(StatusCode::NOT_FOUND, e.to_string()),
+    }
+}
+
+async fn api_mes_open(State(http): State<Http>, axum::Json(b): axum::Json<MesBody>) -> Response {
+    let action = b.message_id.map(|message_id| crate::MesAction::Open {
+        ins: b.ins,
+        message_id,
+    });
+    mes_answer(&http, action)
+}
+
+async fn api_mes_reply(State(http): State<Http>, axum::Json(b): axum::Json<MesBody>) -> Response {
+    let action = b
+        .message_id
+        .zip(b.text)
+        .map(|(message_id, text)| crate::MesAction::Reply {
+            ins: b.ins,
+            message_id,
+            text,
+        });
+    mes_answer(&http, action)
+}
+
+async fn api_mes_state(State(http): State<Http>, axum::Json(b): axum::Json<MesBody>) -> Response {
+    let action = b
+        .state
+        .map(|state| crate::MesAction::State { ins: b.ins, state });
+    mes_answer(&http, action)
 }
 
 #[derive(Debug, Deserialize)]

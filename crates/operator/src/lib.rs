@@ -28,7 +28,7 @@ pub use directory::Directory;
 pub use faults::Faults;
 pub use journal::{EntryPoint, Event, EventKind, Journal, Service};
 pub use server::{
-    Addresses, Limits, Listen, Operator, OperatorConfig, OperatorError, OperatorHandle, Policy,
-    Shared,
+    Addresses, Limits, Listen, MesAction, Operator, OperatorConfig, OperatorError, OperatorHandle,
+    Policy, Shared,
 };
 pub use tls::TlsProfile;

@@ -11,6 +11,12 @@
 //!   gives the right back;
 //! - `reponse.automatique-test@patient.mssante.fr`: an automatic answer to every message.
 //!
+//! The patient's side, driven by the harness (control API): opening a message that asked for
+//! a read receipt (`Disposition-Notification-To`) sends `Read-Receipt : « <subject> »` from the
+//! patient's address at once; a reply comes from `Prénom Nom <INS@patient.mssante.fr>` as an
+//! HTML `multipart/alternative` with a plain part, threaded, and is refused once the
+//! professional ended the exchanges; a space can be closed or reopened.
+//!
 //! Everything here is in memory, reset with the operator.
 
 use std::collections::{HashMap, HashSet};
@@ -75,9 +81,54 @@ pub struct Incoming<'a> {
     pub message: &'a [u8],
 }
 
+/// A message delivered to a patient, as the patient's side needs it.
+#[derive(Debug, Clone)]
+struct Kept {
+    /// The professional's BAL.
+    from: String,
+    message_id: String,
+    subject: String,
+    received: time::OffsetDateTime,
+    /// `Disposition-Notification-To`, and whether the receipt went.
+    notify: Option<String>,
+    receipt_sent: bool,
+}
+
+/// Why the patient's side could not act.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MesError {
+    /// No such patient in the directory.
+    #[error("patient inconnu : INS {0}")]
+    UnknownPatient(String),
+    /// The patient has no such message.
+    #[error("le patient {ins} n'a pas reçu le message <{message_id}>")]
+    UnknownMessage {
+        /// The patient.
+        ins: String,
+        /// The message.
+        message_id: String,
+    },
+    /// The professional ended the exchanges (`[FIN]`): the patient cannot reply.
+    #[error("le professionnel {0} a mis fin aux échanges : le patient ne peut plus lui répondre")]
+    Withdrawn(String),
+}
+
+/// A message Mon espace santé sends to a professional.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// The recipient.
+    pub to: String,
+    /// The message.
+    pub message: Vec<u8>,
+}
+
 /// The simulated Mon espace santé.
 #[derive(Debug, Default)]
 pub struct Mes {
+    /// Patients' names by INS (`Prénom Nom` of their replies).
+    names: HashMap<String, String>,
+    /// Messages delivered to each patient, by INS.
+    inboxes: Mutex<HashMap<String, Vec<Kept>>>,
     /// Patients' states by INS (from the directory, changeable).
     states: Mutex<HashMap<String, MesState>>,
     /// (INS, professional BAL) pairs whose exchanges the professional ended.
@@ -97,6 +148,14 @@ impl Mes {
                     .map(|p| (p.ins.clone(), p.mes))
                     .collect(),
             ),
+            names: directory
+                .patients
+                .iter()
+                .map(|p| {
+                    let first = p.first_names.first().cloned().unwrap_or_default();
+                    (p.ins.clone(), format!("{first} {}", p.birth_name))
+                })
+                .collect(),
             ..Mes::default()
         }
     }
@@ -106,6 +165,77 @@ impl Mes {
         *lock(&self.states) = Mes::new(directory).states.into_inner().unwrap_or_default();
         lock(&self.ended).clear();
         lock(&self.received).clear();
+        lock(&self.inboxes).clear();
+    }
+
+    /// Opens or closes a patient's space (`Absent`: as if it never existed).
+    pub fn set_state(&self, ins: &str, state: MesState) -> Result<(), MesError> {
+        match lock(&self.states).get_mut(ins) {
+            Some(s) => {
+                *s = state;
+                Ok(())
+            }
+            None => Err(MesError::UnknownPatient(ins.to_owned())),
+        }
+    }
+
+    /// The patient opens (displays) a message: the read receipt it asked for, once.
+    pub fn open(&self, ins: &str, message_id: &str) -> Result<Option<Outgoing>, MesError> {
+        let mut inboxes = lock(&self.inboxes);
+        let kept = find(&mut inboxes, ins, message_id)?;
+        let Some(to) = kept.notify.clone().filter(|_| !kept.receipt_sent) else {
+            return Ok(None);
+        };
+        kept.receipt_sent = true;
+        let patient = format!("{ins}@{DOMAIN}");
+        let body = format!(
+            "Le message que vous avez envoyé le {} a bien été ouvert par votre destinataire \
+             {patient}.\r\n\r\nCela ne garantit pas la bonne prise de connaissance de son \
+             contenu.\r\n\r\nMerci de ne pas répondre à ce message.\r\n",
+            french_date(kept.received)
+        );
+        let message = MessageBuilder::new()
+            .from(patient.as_str())
+            .to(to.as_str())
+            .subject(format!("Read-Receipt : « {} »", kept.subject))
+            .message_id(format!("{}@{DOMAIN}", uuid::Uuid::new_v4().simple()))
+            .in_reply_to(kept.message_id.as_str())
+            .references(kept.message_id.as_str())
+            .header("Auto-Submitted", Raw::new("auto-replied"))
+            .text_body(body)
+            .write_to_vec()
+            .unwrap_or_default();
+        Ok(Some(Outgoing { to, message }))
+    }
+
+    /// The patient replies to a message: from `Prénom Nom <INS@patient.mssante.fr>`, HTML with
+    /// its plain part, threaded; refused when the professional ended the exchanges.
+    pub fn reply(&self, ins: &str, message_id: &str, text: &str) -> Result<Outgoing, MesError> {
+        let kept = find(&mut lock(&self.inboxes), ins, message_id)?.clone();
+        if !self.may_reply(ins, &kept.from) {
+            return Err(MesError::Withdrawn(kept.from));
+        }
+        let name = self.names.get(ins).cloned().unwrap_or_default();
+        let patient = format!("{ins}@{DOMAIN}");
+        let html = format!(
+            "<html><body><p>{}</p></body></html>",
+            quick_xml::escape::escape(text).replace('\n', "<br>")
+        );
+        let message = MessageBuilder::new()
+            .from((name.as_str(), patient.as_str()))
+            .to(kept.from.as_str())
+            .subject(format!("RE: {}", kept.subject))
+            .message_id(format!("{}@{DOMAIN}", uuid::Uuid::new_v4().simple()))
+            .in_reply_to(kept.message_id.as_str())
+            .references(kept.message_id.as_str())
+            .text_body(text)
+            .html_body(html)
+            .write_to_vec()
+            .unwrap_or_default();
+        Ok(Outgoing {
+            to: kept.from,
+            message,
+        })
     }
 
     /// Whether an address is a patient's (the patients' domain).
@@ -195,7 +325,33 @@ impl Mes {
             return (Outcome::EndOfExchanges, None);
         }
         lock(&self.ended).remove(&key);
+        let ins = key.0.clone();
         lock(&self.received).insert(key);
+        let message_id = headers
+            .as_ref()
+            .and_then(|h| h.message_id())
+            .unwrap_or_default()
+            .to_owned();
+        let notify = headers
+            .as_ref()
+            .and_then(|h| h.header_raw("Disposition-Notification-To"))
+            .and_then(|v| {
+                mail_parser::MessageParser::default()
+                    .parse_headers(format!("To: {v}\r\n\r\n").as_bytes())
+                    .and_then(|h| {
+                        h.to()
+                            .and_then(|t| t.first())
+                            .and_then(|a| a.address().map(str::to_owned))
+                    })
+            });
+        lock(&self.inboxes).entry(ins).or_default().push(Kept {
+            from: m.sender.to_ascii_lowercase(),
+            message_id,
+            subject: subject.clone(),
+            received: time::OffsetDateTime::now_utc(),
+            notify,
+            receipt_sent: false,
+        });
         let label = headers
             .as_ref()
             .and_then(|h| h.from())
@@ -211,6 +367,49 @@ impl Mes {
             .unwrap_or_default();
         (Outcome::Delivered { label }, None)
     }
+}
+
+fn find<'a>(
+    inboxes: &'a mut HashMap<String, Vec<Kept>>,
+    ins: &str,
+    message_id: &str,
+) -> Result<&'a mut Kept, MesError> {
+    let wanted = message_id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>');
+    inboxes
+        .get_mut(ins)
+        .and_then(|messages| messages.iter_mut().rev().find(|k| k.message_id == wanted))
+        .ok_or_else(|| MesError::UnknownMessage {
+            ins: ins.to_owned(),
+            message_id: wanted.to_owned(),
+        })
+}
+
+/// « Jour Mois Heure » (seeds/002): `3 décembre à 14:05`.
+fn french_date(t: time::OffsetDateTime) -> String {
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    format!(
+        "{} {} à {:02}:{:02}",
+        t.day(),
+        MONTHS[usize::from(u8::from(t.month())) - 1],
+        t.hour(),
+        t.minute()
+    )
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -377,5 +576,71 @@ mod tests {
             .parse(back.as_bytes())
             .expect("mail");
         assert_eq!(parsed.subject(), Some("Réponse automatique : « Test »"));
+    }
+
+    #[test]
+    fn the_patient_opens_and_replies() {
+        let mes = mes();
+        let ins = "278117511504249";
+        let asking = message(
+            "Compte rendu",
+            &format!("Disposition-Notification-To: <{DR}>\r\n"),
+        );
+        receive(&mes, OPEN, &asking);
+        // The read receipt goes once, from the patient's address, to the asked address.
+        let receipt = mes.open(ins, "<a@b>").expect("open").expect("receipt");
+        assert_eq!(receipt.to, DR);
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&receipt.message)
+            .expect("mail");
+        assert_eq!(parsed.subject(), Some("Read-Receipt : « Compte rendu »"));
+        assert_eq!(
+            parsed
+                .from()
+                .and_then(|f| f.first())
+                .and_then(|a| a.address()),
+            Some(OPEN)
+        );
+        assert!(
+            parsed
+                .body_text(0)
+                .expect("text")
+                .contains("a bien été ouvert")
+        );
+        assert!(mes.open(ins, "a@b").expect("open").is_none(), "once");
+        // A reply: Prénom Nom <INS@…>, HTML with its plain part, threaded.
+        let reply = mes.reply(ins, "a@b", "Merci docteur").expect("reply");
+        assert_eq!(reply.to, DR);
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&reply.message)
+            .expect("mail");
+        let from = parsed.from().and_then(|f| f.first()).expect("from");
+        assert_eq!(from.name(), Some("Paulette VIAL"));
+        assert_eq!(from.address(), Some(OPEN));
+        assert_eq!(parsed.in_reply_to().as_text(), Some("a@b"));
+        assert!(
+            parsed
+                .body_text(0)
+                .expect("plain")
+                .contains("Merci docteur")
+        );
+        assert!(parsed.body_html(0).expect("html").contains("Merci docteur"));
+        // After [FIN], refused; unknown message or patient, said so.
+        receive(&mes, OPEN, &message("[FIN]", ""));
+        assert_eq!(
+            mes.reply(ins, "a@b", "Encore").map(|_| ()),
+            Err(MesError::Withdrawn(DR.into()))
+        );
+        assert!(matches!(
+            mes.open(ins, "inconnu@x"),
+            Err(MesError::UnknownMessage { .. })
+        ));
+        assert!(matches!(
+            mes.set_state("000", MesState::Closed),
+            Err(MesError::UnknownPatient(_))
+        ));
+        // A space closed afterwards bounces the next message.
+        mes.set_state(ins, MesState::Closed).expect("state");
+        assert_eq!(receive(&mes, OPEN, &message("x", "")).0, Outcome::Closed);
     }
 }

@@ -348,6 +348,70 @@ impl Shared {
         Ok(())
     }
 
+    /// See [`OperatorHandle::mes`]: returns where something was sent.
+    pub(crate) fn mes_act(
+        &self,
+        action: MesAction,
+    ) -> Result<Option<String>, crate::mes::MesError> {
+        let (ins, name, message_id, result) = match &action {
+            MesAction::Open { ins, message_id } => (
+                ins,
+                "open",
+                Some(message_id.clone()),
+                self.mes.open(ins, message_id),
+            ),
+            MesAction::Reply {
+                ins,
+                message_id,
+                text,
+            } => (
+                ins,
+                "reply",
+                Some(message_id.clone()),
+                self.mes.reply(ins, message_id, text).map(Some),
+            ),
+            MesAction::State { ins, state } => (
+                ins,
+                "state",
+                None,
+                self.mes.set_state(ins, *state).map(|()| None),
+            ),
+        };
+        let (sent_to, outcome) = match &result {
+            Ok(Some(out)) => {
+                let delivered = self.directory.bal(&out.to).is_some()
+                    && self.deliver(&out.to, &out.message).is_ok();
+                (
+                    Some(out.to.clone()),
+                    if delivered {
+                        format!("envoyé à {}", out.to)
+                    } else {
+                        format!("adressé à {} (hors de cet opérateur, non remis)", out.to)
+                    },
+                )
+            }
+            Ok(None) => (
+                None,
+                match &action {
+                    MesAction::State { state, .. } => format!("espace {state:?}"),
+                    _ => "rien à envoyer (aucun accusé demandé, ou déjà envoyé)".to_owned(),
+                },
+            ),
+            Err(e) => (None, format!("refusé : {e}")),
+        };
+        self.journal.record(
+            None,
+            EventKind::MesPatient {
+                ins: ins.clone(),
+                action: name.to_owned(),
+                message_id,
+                sent_to: sent_to.clone(),
+                outcome,
+            },
+        );
+        result.map(|_| sent_to)
+    }
+
     /// The faults in force.
     pub(crate) fn faults(&self) -> Faults {
         self.settings
@@ -769,6 +833,12 @@ impl OperatorHandle {
         self.shared.deliver(bal, message)
     }
 
+    /// A patient acts in Mon espace santé (see [`MesAction`]); journaled, and what it sends a
+    /// professional of this operator is delivered to their BAL.
+    pub fn mes(&self, action: MesAction) -> Result<Option<String>, crate::mes::MesError> {
+        self.shared.mes_act(action)
+    }
+
     /// Resets the operator between two scenarios (see the control API's `/api/reset`):
     /// healthy, every mailbox empty, a marker in the journal.
     pub fn reset(&self, label: &str) -> Result<(), OperatorError> {
@@ -1052,6 +1122,34 @@ async fn serve(
         by: end.by,
         reason: end.reason,
     });
+}
+
+/// What a patient does in Mon espace santé (driven by the harness).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MesAction {
+    /// Opens (displays) a message: its read receipt goes, if it asked for one.
+    Open {
+        /// The patient's INS.
+        ins: String,
+        /// The message.
+        message_id: String,
+    },
+    /// Replies to a message.
+    Reply {
+        /// The patient's INS.
+        ins: String,
+        /// The message replied to.
+        message_id: String,
+        /// The text.
+        text: String,
+    },
+    /// Opens or closes the patient's space.
+    State {
+        /// The patient's INS.
+        ins: String,
+        /// The new state.
+        state: crate::directory::MesState,
+    },
 }
 
 /// How a session ended.

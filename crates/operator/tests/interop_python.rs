@@ -417,4 +417,42 @@ async fn messages_to_patients_reach_mon_espace_sante() {
         received[1].1.contains("« Dr Marie MARTIN »") && !received[1].2,
         "{received:?}"
     );
+    if !have("curl") {
+        return;
+    }
+    // The patient replies through the control API: the reply reaches Marie's BAL.
+    let api = format!("http://127.0.0.1:{}/api/mes", f.op.addresses().http.port());
+    let curl = |method: &str, path: &str, body: &str| {
+        let args = [
+            "-s",
+            "-w",
+            "\n%{http_code}",
+            "-X",
+            method,
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            body,
+            &format!("{api}/{path}"),
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        run("curl", args, None)
+    };
+    let out = curl(
+        "POST",
+        "reply",
+        r#"{"ins":"278117511504249","messageId":"py-1@lps","text":"Merci"}"#,
+    )
+    .await;
+    assert!(out.stdout.ends_with("200"), "{}", out.all());
+    assert!(out.stdout.contains(BAL_MARIE), "{}", out.all());
+    let out = curl("PUT", "state", r#"{"ins":"000","state":"closed"}"#).await;
+    assert!(out.stdout.ends_with("404"), "{}", out.all());
+    let out = curl("POST", "open", r#"{"ins":"278117511504249"}"#).await;
+    assert!(out.stdout.ends_with("400"), "{}", out.all());
+    assert!(f.op.journal().snapshot().iter().any(|e| matches!(
+        &e.kind,
+        EventKind::MesPatient { action, sent_to: Some(to), .. } if action == "reply" && to == BAL_MARIE
+    )));
 }
