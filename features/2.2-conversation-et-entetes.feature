@@ -1,10 +1,18 @@
 # language: fr
-Fonctionnalité: Messages — Message-ID et entête X-MSS-NIL (§3.2, §3.8.3)
+Fonctionnalité: Messages — Message-ID, encodage, corps, libellé de l'émetteur, Reply-To des BAL applicatives et X-MSS-NIL (§3.2, §3.3, §3.8.3)
   ECO.2.2.1 : « Le système DOIT renseigner l'entête « Message-ID » conformément à la RFC 5322
   dans tout nouveau courriel produit. » L'identifiant doit aussi être unique : deux messages de la
   campagne ne partagent pas le même Message-ID.
   ECO.2.4.3 : « Le système DOIT positionner l'entête SMTP "X-MSS-NIL" dans tous les courriels
   envoyés. » Les messages sont jugés tels que l'opérateur les a reçus.
+  ECO.2.2.3 : « Le système MSSanté DOIT utiliser l'encodage UTF-8 pour les parties text du corps
+  des courriels. » Le texte demandé au système est accentué.
+  ECO.2.2.4 : le corps est text/plain, ou multipart/alternative avec text/plain puis text/html
+  portant les mêmes mots.
+  ECO.2.2.5 : un courriel envoyé depuis une BAL applicative porte en Reply-To la BAL personnelle
+  ou organisationnelle paramétrée, et une mention indiquant qu'il a été généré automatiquement.
+  ECO.2.2.7 : « Le système DOIT spécifier un libellé signifiant en complément de l'adresse de
+  messagerie de l'émetteur du courriel. »
 
   Contexte:
     Étant donné un opérateur MSSanté fictif
@@ -32,3 +40,54 @@ Fonctionnalité: Messages — Message-ID et entête X-MSS-NIL (§3.2, §3.8.3)
     Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
     Quand le système envoie 2 messages à "marie.martin@operateur-fictif.mssante.fr"
     Alors chaque message envoyé porte un entête X-MSS-NIL renseigné
+
+  @ECO.2.2.3 @PER_ORG @automated
+  Scénario: BAL personnelle — parties texte en UTF-8
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et le système envoie un message HTML à "paul.durand@operateur-fictif.mssante.fr"
+    Alors chaque partie texte des messages envoyés est en UTF-8
+
+  @ECO.2.2.3 @APP @automated
+  Scénario: BAL applicative — parties texte en UTF-8
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Alors chaque partie texte des messages envoyés est en UTF-8
+
+  @ECO.2.2.4 @PER_ORG @automated
+  Scénario: BAL personnelle — corps en texte, ou en texte puis HTML
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et le système envoie un message HTML à "paul.durand@operateur-fictif.mssante.fr"
+    Alors le corps de chaque message envoyé est en texte, ou en texte puis HTML
+
+  @ECO.2.2.4 @APP @automated
+  Scénario: BAL applicative — corps en texte, ou en texte puis HTML
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Quand le système envoie un message HTML à "marie.martin@operateur-fictif.mssante.fr"
+    Alors le corps de chaque message envoyé est en texte, ou en texte puis HTML
+
+  @ECO.2.2.5 @APP @automated
+  Scénario: BAL applicative — Reply-To de la BAL paramétrée et mention de génération automatique
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Et le système envoie un message HTML à "marie.martin@operateur-fictif.mssante.fr"
+    Alors chaque message envoyé porte le Reply-To de la BAL paramétrée et la mention de génération automatique
+
+  @ECO.2.2.7 @PER_ORG @automated
+  Scénario: BAL personnelle — un libellé signifiant pour l'émetteur
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors chaque message envoyé nomme son émetteur par un libellé signifiant
+
+  @ECO.2.2.7 @PER_ORG @automated
+  Scénario: BAL organisationnelle — un libellé signifiant pour l'émetteur
+    Étant donné le système configuré pour la BAL "cardiologie@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Alors chaque message envoyé nomme son émetteur par un libellé signifiant
+
+  @ECO.2.2.7 @APP @automated
+  Scénario: BAL applicative — un libellé signifiant pour l'émetteur
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
+    Alors chaque message envoyé nomme son émetteur par un libellé signifiant

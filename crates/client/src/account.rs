@@ -216,11 +216,19 @@ pub enum Defect {
     CrashesOnAuthError,
     /// Writes its Pro Santé Connect tokens to its state folder, to survive a restart.
     WritesTokenToDisk,
+    /// Declares its text parts in ISO-8859-1 instead of UTF-8.
+    Latin1Text,
+    /// Sends an HTML body alone, without its plain-text alternative.
+    HtmlOnly,
+    /// From an application BAL: neither Reply-To nor the automatic-message mention.
+    NoReplyTo,
+    /// Writes the sender's address in `From:` without a label.
+    NoSenderLabel,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 40] = [
+    pub const ALL: [Defect; 44] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -261,6 +269,10 @@ impl Defect {
         Defect::OtherProfessionalToken,
         Defect::CrashesOnAuthError,
         Defect::WritesTokenToDisk,
+        Defect::Latin1Text,
+        Defect::HtmlOnly,
+        Defect::NoReplyTo,
+        Defect::NoSenderLabel,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -306,6 +318,10 @@ impl Defect {
             Defect::OtherProfessionalToken => "other-professional-token",
             Defect::CrashesOnAuthError => "crashes-on-auth-error",
             Defect::WritesTokenToDisk => "writes-token-to-disk",
+            Defect::Latin1Text => "latin1-text",
+            Defect::HtmlOnly => "html-only",
+            Defect::NoReplyTo => "no-reply-to",
+            Defect::NoSenderLabel => "no-sender-label",
         }
     }
 }

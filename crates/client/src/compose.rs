@@ -153,7 +153,7 @@ pub fn compose(
     };
     let mut builder = MessageBuilder::new()
         .from(Address::new_address(
-            Some(account.display_name.as_str()),
+            (!defects.contains(&Defect::NoSenderLabel)).then_some(account.display_name.as_str()),
             account.address.as_str(),
         ))
         .subject(spec.subject.as_str())
@@ -179,8 +179,12 @@ pub fn compose(
             .in_reply_to(original.as_str())
             .references(original.as_str());
     }
-    if let Some(reply_to) = &account.reply_to {
-        builder = builder.reply_to(reply_to.as_str());
+    let reply_to = account
+        .reply_to
+        .as_deref()
+        .filter(|_| !defects.contains(&Defect::NoReplyTo));
+    if let Some(reply_to) = reply_to {
+        builder = builder.reply_to(reply_to);
     }
     if !defects.contains(&Defect::NoNil) && !spec.headers.contains_key("X-MSS-NIL") {
         builder = builder.header("X-MSS-NIL", Raw::new(account.nil.as_str()));
@@ -212,8 +216,21 @@ pub fn compose(
         Priority::Normal => {}
     }
 
-    let mention = account.reply_to.as_deref().map(automatic_mention);
-    if spec.is_html {
+    let mention = reply_to.map(automatic_mention);
+    if defects.contains(&Defect::HtmlOnly) {
+        let mut html = if spec.is_html {
+            spec.body.clone()
+        } else {
+            format!(
+                "<p>{}</p>",
+                spec.body.replace('&', "&amp;").replace('<', "&lt;")
+            )
+        };
+        if let Some(m) = &mention {
+            html.push_str(&format!("<p>{}</p>", m.trim().replace('<', "&lt;")));
+        }
+        builder = builder.html_body(html);
+    } else if spec.is_html {
         let mut text = html_to_text(&spec.body);
         let mut html = spec.body.clone();
         if let Some(m) = &mention {
@@ -251,6 +268,13 @@ pub fn compose(
     // A message is a sequence of lines: end it with CRLF so these are the bytes that travel.
     if !bytes.ends_with(b"\r\n") {
         bytes.extend_from_slice(b"\r\n");
+    }
+    if defects.contains(&Defect::Latin1Text) {
+        // The defect: the text parts say ISO-8859-1 (ECO.2.2.3 wants UTF-8).
+        bytes = String::from_utf8_lossy(&bytes)
+            .replace("charset=\"utf-8\"", "charset=\"iso-8859-1\"")
+            .replace("charset=utf-8", "charset=iso-8859-1")
+            .into_bytes();
     }
     let mut message_id = Some(message_id);
     if defects.contains(&Defect::NoMessageId) {

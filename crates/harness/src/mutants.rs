@@ -199,6 +199,26 @@ pub const MUTANTS: &[Mutant] = &[
         fails: &["ECO.1.2.3"],
     },
     Mutant {
+        defect: Defect::Latin1Text,
+        description: "déclare ses parties texte en ISO-8859-1 au lieu d'UTF-8",
+        fails: &["ECO.2.2.3"],
+    },
+    Mutant {
+        defect: Defect::HtmlOnly,
+        description: "envoie un corps HTML seul, sans son alternative texte",
+        fails: &["ECO.2.2.4"],
+    },
+    Mutant {
+        defect: Defect::NoReplyTo,
+        description: "BAL applicative : ni Reply-To ni mention de génération automatique",
+        fails: &["ECO.2.2.5"],
+    },
+    Mutant {
+        defect: Defect::NoSenderLabel,
+        description: "écrit l'adresse de l'émetteur dans From sans libellé",
+        fails: &["ECO.2.2.7"],
+    },
+    Mutant {
         defect: Defect::WritesTokenToDisk,
         description: "écrit son Access Token dans son dossier de données pour le retrouver après un redémarrage",
         fails: &["ECO.1.2.5"],

@@ -82,6 +82,14 @@ pub enum MessageRule {
     MessageId,
     /// ECO.2.4.3, X-MSS-NIL.
     Nil,
+    /// ECO.2.2.3, UTF-8 text parts.
+    Utf8,
+    /// ECO.2.2.4, a text body, or text then HTML.
+    Body,
+    /// ECO.2.2.5, an application BAL's Reply-To and automatic-message mention.
+    AppReplyTo,
+    /// ECO.2.2.7, a meaningful sender label.
+    SenderLabel,
 }
 
 /// One scenario's world.
@@ -766,8 +774,9 @@ impl MssWorld {
         Ok(())
     }
 
-    /// « le système envoie N messages à … »; then waits until the operator accepted them.
-    pub async fn send(&mut self, count: usize, to: &str) -> StepResult {
+    /// « le système envoie N messages à … » (`html`: « un message HTML »); then waits until the
+    /// operator accepted them. The text is French with accents (ECO.2.2.3 judges its encoding).
+    pub async fn send(&mut self, count: usize, to: &str, html: bool) -> StepResult {
         if !self.services.contains(&Service::Smtp) {
             self.services.push(Service::Smtp);
         }
@@ -780,8 +789,16 @@ impl MssWorld {
                     kind: AddressType::To,
                 }],
                 subject: format!("Compte rendu de consultation n°{i} — été"),
-                body: "Bonjour,\nVoici le compte rendu de la consultation de jeudi.\nBien cordialement."
-                    .to_owned(),
+                body: if html {
+                    "<p>Bonjour,</p><p>Voici le compte rendu de la consultation de jeudi : \
+                     <b>état stable</b>, à revoir dans un mois.</p><p>Bien cordialement.</p>"
+                        .to_owned()
+                } else {
+                    "Bonjour,\nVoici le compte rendu de la consultation de jeudi : état stable, \
+                     à revoir dans un mois.\nBien cordialement."
+                        .to_owned()
+                },
+                is_html: html,
                 ..MessageSpec::default()
             };
             let outcome = self
@@ -1029,7 +1046,18 @@ impl MssWorld {
         let id = match rule {
             MessageRule::MessageId => rules::eco_2_2_1::ID,
             MessageRule::Nil => rules::eco_2_4_3::ID,
+            MessageRule::Utf8 => rules::eco_2_2_3::ID,
+            MessageRule::Body => rules::eco_2_2_4::ID,
+            MessageRule::AppReplyTo => rules::eco_2_2_5::ID,
+            MessageRule::SenderLabel => rules::eco_2_2_7::ID,
         };
+        // What the harness knows of the sender: its kind of BAL, the BAL named for replies.
+        let sender = self.bal.as_ref().map(|b| match b.family {
+            BalFamily::Personal => rules::SenderKind::Personal,
+            BalFamily::Organisational => rules::SenderKind::Organisational,
+            BalFamily::Application => rules::SenderKind::Application,
+        });
+        let reply_to = self.bal.as_ref().and_then(|b| b.reply_to.clone());
         let evidence = self.evidence();
         let accepted = self.accepted_from_bal(&evidence);
         if accepted.is_empty() {
@@ -1066,11 +1094,17 @@ impl MssWorld {
                     let context = rules::Context {
                         family,
                         seen_message_ids: seen.clone(),
+                        sender,
+                        reply_to: reply_to.clone(),
                         ..rules::Context::default()
                     };
                     let finding = match rule {
                         MessageRule::MessageId => rules::eco_2_2_1::check(&message, &context),
                         MessageRule::Nil => rules::eco_2_4_3::check(&message, &context),
+                        MessageRule::Utf8 => rules::eco_2_2_3::check(&message, &context),
+                        MessageRule::Body => rules::eco_2_2_4::check(&message, &context),
+                        MessageRule::AppReplyTo => rules::eco_2_2_5::check(&message, &context),
+                        MessageRule::SenderLabel => rules::eco_2_2_7::check(&message, &context),
                     };
                     if let Some(mid) = message.parsed().message_id() {
                         seen.entry(mid.to_owned())

@@ -443,3 +443,23 @@ async fn writes_token_to_disk() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latin1_text() {
+    check("latin1-text", &["ECO.2.2.4", "ECO.2.4.3"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_only() {
+    check("html-only", &["ECO.2.2.3", "ECO.2.4.3"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_reply_to() {
+    check("no-reply-to", &["ECO.2.2.3", "ECO.2.2.7", "ECO.2.4.3"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_sender_label() {
+    check("no-sender-label", &["ECO.2.2.3", "ECO.2.2.5", "ECO.2.4.3"]).await;
+}

@@ -12,6 +12,28 @@ async fn message_id(w: &mut MssWorld, step: &Step) -> StepResult {
     w.judge_messages(&super::text(step), MessageRule::MessageId)
 }
 
+#[then(expr = "chaque partie texte des messages envoyés est en UTF-8")]
+async fn utf8(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_messages(&super::text(step), MessageRule::Utf8)
+}
+
+#[then(expr = "le corps de chaque message envoyé est en texte, ou en texte puis HTML")]
+async fn body(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_messages(&super::text(step), MessageRule::Body)
+}
+
+#[then(
+    expr = "chaque message envoyé porte le Reply-To de la BAL paramétrée et la mention de génération automatique"
+)]
+async fn app_reply_to(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_messages(&super::text(step), MessageRule::AppReplyTo)
+}
+
+#[then(expr = "chaque message envoyé nomme son émetteur par un libellé signifiant")]
+async fn sender_label(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_messages(&super::text(step), MessageRule::SenderLabel)
+}
+
 #[then(expr = "chaque message envoyé porte un entête X-MSS-NIL renseigné")]
 async fn nil(w: &mut MssWorld, step: &Step) -> StepResult {
     w.judge_messages(&super::text(step), MessageRule::Nil)

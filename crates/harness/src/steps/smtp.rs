@@ -7,12 +7,17 @@ use crate::world::{MssWorld, SessionRule, StepResult};
 
 #[when(expr = "le système envoie un message à {string}")]
 async fn send_one(w: &mut MssWorld, to: String) -> StepResult {
-    w.send(1, &to).await
+    w.send(1, &to, false).await
+}
+
+#[when(expr = "le système envoie un message HTML à {string}")]
+async fn send_html(w: &mut MssWorld, to: String) -> StepResult {
+    w.send(1, &to, true).await
 }
 
 #[when(expr = "le système envoie {int} messages à {string}")]
 async fn send_many(w: &mut MssWorld, count: usize, to: String) -> StepResult {
-    w.send(count, &to).await
+    w.send(count, &to, false).await
 }
 
 #[then(expr = "l'envoi a suivi SMTP avec STARTTLS, sans donnée en clair")]

@@ -70,7 +70,7 @@ pub fn example_profile(name: &str, client: &Path) -> harness::driver::profile::P
 
 /// The requirements the harness verifies today: the reference client (and a conformant client
 /// on another stack) must pass each.
-pub const VERIFIED: [&str; 17] = [
+pub const VERIFIED: [&str; 21] = [
     "ECO.1.0.1",
     "ECO.1.0.2",
     "ECO.1.1.1",
@@ -87,6 +87,10 @@ pub const VERIFIED: [&str; 17] = [
     "ECO.1.2.7",
     "ECO.1.3.1",
     "ECO.2.2.1",
+    "ECO.2.2.3",
+    "ECO.2.2.4",
+    "ECO.2.2.5",
+    "ECO.2.2.7",
     "ECO.2.4.3",
 ];
 
