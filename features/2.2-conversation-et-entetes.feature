@@ -91,3 +91,36 @@ Fonctionnalité: Messages — Message-ID, encodage, corps, libellé de l'émette
     Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
     Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
     Alors chaque message envoyé nomme son émetteur par un libellé signifiant
+
+  @ECO.2.2.8 @PER_ORG @automated
+  Scénario: BAL personnelle — X-MSS-MES: FIN à un usager quand la fin des échanges est demandée, et seulement alors
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "278117511504249@patient.mssante.fr"
+    Et le système envoie un message à "278117511504249@patient.mssante.fr" qui met fin aux échanges
+    Alors chaque message envoyé à un usager porte X-MSS-MES: FIN si et seulement si la fin des échanges a été demandée
+
+  @ECO.2.3.1 @PER_ORG @automated
+  Scénario: BAL personnelle — accusé de réception demandé : Return-Receipt-To vers la BAL émettrice
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr" avec demande d'accusé de réception
+    Alors chaque message envoyé porte Return-Receipt-To vers sa BAL si l'accusé de réception a été demandé
+
+  @ECO.2.3.1 @APP @automated
+  Scénario: BAL applicative — accusé de réception demandé : Return-Receipt-To vers la BAL émettrice
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr" avec demande d'accusé de réception
+    Alors chaque message envoyé porte Return-Receipt-To vers sa BAL si l'accusé de réception a été demandé
+
+  @ECO.2.3.2 @PER_ORG @automated
+  Scénario: BAL personnelle — accusé de lecture demandé : Disposition-Notification-To vers la BAL émettrice
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "paul.durand@operateur-fictif.mssante.fr"
+    Et le système envoie un message à "paul.durand@operateur-fictif.mssante.fr" avec demande d'accusé de lecture
+    Alors chaque message envoyé porte Disposition-Notification-To vers sa BAL si l'accusé de lecture a été demandé
+
+  @ECO.2.3.2 @APP @automated
+  Scénario: BAL applicative — accusé de lecture demandé : Disposition-Notification-To vers la BAL émettrice
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr" avec demande d'accusé de lecture
+    Alors chaque message envoyé porte Disposition-Notification-To vers sa BAL si l'accusé de lecture a été demandé

@@ -224,11 +224,17 @@ pub enum Defect {
     NoReplyTo,
     /// Writes the sender's address in `From:` without a label.
     NoSenderLabel,
+    /// Ignores the user's request for a delivery receipt (no `Return-Receipt-To`).
+    IgnoresDsnRequest,
+    /// Ignores the user's request for a read receipt (no `Disposition-Notification-To`).
+    IgnoresMdnRequest,
+    /// Ends the exchanges with a patient by subject `[FIN]` instead of `X-MSS-MES: FIN`.
+    FinInSubject,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 44] = [
+    pub const ALL: [Defect; 47] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -273,6 +279,9 @@ impl Defect {
         Defect::HtmlOnly,
         Defect::NoReplyTo,
         Defect::NoSenderLabel,
+        Defect::IgnoresDsnRequest,
+        Defect::IgnoresMdnRequest,
+        Defect::FinInSubject,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -322,6 +331,9 @@ impl Defect {
             Defect::HtmlOnly => "html-only",
             Defect::NoReplyTo => "no-reply-to",
             Defect::NoSenderLabel => "no-sender-label",
+            Defect::IgnoresDsnRequest => "ignores-dsn-request",
+            Defect::IgnoresMdnRequest => "ignores-mdn-request",
+            Defect::FinInSubject => "fin-in-subject",
         }
     }
 }

@@ -156,7 +156,13 @@ pub fn compose(
             (!defects.contains(&Defect::NoSenderLabel)).then_some(account.display_name.as_str()),
             account.address.as_str(),
         ))
-        .subject(spec.subject.as_str())
+        .subject(
+            if spec.end_exchanges && defects.contains(&Defect::FinInSubject) {
+                "[FIN]"
+            } else {
+                spec.subject.as_str()
+            },
+        )
         .message_id(message_id.as_str());
 
     let by_kind = |kind: AddressType| -> Vec<Address<'_>> {
@@ -195,16 +201,16 @@ pub fn compose(
         }
         builder = builder.header(name.as_str(), Raw::new(value.as_str()));
     }
-    if spec.end_exchanges {
+    if spec.end_exchanges && !defects.contains(&Defect::FinInSubject) {
         builder = builder.header("X-MSS-MES", Raw::new("FIN"));
     }
-    if spec.request_dsn {
+    if spec.request_dsn && !defects.contains(&Defect::IgnoresDsnRequest) {
         builder = builder.header(
             "Return-Receipt-To",
             Raw::new(format!("<{}>", account.address)),
         );
     }
-    if spec.request_mdn {
+    if spec.request_mdn && !defects.contains(&Defect::IgnoresMdnRequest) {
         builder = builder.header(
             "Disposition-Notification-To",
             Raw::new(format!("<{}>", account.address)),

@@ -219,6 +219,21 @@ pub const MUTANTS: &[Mutant] = &[
         fails: &["ECO.2.2.7"],
     },
     Mutant {
+        defect: Defect::IgnoresDsnRequest,
+        description: "ne demande pas l'accusé de réception demandé (pas de Return-Receipt-To)",
+        fails: &["ECO.2.3.1"],
+    },
+    Mutant {
+        defect: Defect::IgnoresMdnRequest,
+        description: "ne demande pas l'accusé de lecture demandé (pas de Disposition-Notification-To)",
+        fails: &["ECO.2.3.2"],
+    },
+    Mutant {
+        defect: Defect::FinInSubject,
+        description: "met fin aux échanges avec un usager par l'objet [FIN] au lieu de l'entête X-MSS-MES: FIN",
+        fails: &["ECO.2.2.8"],
+    },
+    Mutant {
         defect: Defect::WritesTokenToDisk,
         description: "écrit son Access Token dans son dossier de données pour le retrouver après un redémarrage",
         fails: &["ECO.1.2.5"],

@@ -90,6 +90,12 @@ pub enum MessageRule {
     AppReplyTo,
     /// ECO.2.2.7, a meaningful sender label.
     SenderLabel,
+    /// ECO.2.2.8, `X-MSS-MES: FIN` exactly when asked, to a patient.
+    EndOfExchanges,
+    /// ECO.2.3.1, `Return-Receipt-To` when asked.
+    Dsn,
+    /// ECO.2.3.2, `Disposition-Notification-To` when asked.
+    Mdn,
 }
 
 /// One scenario's world.
@@ -106,6 +112,8 @@ pub struct MssWorld {
     pub(crate) account: Option<AccountSpec>,
     /// Messages the SUT was asked to send (and said it sent).
     pub(crate) submissions: usize,
+    /// What the user asked for with each message the SUT was asked to send, in order.
+    pub(crate) requests: Vec<rules::Requests>,
     /// Message-IDs the harness delivered into the SUT's BAL.
     pub(crate) delivered: Vec<String>,
     /// Protocols the SUT was asked to use.
@@ -777,6 +785,24 @@ impl MssWorld {
     /// « le système envoie N messages à … » (`html`: « un message HTML »); then waits until the
     /// operator accepted them. The text is French with accents (ECO.2.2.3 judges its encoding).
     pub async fn send(&mut self, count: usize, to: &str, html: bool) -> StepResult {
+        self.send_asking(count, to, html, rules::Requests::default())
+            .await
+    }
+
+    /// [`MssWorld::send`] with what the user asks for: receipts (ECO.2.3.x), the end of the
+    /// exchanges with a patient (ECO.2.2.8). Unasked requests are recorded as « not asked ».
+    pub async fn send_asking(
+        &mut self,
+        count: usize,
+        to: &str,
+        html: bool,
+        asked: rules::Requests,
+    ) -> StepResult {
+        let asked = rules::Requests {
+            end_exchanges: Some(asked.end_exchanges.unwrap_or(false)),
+            dsn: Some(asked.dsn.unwrap_or(false)),
+            mdn: Some(asked.mdn.unwrap_or(false)),
+        };
         if !self.services.contains(&Service::Smtp) {
             self.services.push(Service::Smtp);
         }
@@ -799,8 +825,12 @@ impl MssWorld {
                         .to_owned()
                 },
                 is_html: html,
+                request_dsn: asked.dsn == Some(true),
+                request_mdn: asked.mdn == Some(true),
+                end_exchanges: asked.end_exchanges == Some(true),
                 ..MessageSpec::default()
             };
+            self.requests.push(asked);
             let outcome = self
                 .act(Action::Send, async |d| d.send(&spec).await)
                 .await?;
@@ -1050,6 +1080,9 @@ impl MssWorld {
             MessageRule::Body => rules::eco_2_2_4::ID,
             MessageRule::AppReplyTo => rules::eco_2_2_5::ID,
             MessageRule::SenderLabel => rules::eco_2_2_7::ID,
+            MessageRule::EndOfExchanges => rules::eco_2_2_8::ID,
+            MessageRule::Dsn => rules::eco_2_3_1::ID,
+            MessageRule::Mdn => rules::eco_2_3_2::ID,
         };
         // What the harness knows of the sender: its kind of BAL, the BAL named for replies.
         let sender = self.bal.as_ref().map(|b| match b.family {
@@ -1096,6 +1129,8 @@ impl MssWorld {
                         seen_message_ids: seen.clone(),
                         sender,
                         reply_to: reply_to.clone(),
+                        // Messages are accepted in the order they were asked for.
+                        requests: self.requests.get(index).copied().unwrap_or_default(),
                         ..rules::Context::default()
                     };
                     let finding = match rule {
@@ -1105,6 +1140,9 @@ impl MssWorld {
                         MessageRule::Body => rules::eco_2_2_4::check(&message, &context),
                         MessageRule::AppReplyTo => rules::eco_2_2_5::check(&message, &context),
                         MessageRule::SenderLabel => rules::eco_2_2_7::check(&message, &context),
+                        MessageRule::EndOfExchanges => rules::eco_2_2_8::check(&message, &context),
+                        MessageRule::Dsn => rules::eco_2_3_1::check(&message, &context),
+                        MessageRule::Mdn => rules::eco_2_3_2::check(&message, &context),
                     };
                     if let Some(mid) = message.parsed().message_id() {
                         seen.entry(mid.to_owned())

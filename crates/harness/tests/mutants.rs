@@ -463,3 +463,18 @@ async fn no_reply_to() {
 async fn no_sender_label() {
     check("no-sender-label", &["ECO.2.2.3", "ECO.2.2.5", "ECO.2.4.3"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignores_dsn_request() {
+    check("ignores-dsn-request", &["ECO.2.3.2", "ECO.2.2.8"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignores_mdn_request() {
+    check("ignores-mdn-request", &["ECO.2.3.1", "ECO.2.2.8"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fin_in_subject() {
+    check("fin-in-subject", &["ECO.2.3.1", "ECO.2.3.2"]).await;
+}

@@ -34,6 +34,27 @@ async fn sender_label(w: &mut MssWorld, step: &Step) -> StepResult {
     w.judge_messages(&super::text(step), MessageRule::SenderLabel)
 }
 
+#[then(
+    expr = "chaque message envoyé à un usager porte X-MSS-MES: FIN si et seulement si la fin des échanges a été demandée"
+)]
+async fn end_of_exchanges(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_messages(&super::text(step), MessageRule::EndOfExchanges)
+}
+
+#[then(
+    expr = "chaque message envoyé porte Return-Receipt-To vers sa BAL si l'accusé de réception a été demandé"
+)]
+async fn dsn(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_messages(&super::text(step), MessageRule::Dsn)
+}
+
+#[then(
+    expr = "chaque message envoyé porte Disposition-Notification-To vers sa BAL si l'accusé de lecture a été demandé"
+)]
+async fn mdn(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_messages(&super::text(step), MessageRule::Mdn)
+}
+
 #[then(expr = "chaque message envoyé porte un entête X-MSS-NIL renseigné")]
 async fn nil(w: &mut MssWorld, step: &Step) -> StepResult {
     w.judge_messages(&super::text(step), MessageRule::Nil)

@@ -15,6 +15,33 @@ async fn send_html(w: &mut MssWorld, to: String) -> StepResult {
     w.send(1, &to, true).await
 }
 
+#[when(expr = "le système envoie un message à {string} avec demande d'accusé de réception")]
+async fn send_dsn(w: &mut MssWorld, to: String) -> StepResult {
+    let asked = rules::Requests {
+        dsn: Some(true),
+        ..Default::default()
+    };
+    w.send_asking(1, &to, false, asked).await
+}
+
+#[when(expr = "le système envoie un message à {string} avec demande d'accusé de lecture")]
+async fn send_mdn(w: &mut MssWorld, to: String) -> StepResult {
+    let asked = rules::Requests {
+        mdn: Some(true),
+        ..Default::default()
+    };
+    w.send_asking(1, &to, false, asked).await
+}
+
+#[when(expr = "le système envoie un message à {string} qui met fin aux échanges")]
+async fn send_fin(w: &mut MssWorld, to: String) -> StepResult {
+    let asked = rules::Requests {
+        end_exchanges: Some(true),
+        ..Default::default()
+    };
+    w.send_asking(1, &to, false, asked).await
+}
+
 #[when(expr = "le système envoie {int} messages à {string}")]
 async fn send_many(w: &mut MssWorld, count: usize, to: String) -> StepResult {
     w.send(count, &to, false).await

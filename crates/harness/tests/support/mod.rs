@@ -70,7 +70,7 @@ pub fn example_profile(name: &str, client: &Path) -> harness::driver::profile::P
 
 /// The requirements the harness verifies today: the reference client (and a conformant client
 /// on another stack) must pass each.
-pub const VERIFIED: [&str; 21] = [
+pub const VERIFIED: [&str; 24] = [
     "ECO.1.0.1",
     "ECO.1.0.2",
     "ECO.1.1.1",
@@ -91,6 +91,9 @@ pub const VERIFIED: [&str; 21] = [
     "ECO.2.2.4",
     "ECO.2.2.5",
     "ECO.2.2.7",
+    "ECO.2.2.8",
+    "ECO.2.3.1",
+    "ECO.2.3.2",
     "ECO.2.4.3",
 ];
 

@@ -139,6 +139,13 @@ def send(account, spec):
     message["Message-ID"] = email.utils.make_msgid(domain="python-lps.example")
     message["Date"] = email.utils.formatdate(localtime=True)
     message["X-MSS-NIL"] = "PYTHON-LPS/1.0"
+    # What the user asked for: receipts (ECO.2.3.x), the end of the exchanges (ECO.2.2.8).
+    if spec.get("requestDsn"):
+        message["Return-Receipt-To"] = "<%s>" % account["address"]
+    if spec.get("requestMdn"):
+        message["Disposition-Notification-To"] = "<%s>" % account["address"]
+    if spec.get("endExchanges"):
+        message["X-MSS-MES"] = "FIN"
     body = spec["body"]
     if account.get("replyTo"):
         message["Reply-To"] = account["replyTo"]
