@@ -98,6 +98,39 @@ pub enum MessageRule {
     Mdn,
 }
 
+impl MessageRule {
+    /// The requirement it judges.
+    fn id(self) -> &'static str {
+        match self {
+            MessageRule::MessageId => rules::eco_2_2_1::ID,
+            MessageRule::Nil => rules::eco_2_4_3::ID,
+            MessageRule::Utf8 => rules::eco_2_2_3::ID,
+            MessageRule::Body => rules::eco_2_2_4::ID,
+            MessageRule::AppReplyTo => rules::eco_2_2_5::ID,
+            MessageRule::SenderLabel => rules::eco_2_2_7::ID,
+            MessageRule::EndOfExchanges => rules::eco_2_2_8::ID,
+            MessageRule::Dsn => rules::eco_2_3_1::ID,
+            MessageRule::Mdn => rules::eco_2_3_2::ID,
+        }
+    }
+
+    /// Its rule, on one message.
+    fn check(self, message: &rules::Message<'_>, context: &rules::Context) -> rules::Finding {
+        let check = match self {
+            MessageRule::MessageId => rules::eco_2_2_1::check,
+            MessageRule::Nil => rules::eco_2_4_3::check,
+            MessageRule::Utf8 => rules::eco_2_2_3::check,
+            MessageRule::Body => rules::eco_2_2_4::check,
+            MessageRule::AppReplyTo => rules::eco_2_2_5::check,
+            MessageRule::SenderLabel => rules::eco_2_2_7::check,
+            MessageRule::EndOfExchanges => rules::eco_2_2_8::check,
+            MessageRule::Dsn => rules::eco_2_3_1::check,
+            MessageRule::Mdn => rules::eco_2_3_2::check,
+        };
+        check(message, context)
+    }
+}
+
 /// One scenario's world.
 #[derive(cucumber::World, Default)]
 pub struct MssWorld {
@@ -1073,17 +1106,7 @@ impl MssWorld {
     /// A judging step: asks a message rule about every message the operator accepted from
     /// the SUT in this scenario, as received.
     pub fn judge_messages(&mut self, step: &str, rule: MessageRule) -> StepResult {
-        let id = match rule {
-            MessageRule::MessageId => rules::eco_2_2_1::ID,
-            MessageRule::Nil => rules::eco_2_4_3::ID,
-            MessageRule::Utf8 => rules::eco_2_2_3::ID,
-            MessageRule::Body => rules::eco_2_2_4::ID,
-            MessageRule::AppReplyTo => rules::eco_2_2_5::ID,
-            MessageRule::SenderLabel => rules::eco_2_2_7::ID,
-            MessageRule::EndOfExchanges => rules::eco_2_2_8::ID,
-            MessageRule::Dsn => rules::eco_2_3_1::ID,
-            MessageRule::Mdn => rules::eco_2_3_2::ID,
-        };
+        let id = rule.id();
         // What the harness knows of the sender: its kind of BAL, the BAL named for replies.
         let sender = self.bal.as_ref().map(|b| match b.family {
             BalFamily::Personal => rules::SenderKind::Personal,
@@ -1133,17 +1156,7 @@ impl MssWorld {
                         requests: self.requests.get(index).copied().unwrap_or_default(),
                         ..rules::Context::default()
                     };
-                    let finding = match rule {
-                        MessageRule::MessageId => rules::eco_2_2_1::check(&message, &context),
-                        MessageRule::Nil => rules::eco_2_4_3::check(&message, &context),
-                        MessageRule::Utf8 => rules::eco_2_2_3::check(&message, &context),
-                        MessageRule::Body => rules::eco_2_2_4::check(&message, &context),
-                        MessageRule::AppReplyTo => rules::eco_2_2_5::check(&message, &context),
-                        MessageRule::SenderLabel => rules::eco_2_2_7::check(&message, &context),
-                        MessageRule::EndOfExchanges => rules::eco_2_2_8::check(&message, &context),
-                        MessageRule::Dsn => rules::eco_2_3_1::check(&message, &context),
-                        MessageRule::Mdn => rules::eco_2_3_2::check(&message, &context),
-                    };
+                    let finding = rule.check(&message, &context);
                     if let Some(mid) = message.parsed().message_id() {
                         seen.entry(mid.to_owned())
                             .or_insert_with(|| format!("message n°{} de ce scénario", index + 1));
