@@ -230,11 +230,23 @@ pub enum Defect {
     IgnoresMdnRequest,
     /// Ends the exchanges with a patient by subject `[FIN]` instead of `X-MSS-MES: FIN`.
     FinInSubject,
+    /// Attaches the CDA documents as they are, without their `IHE_XDM.ZIP` archive.
+    NoXdm,
+    /// Writes `X-MSS-CODECDA` with the first document's code only.
+    CodecdaFirstDocumentOnly,
+    /// Writes `X-MSS-INS: O` whenever the header has an INS, even without a birth name.
+    InsOWithoutBirthName,
+    /// Writes the whole document type label in the subject, not truncated to 40 characters.
+    SubjectNotTruncated,
+    /// Renders an N3 document's PDF with its title alone, without header nor narrative.
+    PdfWithoutNarrative,
+    /// Names the PDFs `document1.pdf`… instead of `<date>_<type>_<NOM>_<prénom>.pdf`.
+    PdfNamedFreely,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 47] = [
+    pub const ALL: [Defect; 53] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -282,6 +294,12 @@ impl Defect {
         Defect::IgnoresDsnRequest,
         Defect::IgnoresMdnRequest,
         Defect::FinInSubject,
+        Defect::NoXdm,
+        Defect::CodecdaFirstDocumentOnly,
+        Defect::InsOWithoutBirthName,
+        Defect::SubjectNotTruncated,
+        Defect::PdfWithoutNarrative,
+        Defect::PdfNamedFreely,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -334,6 +352,12 @@ impl Defect {
             Defect::IgnoresDsnRequest => "ignores-dsn-request",
             Defect::IgnoresMdnRequest => "ignores-mdn-request",
             Defect::FinInSubject => "fin-in-subject",
+            Defect::NoXdm => "no-xdm",
+            Defect::CodecdaFirstDocumentOnly => "codecda-first-document-only",
+            Defect::InsOWithoutBirthName => "ins-o-without-birth-name",
+            Defect::SubjectNotTruncated => "subject-not-truncated",
+            Defect::PdfWithoutNarrative => "pdf-without-narrative",
+            Defect::PdfNamedFreely => "pdf-named-freely",
         }
     }
 }

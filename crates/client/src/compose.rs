@@ -13,6 +13,7 @@ use mail_builder::headers::address::Address;
 use mail_builder::headers::raw::Raw;
 
 use crate::account::{Account, Defect, Defects};
+use crate::health;
 use crate::spec::{AddressType, MessageSpec, Priority};
 
 /// Headers the composer writes itself and a spec may not override.
@@ -48,6 +49,9 @@ pub enum ComposeError {
     /// An attachment is not base64.
     #[error("attachment {0} is not valid base64")]
     Attachment(String),
+    /// Health documents that cannot be sent as they are.
+    #[error(transparent)]
+    Health(#[from] crate::health::HealthError),
 }
 
 /// A composed message and its envelope.
@@ -62,6 +66,10 @@ pub struct Composed {
     /// Envelope recipients (To, Cc and Bcc).
     pub rcpt_to: Vec<String>,
 }
+
+/// Headers the client computes from the health documents it sends (ECO.2.4.1, ECO.2.4.2): a
+/// caller's value is never trusted (it would be wrong as soon as the documents change).
+const COMPUTED: &[&str] = &["x-mss-codecda", "x-mss-ins"];
 
 /// The fixed Message-ID of the reused-message-id defect.
 const REUSED_ID: &str = "toujours-le-meme@lps-defectueux";
@@ -146,6 +154,29 @@ pub fn compose(
         }
     }
 
+    // Attachments: CDA documents become the IHE_XDM archive and its PDFs (ECO.2.1.x).
+    let mut files = Vec::with_capacity(spec.attachments.len());
+    let mut cdas = Vec::new();
+    for attachment in &spec.attachments {
+        let bytes = STANDARD
+            .decode(attachment.file.trim())
+            .map_err(|_| ComposeError::Attachment(attachment.file_name.clone()))?;
+        if health::is_cda(&attachment.content_type, &bytes) {
+            cdas.push(health::read_cda(&attachment.file_name, &bytes)?);
+        } else {
+            files.push((
+                attachment.content_type.clone(),
+                attachment.file_name.clone(),
+                bytes,
+            ));
+        }
+    }
+    let rendered = if cdas.is_empty() {
+        None
+    } else {
+        Some(health::render(&cdas, defects)?)
+    };
+
     let message_id = if defects.contains(&Defect::ReusedMessageId) {
         REUSED_ID.to_owned()
     } else {
@@ -159,6 +190,8 @@ pub fn compose(
         .subject(
             if spec.end_exchanges && defects.contains(&Defect::FinInSubject) {
                 "[FIN]"
+            } else if let Some(r) = &rendered {
+                r.subject.as_str()
             } else {
                 spec.subject.as_str()
             },
@@ -199,7 +232,15 @@ pub fn compose(
         if name == "X-MSS-NIL" && defects.contains(&Defect::NoNil) {
             continue;
         }
+        if COMPUTED.contains(&name.to_ascii_lowercase().as_str()) {
+            continue;
+        }
         builder = builder.header(name.as_str(), Raw::new(value.as_str()));
+    }
+    if let Some(r) = &rendered {
+        builder = builder
+            .header("X-MSS-CODECDA", Raw::new(r.codecda.as_str()))
+            .header("X-MSS-INS", Raw::new(r.ins));
     }
     if spec.end_exchanges && !defects.contains(&Defect::FinInSubject) {
         builder = builder.header("X-MSS-MES", Raw::new("FIN"));
@@ -257,15 +298,21 @@ pub fn compose(
         }
         builder = builder.text_body(text);
     }
-    for attachment in &spec.attachments {
-        let bytes = STANDARD
-            .decode(attachment.file.trim())
-            .map_err(|_| ComposeError::Attachment(attachment.file_name.clone()))?;
-        builder = builder.attachment(
-            attachment.content_type.clone(),
-            attachment.file_name.clone(),
-            bytes,
-        );
+    if let Some(r) = &rendered {
+        if defects.contains(&Defect::NoXdm) {
+            // The defect: the CDA documents go as they are, without their archive.
+            for d in &cdas {
+                files.push(("text/xml".into(), "DOC.XML".into(), d.bytes.clone()));
+            }
+        } else {
+            builder = builder.attachment("application/zip", "IHE_XDM.ZIP", r.xdm.as_slice());
+        }
+        for (name, pdf) in &r.pdfs {
+            builder = builder.attachment("application/pdf", name.as_str(), pdf.as_slice());
+        }
+    }
+    for (content_type, name, bytes) in files {
+        builder = builder.attachment(content_type, name, bytes);
     }
 
     let mut bytes = builder

@@ -15,6 +15,7 @@ pub mod autoconfig;
 pub mod compose;
 pub mod driver;
 mod error;
+pub mod health;
 pub mod http;
 mod imap;
 mod net;

@@ -275,10 +275,21 @@ pub fn metadata(documents: &[(String, &DocumentSpec, usize)], patient: &PatientS
 
 /// Files of an XDM archive, before zipping: (path, content).
 pub fn xdm_files(documents: &[DocumentSpec], patient: &PatientSpec) -> Vec<(String, Vec<u8>)> {
-    let cdas: Vec<(String, &DocumentSpec, Vec<u8>)> = documents
+    let cdas: Vec<(Vec<u8>, &DocumentSpec)> =
+        documents.iter().map(|d| (cda(d, patient), d)).collect();
+    xdm_files_of(&cdas, patient)
+}
+
+/// Files of an XDM archive holding these CDA documents as they are (bytes, and what they
+/// say), described by a METADATA.XML written from what they say.
+pub fn xdm_files_of(
+    cdas: &[(Vec<u8>, &DocumentSpec)],
+    patient: &PatientSpec,
+) -> Vec<(String, Vec<u8>)> {
+    let cdas: Vec<(String, &DocumentSpec, &[u8])> = cdas
         .iter()
         .enumerate()
-        .map(|(i, d)| (format!("DOC{:04}.XML", i + 1), d, cda(d, patient)))
+        .map(|(i, (bytes, d))| (format!("DOC{:04}.XML", i + 1), *d, bytes.as_slice()))
         .collect();
     let described: Vec<(String, &DocumentSpec, usize)> = cdas
         .iter()
@@ -304,7 +315,7 @@ pub fn xdm_files(documents: &[DocumentSpec], patient: &PatientSpec) -> Vec<(Stri
     ];
     files.extend(
         cdas.into_iter()
-            .map(|(f, _, c)| (format!("IHE_XDM/SUBSET01/{f}"), c)),
+            .map(|(f, _, c)| (format!("IHE_XDM/SUBSET01/{f}"), c.to_vec())),
     );
     files
 }

@@ -70,6 +70,15 @@ pub fn unqualified_patient() -> PatientSpec {
     }
 }
 
+/// A patient with an INS but no birth name in the document (only the used name): the
+/// identity is not qualified, `X-MSS-INS` must be `N` (ECO.2.4.2).
+pub fn patient_without_birth_name() -> PatientSpec {
+    PatientSpec {
+        birth_name: None,
+        ..patient()
+    }
+}
+
 fn author() -> PersonSpec {
     PersonSpec {
         prefix: Some("Dr".into()),

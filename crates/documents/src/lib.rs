@@ -13,7 +13,7 @@ pub mod build;
 pub mod fixtures;
 mod headers;
 pub mod pdfa;
-mod text;
+pub mod text;
 
 pub use headers::remove_header;
 

@@ -234,6 +234,36 @@ pub const MUTANTS: &[Mutant] = &[
         fails: &["ECO.2.2.8"],
     },
     Mutant {
+        defect: Defect::NoXdm,
+        description: "joint les documents CDA tels quels, sans archive IHE_XDM.ZIP",
+        fails: &["ECO.2.1.1"],
+    },
+    Mutant {
+        defect: Defect::CodecdaFirstDocumentOnly,
+        description: "n'écrit dans X-MSS-CODECDA que le code du premier document",
+        fails: &["ECO.2.4.1"],
+    },
+    Mutant {
+        defect: Defect::InsOWithoutBirthName,
+        description: "écrit X-MSS-INS: O dès que l'en-tête porte une INS, même sans nom de naissance",
+        fails: &["ECO.2.4.2"],
+    },
+    Mutant {
+        defect: Defect::SubjectNotTruncated,
+        description: "écrit dans l'objet le libellé du type de document entier, sans le tronquer à 40 caractères",
+        fails: &["ECO.2.1.3"],
+    },
+    Mutant {
+        defect: Defect::PdfWithoutNarrative,
+        description: "rend le PDF d'un document N3 avec son seul titre, sans en-tête ni narration",
+        fails: &["ECO.2.1.5"],
+    },
+    Mutant {
+        defect: Defect::PdfNamedFreely,
+        description: "nomme les PDF document1.pdf… au lieu de <date>_<type>_<NOM>_<prénom>.pdf",
+        fails: &["ECO.2.1.6"],
+    },
+    Mutant {
         defect: Defect::WritesTokenToDisk,
         description: "écrit son Access Token dans son dossier de données pour le retrouver après un redémarrage",
         fails: &["ECO.1.2.5"],

@@ -12,8 +12,8 @@ use operator::{EntryPoint, OperatorConfig, OperatorHandle, Service};
 
 use crate::context::{RunContext, SharedDriver};
 use crate::driver::types::{
-    AccountSpec, AddressSpec, AddressType, BalKind, CertificateSpec, ConnectToSpec, MessageSpec,
-    PscSpec, ServerSpec, TrustSpec,
+    AccountSpec, AddressSpec, AddressType, AttachmentSpec, BalKind, CertificateSpec, ConnectToSpec,
+    MessageSpec, PscSpec, ServerSpec, TrustSpec,
 };
 use crate::driver::{Action, DriverError};
 use crate::results::{ActionRecord, StepFinding};
@@ -96,6 +96,18 @@ pub enum MessageRule {
     Dsn,
     /// ECO.2.3.2, `Disposition-Notification-To` when asked.
     Mdn,
+    /// ECO.2.1.1, one patient, the IHE_XDM archive and a PDF per document.
+    Xdm,
+    /// ECO.2.1.3, the subject of a message carrying documents.
+    DocumentSubject,
+    /// ECO.2.1.5, each PDF a PDF/A-1 with the document's content.
+    Pdfa,
+    /// ECO.2.1.6, the PDFs' file names.
+    PdfName,
+    /// ECO.2.4.1, X-MSS-CODECDA.
+    CodeCda,
+    /// ECO.2.4.2, X-MSS-INS.
+    Ins,
 }
 
 impl MessageRule {
@@ -111,6 +123,12 @@ impl MessageRule {
             MessageRule::EndOfExchanges => rules::eco_2_2_8::ID,
             MessageRule::Dsn => rules::eco_2_3_1::ID,
             MessageRule::Mdn => rules::eco_2_3_2::ID,
+            MessageRule::Xdm => rules::eco_2_1_1::ID,
+            MessageRule::DocumentSubject => rules::eco_2_1_3::ID,
+            MessageRule::Pdfa => rules::eco_2_1_5::ID,
+            MessageRule::PdfName => rules::eco_2_1_6::ID,
+            MessageRule::CodeCda => rules::eco_2_4_1::ID,
+            MessageRule::Ins => rules::eco_2_4_2::ID,
         }
     }
 
@@ -126,6 +144,12 @@ impl MessageRule {
             MessageRule::EndOfExchanges => rules::eco_2_2_8::check,
             MessageRule::Dsn => rules::eco_2_3_1::check,
             MessageRule::Mdn => rules::eco_2_3_2::check,
+            MessageRule::Xdm => rules::eco_2_1_1::check,
+            MessageRule::DocumentSubject => rules::eco_2_1_3::check,
+            MessageRule::Pdfa => rules::eco_2_1_5::check,
+            MessageRule::PdfName => rules::eco_2_1_6::check,
+            MessageRule::CodeCda => rules::eco_2_4_1::check,
+            MessageRule::Ins => rules::eco_2_4_2::check,
         };
         check(message, context)
     }
@@ -836,12 +860,8 @@ impl MssWorld {
             dsn: Some(asked.dsn.unwrap_or(false)),
             mdn: Some(asked.mdn.unwrap_or(false)),
         };
-        if !self.services.contains(&Service::Smtp) {
-            self.services.push(Service::Smtp);
-        }
-        let mut reported_sent = 0;
-        for i in 1..=count {
-            let spec = MessageSpec {
+        let specs = (1..=count)
+            .map(|i| MessageSpec {
                 addresses: vec![AddressSpec {
                     email: to.to_owned(),
                     name: None,
@@ -862,7 +882,76 @@ impl MssWorld {
                 request_mdn: asked.mdn == Some(true),
                 end_exchanges: asked.end_exchanges == Some(true),
                 ..MessageSpec::default()
-            };
+            })
+            .collect();
+        self.send_specs(specs, asked).await
+    }
+
+    /// « le système envoie les documents de santé "<lot>" à … »: the CDA documents of one
+    /// patient, attached as the user would attach them; the SUT composes the rest (archive,
+    /// PDFs, subject, X-MSS-CODECDA and X-MSS-INS).
+    pub async fn send_documents(&mut self, set: &str, to: &str) -> StepResult {
+        use documents::fixtures;
+        let (docs, patient) = match set {
+            "compte rendu N3 et lettre N1" => (
+                vec![fixtures::biology_n3(), fixtures::letter_n1()],
+                fixtures::patient(),
+            ),
+            "lettre N1" => (vec![fixtures::letter_n1()], fixtures::patient()),
+            "compte rendu N3 sans nom de naissance" => (
+                vec![fixtures::biology_n3()],
+                fixtures::patient_without_birth_name(),
+            ),
+            other => {
+                return self.harness_error(format!(
+                    "lot de documents inconnu « {other} » (connus : « compte rendu N3 et lettre \
+                     N1 », « lettre N1 », « compte rendu N3 sans nom de naissance »)"
+                ));
+            }
+        };
+        let attachments = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| AttachmentSpec {
+                content_type: "text/xml".into(),
+                file: base64::Engine::encode(
+                    &base64::engine::general_purpose::STANDARD,
+                    documents::build::cda(d, &patient),
+                ),
+                file_name: format!("CDA-{}.xml", i + 1),
+            })
+            .collect();
+        let spec = MessageSpec {
+            attachments,
+            addresses: vec![AddressSpec {
+                email: to.to_owned(),
+                name: None,
+                kind: AddressType::To,
+            }],
+            subject: "Documents de santé".into(),
+            body: "Bonjour,\nVeuillez trouver ci-joint les documents de la patiente.\nBien \
+                   cordialement."
+                .into(),
+            ..MessageSpec::default()
+        };
+        self.send_specs(vec![spec], rules::Requests::default())
+            .await
+    }
+
+    /// Asks the SUT to send each message in turn, then waits until the operator accepted what
+    /// the SUT says it sent.
+    async fn send_specs(&mut self, specs: Vec<MessageSpec>, asked: rules::Requests) -> StepResult {
+        let asked = rules::Requests {
+            end_exchanges: Some(asked.end_exchanges.unwrap_or(false)),
+            dsn: Some(asked.dsn.unwrap_or(false)),
+            mdn: Some(asked.mdn.unwrap_or(false)),
+        };
+        if !self.services.contains(&Service::Smtp) {
+            self.services.push(Service::Smtp);
+        }
+        let already = self.accepted_from_bal(&self.evidence()).len();
+        let mut reported_sent = 0;
+        for spec in specs {
             self.requests.push(asked);
             let outcome = self
                 .act(Action::Send, async |d| d.send(&spec).await)
@@ -878,8 +967,10 @@ impl MssWorld {
         }
         // Wait for what the SUT says it sent (it may queue it); a failure is judged as is.
         if reported_sent > 0 {
-            self.wait_until(|evidence| self.accepted_from_bal(evidence).len() >= reported_sent)
-                .await;
+            self.wait_until(|evidence| {
+                self.accepted_from_bal(evidence).len() >= already + reported_sent
+            })
+            .await;
         }
         Ok(())
     }

@@ -478,3 +478,37 @@ async fn ignores_mdn_request() {
 async fn fin_in_subject() {
     check("fin-in-subject", &["ECO.2.3.1", "ECO.2.3.2"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_xdm() {
+    check("no-xdm", &["ECO.2.2.1", "ECO.2.4.3"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codecda_first_document_only() {
+    check(
+        "codecda-first-document-only",
+        &["ECO.2.1.1", "ECO.2.1.3", "ECO.2.4.2"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ins_o_without_birth_name() {
+    check("ins-o-without-birth-name", &["ECO.2.1.1", "ECO.2.4.1"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subject_not_truncated() {
+    check("subject-not-truncated", &["ECO.2.1.1", "ECO.2.1.6"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pdf_without_narrative() {
+    check("pdf-without-narrative", &["ECO.2.1.1", "ECO.2.1.6"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pdf_named_freely() {
+    check("pdf-named-freely", &["ECO.2.1.1", "ECO.2.1.5"]).await;
+}

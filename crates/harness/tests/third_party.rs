@@ -98,15 +98,15 @@ async fn an_lps_on_pythons_standard_library_passes() {
     config.timeout = Duration::from_secs(10);
     config.journals = Some(journals.path().to_owned());
     // It runs no Pro Santé Connect session of its own (it uses the token it is given): the
-    // session lifecycle (ECO.1.2.6, 1.2.7) is not its to show.
-    config.requirements = support::verified_without_sessions()
+    // session lifecycle (ECO.1.2.6, 1.2.7) is not its to show; nor are health documents.
+    config.requirements = support::verified_for_python_lps()
         .iter()
         .map(|id| id.to_string())
         .collect();
     let results = harness::run(config).await.expect("run");
     // It checks revocation with installed CRL files and downloads none: it still connects
     // while the distribution points fail, and refuses the revoked certificate (ECO.1.1.7).
-    assert_all_pass(&results, &support::verified_without_sessions());
+    assert_all_pass(&results, &support::verified_for_python_lps());
     // It was judged while its IMAP connection was still open in IDLE.
     let scenario = results
         .scenarios

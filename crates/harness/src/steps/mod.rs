@@ -4,6 +4,7 @@
 //! finding. Texts are French, as in the feature files.
 
 mod autoconfig;
+mod documents;
 mod imap;
 mod messages;
 mod operator;

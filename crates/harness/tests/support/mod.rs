@@ -70,7 +70,7 @@ pub fn example_profile(name: &str, client: &Path) -> harness::driver::profile::P
 
 /// The requirements the harness verifies today: the reference client (and a conformant client
 /// on another stack) must pass each.
-pub const VERIFIED: [&str; 24] = [
+pub const VERIFIED: [&str; 30] = [
     "ECO.1.0.1",
     "ECO.1.0.2",
     "ECO.1.1.1",
@@ -86,6 +86,10 @@ pub const VERIFIED: [&str; 24] = [
     "ECO.1.2.6",
     "ECO.1.2.7",
     "ECO.1.3.1",
+    "ECO.2.1.1",
+    "ECO.2.1.3",
+    "ECO.2.1.5",
+    "ECO.2.1.6",
     "ECO.2.2.1",
     "ECO.2.2.3",
     "ECO.2.2.4",
@@ -94,14 +98,28 @@ pub const VERIFIED: [&str; 24] = [
     "ECO.2.2.8",
     "ECO.2.3.1",
     "ECO.2.3.2",
+    "ECO.2.4.1",
+    "ECO.2.4.2",
     "ECO.2.4.3",
 ];
 
-/// [`VERIFIED`] less the Pro Santé Connect session lifecycle (ECO.1.2.5 to ECO.1.2.7): what an
-/// SUT that runs no PSC session of its own, or holds no session between actions, can show.
-pub fn verified_without_sessions() -> Vec<&'static str> {
+/// The requirements on health documents (archive, PDFs, subject, X-MSS-CODECDA, X-MSS-INS).
+pub const DOCUMENTS: [&str; 6] = [
+    "ECO.2.1.1",
+    "ECO.2.1.3",
+    "ECO.2.1.5",
+    "ECO.2.1.6",
+    "ECO.2.4.1",
+    "ECO.2.4.2",
+];
+
+/// [`VERIFIED`] less the Pro Santé Connect session lifecycle (ECO.1.2.5 to ECO.1.2.7) and the
+/// health documents: what the Python LPS of `tests/sut/` shows (it runs no PSC session of its
+/// own, holds none between actions, and composes no XDM archive nor PDF/A).
+pub fn verified_for_python_lps() -> Vec<&'static str> {
     VERIFIED
         .into_iter()
         .filter(|id| !["ECO.1.2.5", "ECO.1.2.6", "ECO.1.2.7"].contains(id))
+        .filter(|id| !DOCUMENTS.contains(id))
         .collect()
 }
