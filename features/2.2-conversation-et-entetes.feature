@@ -5,6 +5,8 @@ Fonctionnalité: Messages — Message-ID, encodage, corps, libellé de l'émette
   campagne ne partagent pas le même Message-ID.
   ECO.2.4.3 : « Le système DOIT positionner l'entête SMTP "X-MSS-NIL" dans tous les courriels
   envoyés. » Les messages sont jugés tels que l'opérateur les a reçus.
+  ECO.2.2.2 : toute réponse porte son propre Message-ID, In-Reply-To (le Message-ID de l'original)
+  et References (les References de l'original suivies de son Message-ID), RFC 5322 §3.6.4.
   ECO.2.2.3 : « Le système MSSanté DOIT utiliser l'encodage UTF-8 pour les parties text du corps
   des courriels. » Le texte demandé au système est accentué.
   ECO.2.2.4 : le corps est text/plain, ou multipart/alternative avec text/plain puis text/html
@@ -124,3 +126,17 @@ Fonctionnalité: Messages — Message-ID, encodage, corps, libellé de l'émette
     Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
     Quand le système envoie un message à "marie.martin@operateur-fictif.mssante.fr" avec demande d'accusé de lecture
     Alors chaque message envoyé porte Disposition-Notification-To vers sa BAL si l'accusé de lecture a été demandé
+
+  @ECO.2.2.2 @PER_ORG @driver
+  Scénario: BAL personnelle — une réponse porte son Message-ID, In-Reply-To et la chaîne References
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et un message "eco-2-2-2-per@harnais.invalid" déposé dans sa boîte de réception
+    Quand le système répond au message "eco-2-2-2-per@harnais.invalid"
+    Alors la réponse porte son propre Message-ID, In-Reply-To et la chaîne References
+
+  @ECO.2.2.2 @APP @driver
+  Scénario: BAL applicative — une réponse porte son Message-ID, In-Reply-To et la chaîne References
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Et un message "eco-2-2-2-app@harnais.invalid" déposé dans sa boîte de réception
+    Quand le système répond au message "eco-2-2-2-app@harnais.invalid"
+    Alors la réponse porte son propre Message-ID, In-Reply-To et la chaîne References

@@ -242,11 +242,23 @@ pub enum Defect {
     PdfWithoutNarrative,
     /// Names the PDFs `document1.pdf`… instead of `<date>_<type>_<NOM>_<prénom>.pdf`.
     PdfNamedFreely,
+    /// Replies without a `References` header.
+    NoReferences,
+    /// Replies with `References` naming the parent only, dropping the earlier chain.
+    ReferencesParentOnly,
+    /// Sends no read receipt when a displayed message asks for one.
+    NoReadReceipt,
+    /// Lists messages from patients like those from professionals.
+    PatientsUnmarked,
+    /// Shows a patient's name without their INS.
+    PatientWithoutIns,
+    /// Shows the `XDM/1.0/DDM+` prefix in the subjects it lists.
+    ShowsXdmPrefix,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 53] = [
+    pub const ALL: [Defect; 59] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -300,6 +312,12 @@ impl Defect {
         Defect::SubjectNotTruncated,
         Defect::PdfWithoutNarrative,
         Defect::PdfNamedFreely,
+        Defect::NoReferences,
+        Defect::ReferencesParentOnly,
+        Defect::NoReadReceipt,
+        Defect::PatientsUnmarked,
+        Defect::PatientWithoutIns,
+        Defect::ShowsXdmPrefix,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -358,6 +376,12 @@ impl Defect {
             Defect::SubjectNotTruncated => "subject-not-truncated",
             Defect::PdfWithoutNarrative => "pdf-without-narrative",
             Defect::PdfNamedFreely => "pdf-named-freely",
+            Defect::NoReferences => "no-references",
+            Defect::ReferencesParentOnly => "references-parent-only",
+            Defect::NoReadReceipt => "no-read-receipt",
+            Defect::PatientsUnmarked => "patients-unmarked",
+            Defect::PatientWithoutIns => "patient-without-ins",
+            Defect::ShowsXdmPrefix => "shows-xdm-prefix",
         }
     }
 }

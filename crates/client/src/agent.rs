@@ -354,6 +354,38 @@ impl Agent {
         Ok(messages)
     }
 
+    /// Replies from a configured BAL to a message of its INBOX.
+    pub async fn reply(
+        &self,
+        address: &str,
+        message_id: &str,
+        text: &str,
+    ) -> Result<Sent, ClientError> {
+        let bal = self.bal(address).await?;
+        let account = bal.account(&self.settings.defects, false).await?;
+        let sent = self.client(account).reply(message_id, text).await;
+        self.outcome(&bal, sent)
+    }
+
+    /// Displays a message of a configured BAL's INBOX (read receipt when asked).
+    pub async fn open(&self, address: &str, message_id: &str) -> Result<Option<Sent>, ClientError> {
+        let bal = self.bal(address).await?;
+        let account = bal.account(&self.settings.defects, false).await?;
+        let opened = self.client(account).open(message_id).await;
+        self.outcome(&bal, opened)
+    }
+
+    /// A configured BAL's INBOX as the user sees it.
+    pub async fn list_inbox(
+        &self,
+        address: &str,
+    ) -> Result<Vec<crate::inbox::Listed>, ClientError> {
+        let bal = self.bal(address).await?;
+        let account = bal.account(&self.settings.defects, false).await?;
+        let listed = self.client(account).list_inbox().await;
+        self.outcome(&bal, listed)
+    }
+
     /// The connection test of a configured BAL.
     pub async fn test_connection(&self, address: &str) -> Result<(), ClientError> {
         let bal = self.bal(address).await?;

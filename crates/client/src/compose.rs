@@ -214,9 +214,16 @@ pub fn compose(
         builder = builder.cc(cc);
     }
     if let Some(original) = &spec.in_reply_to {
-        builder = builder
-            .in_reply_to(original.as_str())
-            .references(original.as_str());
+        builder = builder.in_reply_to(original.as_str());
+        // The conversation's chain (ECO.2.2.2); a caller that gives none gets the parent.
+        let references: Vec<&str> = if spec.references.is_empty() {
+            vec![original.as_str()]
+        } else {
+            spec.references.iter().map(String::as_str).collect()
+        };
+        if !defects.contains(&Defect::NoReferences) {
+            builder = builder.references(references);
+        }
     }
     let reply_to = account
         .reply_to

@@ -8,6 +8,7 @@
 //! when the account names the provider; when the account names no servers,
 //! autoconfigures them from the address and runs the connection test, ECO.1.1.9),
 //! `test_connection`, `send` (`message` in the JSON of seeds/000), `sync` (the INBOX),
+//! `reply` and `open` (`messageId`; a reply's `text`), `list_inbox` (what the user sees),
 //! `restart` (every BAL forgotten, as a new process would start). Any other
 //! action is [`DriverFailure::Unsupported`].
 
@@ -124,6 +125,12 @@ pub struct Request {
     /// The message to send.
     #[serde(default)]
     pub message: Option<MessageSpec>,
+    /// The message to reply to or open.
+    #[serde(default)]
+    pub message_id: Option<String>,
+    /// The text of a reply.
+    #[serde(default)]
+    pub text: Option<String>,
 }
 
 /// Why an action did not complete.
@@ -267,8 +274,17 @@ pub async fn handle(
 ) -> Result<serde_json::Value, DriverFailure> {
     let request: Request =
         serde_json::from_slice(request).map_err(|e| DriverFailure::BadRequest(e.to_string()))?;
-    if !["configure", "test_connection", "send", "sync", "restart"]
-        .contains(&request.action.as_str())
+    if ![
+        "configure",
+        "test_connection",
+        "send",
+        "sync",
+        "reply",
+        "open",
+        "list_inbox",
+        "restart",
+    ]
+    .contains(&request.action.as_str())
     {
         return Err(DriverFailure::Unsupported(request.action.clone()));
     }
@@ -318,6 +334,26 @@ pub async fn handle(
                 .ok_or_else(|| DriverFailure::BadRequest("champ « message » absent".into()))?;
             let sent = agent.send(&address, message).await.map_err(failed)?;
             Ok(serde_json::json!({ "messageId": sent.message_id }))
+        }
+        "reply" | "open" => {
+            let message_id = request
+                .message_id
+                .as_deref()
+                .ok_or_else(|| DriverFailure::BadRequest("champ « messageId » absent".into()))?;
+            if request.action == "open" {
+                agent.open(&address, message_id).await.map_err(failed)?;
+                return Ok(serde_json::json!({}));
+            }
+            let text = request.text.as_deref().unwrap_or_default();
+            let sent = agent
+                .reply(&address, message_id, text)
+                .await
+                .map_err(failed)?;
+            Ok(serde_json::json!({ "messageId": sent.message_id }))
+        }
+        "list_inbox" => {
+            let listed = agent.list_inbox(&address).await.map_err(failed)?;
+            Ok(serde_json::json!({ "messages": listed }))
         }
         _ => {
             let messages = agent.sync(&address).await.map_err(failed)?;

@@ -86,4 +86,7 @@ pub enum ClientError {
     /// An action names a BAL that was not configured.
     #[error("la BAL {0} n'est pas configurée")]
     NotConfigured(String),
+    /// No message of the INBOX has this Message-ID.
+    #[error("aucun message de la boîte de réception n'a le Message-ID <{0}>")]
+    NoSuchMessage(String),
 }

@@ -18,6 +18,7 @@ mod error;
 pub mod health;
 pub mod http;
 mod imap;
+pub mod inbox;
 mod net;
 pub mod psc;
 pub mod revocation;
@@ -180,6 +181,60 @@ impl Client {
             revocation.as_ref(),
         )
         .await
+    }
+
+    /// The INBOX message with this Message-ID (angle brackets optional).
+    pub async fn find(&self, message_id: &str) -> Result<FetchedMessage, ClientError> {
+        let wanted = message_id
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>');
+        self.fetch_inbox()
+            .await?
+            .into_iter()
+            .find(|m| m.message_id.as_deref() == Some(wanted))
+            .ok_or_else(|| ClientError::NoSuchMessage(wanted.to_owned()))
+    }
+
+    /// Replies to an INBOX message, keeping the conversation's chain (ECO.2.2.2).
+    pub async fn reply(&self, message_id: &str, text: &str) -> Result<Sent, ClientError> {
+        let original = self.find(message_id).await?;
+        self.send(&inbox::reply_spec(&original, text, &self.defects))
+            .await
+    }
+
+    /// Displays an INBOX message: when it asks for a read receipt, sends the RFC 8098 MDN
+    /// (ECO.3.1.6). Returns the receipt sent, if any.
+    pub async fn open(&self, message_id: &str) -> Result<Option<Sent>, ClientError> {
+        let original = self.find(message_id).await?;
+        let Some(receipt) = inbox::read_receipt(&self.account, &original, &self.defects)? else {
+            return Ok(None);
+        };
+        let revocation = self.revocation()?;
+        let reply = smtp::submit(
+            &self.account,
+            self.tls()?,
+            &self.defects,
+            Some(&receipt),
+            self.timeout,
+            revocation.as_ref(),
+        )
+        .await?;
+        Ok(Some(Sent {
+            message_id: receipt.message_id,
+            reply,
+            bytes: receipt.bytes,
+        }))
+    }
+
+    /// The INBOX as the user sees it (ECO.3.1.1 to ECO.3.1.3).
+    pub async fn list_inbox(&self) -> Result<Vec<inbox::Listed>, ClientError> {
+        Ok(self
+            .fetch_inbox()
+            .await?
+            .iter()
+            .map(|m| inbox::listing(m, &self.defects))
+            .collect())
     }
 
     /// Holds an IMAP session open in IDLE until `stop` turns true or the server ends it.

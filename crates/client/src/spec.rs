@@ -93,6 +93,9 @@ pub struct MessageSpec {
     /// Message-ID this message replies to.
     #[serde(default)]
     pub in_reply_to: Option<String>,
+    /// The conversation's `References`, oldest first, ending with `in_reply_to` (ECO.2.2.2).
+    #[serde(default)]
+    pub references: Vec<String>,
 }
 
 impl MessageSpec {

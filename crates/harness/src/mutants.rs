@@ -264,6 +264,36 @@ pub const MUTANTS: &[Mutant] = &[
         fails: &["ECO.2.1.6"],
     },
     Mutant {
+        defect: Defect::NoReferences,
+        description: "répond sans entête References",
+        fails: &["ECO.2.2.2"],
+    },
+    Mutant {
+        defect: Defect::ReferencesParentOnly,
+        description: "répond avec un References réduit au message parent, sans la chaîne de la conversation",
+        fails: &["ECO.2.2.2"],
+    },
+    Mutant {
+        defect: Defect::NoReadReceipt,
+        description: "n'envoie pas l'accusé de lecture demandé par un message affiché",
+        fails: &["ECO.3.1.6"],
+    },
+    Mutant {
+        defect: Defect::PatientsUnmarked,
+        description: "présente les messages des usagers comme ceux des professionnels",
+        fails: &["ECO.3.1.1", "ECO.3.1.2"],
+    },
+    Mutant {
+        defect: Defect::PatientWithoutIns,
+        description: "affiche le nom de l'usager sans son INS",
+        fails: &["ECO.3.1.2"],
+    },
+    Mutant {
+        defect: Defect::ShowsXdmPrefix,
+        description: "affiche le préfixe XDM/1.0/DDM+ dans l'objet des messages",
+        fails: &["ECO.3.1.3"],
+    },
+    Mutant {
         defect: Defect::WritesTokenToDisk,
         description: "écrit son Access Token dans son dossier de données pour le retrouver après un redémarrage",
         fails: &["ECO.1.2.5"],

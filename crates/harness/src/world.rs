@@ -10,6 +10,9 @@ use evidence::{EventKind, SessionEvidence};
 use operator::directory::{Bal, BalFamily};
 use operator::{EntryPoint, OperatorConfig, OperatorHandle, Service};
 
+mod inbox;
+pub use inbox::{Delivery, ListingRule};
+
 use crate::context::{RunContext, SharedDriver};
 use crate::driver::types::{
     AccountSpec, AddressSpec, AddressType, AttachmentSpec, BalKind, CertificateSpec, ConnectToSpec,
@@ -108,6 +111,8 @@ pub enum MessageRule {
     CodeCda,
     /// ECO.2.4.2, X-MSS-INS.
     Ins,
+    /// ECO.2.2.2, a reply's Message-ID, In-Reply-To and References.
+    Reply,
 }
 
 impl MessageRule {
@@ -129,6 +134,7 @@ impl MessageRule {
             MessageRule::PdfName => rules::eco_2_1_6::ID,
             MessageRule::CodeCda => rules::eco_2_4_1::ID,
             MessageRule::Ins => rules::eco_2_4_2::ID,
+            MessageRule::Reply => rules::eco_2_2_2::ID,
         }
     }
 
@@ -150,6 +156,7 @@ impl MessageRule {
             MessageRule::PdfName => rules::eco_2_1_6::check,
             MessageRule::CodeCda => rules::eco_2_4_1::check,
             MessageRule::Ins => rules::eco_2_4_2::check,
+            MessageRule::Reply => rules::eco_2_2_2::check,
         };
         check(message, context)
     }
@@ -173,6 +180,14 @@ pub struct MssWorld {
     pub(crate) requests: Vec<rules::Requests>,
     /// Message-IDs the harness delivered into the SUT's BAL.
     pub(crate) delivered: Vec<String>,
+    /// What the harness delivered: for the listing rules, and the original of a reply.
+    pub(crate) delivered_messages: Vec<(rules::inbox::Delivered, rules::Original)>,
+    /// The message the SUT was asked to reply to (ECO.2.2.2).
+    pub(crate) original: Option<rules::Original>,
+    /// Message-IDs the SUT was asked to display (ECO.3.1.6).
+    pub(crate) opened: Vec<String>,
+    /// The INBOX as the SUT listed it (ECO.3.1.1 to ECO.3.1.3).
+    pub(crate) listing: Option<Vec<rules::inbox::Shown>>,
     /// Protocols the SUT was asked to use.
     pub(crate) services: Vec<Service>,
     /// Connections held from an earlier scenario that this one judges.
@@ -814,29 +829,7 @@ impl MssWorld {
     /// « un message … déposé dans sa boîte de réception »: as if another professional had
     /// sent it.
     pub fn deliver(&mut self, message_id: &str) -> StepResult {
-        let Some(bal) = self.bal.as_ref().map(|b| b.address.clone()) else {
-            return self.harness_error("aucune BAL configurée avant le dépôt");
-        };
-        let message = format!(
-            "From: Dr Paul DURAND <paul.durand@operateur-fictif.mssante.fr>\r\n\
-             To: <{bal}>\r\n\
-             Subject: =?utf-8?q?Compte_rendu_d=27=C3=A9chographie?=\r\n\
-             Message-ID: <{message_id}>\r\n\
-             Date: Sat, 21 Nov 2026 09:00:00 +0100\r\n\
-             MIME-Version: 1.0\r\n\
-             Content-Type: text/plain; charset=utf-8\r\n\
-             Content-Transfer-Encoding: 8bit\r\n\
-             X-MSS-NIL: MSS-HARNESS/DEPOT\r\n\r\n\
-             Bonjour, voici le compte rendu de l'échographie.\r\n"
-        );
-        let Some(op) = self.operator() else {
-            return self.harness_error("l'opérateur fictif n'est pas démarré");
-        };
-        if let Err(e) = op.deliver(&bal, message.as_bytes()) {
-            return self.harness_error(format!("dépôt du message : {e}"));
-        }
-        self.delivered.push(message_id.to_owned());
-        Ok(())
+        self.deliver_as(message_id, Delivery::Professional)
     }
 
     /// « le système envoie N messages à … » (`html`: « un message HTML »); then waits until the
@@ -1245,6 +1238,7 @@ impl MssWorld {
                         reply_to: reply_to.clone(),
                         // Messages are accepted in the order they were asked for.
                         requests: self.requests.get(index).copied().unwrap_or_default(),
+                        original: self.original.clone(),
                         ..rules::Context::default()
                     };
                     let finding = rule.check(&message, &context);

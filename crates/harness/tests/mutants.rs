@@ -512,3 +512,33 @@ async fn pdf_without_narrative() {
 async fn pdf_named_freely() {
     check("pdf-named-freely", &["ECO.2.1.1", "ECO.2.1.5"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_references() {
+    check("no-references", &["ECO.2.2.1", "ECO.3.1.6"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn references_parent_only() {
+    check("references-parent-only", &["ECO.2.2.1"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_read_receipt() {
+    check("no-read-receipt", &["ECO.2.2.2", "ECO.3.1.1"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patients_unmarked() {
+    check("patients-unmarked", &["ECO.3.1.3"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patient_without_ins() {
+    check("patient-without-ins", &["ECO.3.1.1", "ECO.3.1.3"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shows_xdm_prefix() {
+    check("shows-xdm-prefix", &["ECO.3.1.1", "ECO.3.1.2"]).await;
+}

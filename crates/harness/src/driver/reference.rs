@@ -41,6 +41,9 @@ impl Transport for ReferenceTransport {
                 | Action::TestConnection
                 | Action::Send
                 | Action::Sync
+                | Action::Reply
+                | Action::Open
+                | Action::ListInbox
                 | Action::Restart
         )
     }

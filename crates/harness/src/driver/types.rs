@@ -242,6 +242,27 @@ pub struct ListedMessage {
     /// Its sender as displayed.
     #[serde(default)]
     pub from: Option<String>,
+    /// `patient` or `professional`: whom the user is shown it comes from (ECO.3.1.1).
+    #[serde(default)]
+    pub sender_kind: Option<String>,
+    /// For a message from a patient: the patient as displayed (ECO.3.1.2).
+    #[serde(default)]
+    pub patient: Option<ListedPatient>,
+}
+
+/// A patient as the system displays them (ECO.3.1.2).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListedPatient {
+    /// Nom de naissance.
+    #[serde(default)]
+    pub birth_name: String,
+    /// Prénom.
+    #[serde(default)]
+    pub first_name: String,
+    /// INS.
+    #[serde(default)]
+    pub ins: String,
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 mod autoconfig;
 mod documents;
 mod imap;
+mod inbox;
 mod messages;
 mod operator;
 mod psc;
