@@ -7,6 +7,8 @@ Fonctionnalité: Messages — Message-ID, encodage, corps, libellé de l'émette
   envoyés. » Les messages sont jugés tels que l'opérateur les a reçus.
   ECO.2.2.2 : toute réponse porte son propre Message-ID, In-Reply-To (le Message-ID de l'original)
   et References (les References de l'original suivies de son Message-ID), RFC 5322 §3.6.4.
+  ECO.2.2.6 : les adresses usagers sont construites sur une INS qualifiée (matricule de 15
+  caractères, clé de contrôle juste) ; rien n'est envoyé à un usager à l'identité non qualifiée.
   ECO.2.2.3 : « Le système MSSanté DOIT utiliser l'encodage UTF-8 pour les parties text du corps
   des courriels. » Le texte demandé au système est accentué.
   ECO.2.2.4 : le corps est text/plain, ou multipart/alternative avec text/plain puis text/html
@@ -140,3 +142,17 @@ Fonctionnalité: Messages — Message-ID, encodage, corps, libellé de l'émette
     Et un message "eco-2-2-2-app@harnais.invalid" déposé dans sa boîte de réception
     Quand le système répond au message "eco-2-2-2-app@harnais.invalid"
     Alors la réponse porte son propre Message-ID, In-Reply-To et la chaîne References
+
+  @ECO.2.2.6 @PER_ORG @automated
+  Scénario: BAL personnelle — adresses usagers construites sur une INS qualifiée
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système écrit à l'usager "278117511504249"
+    Et le système écrit à l'usager "295021305501254"
+    Alors chaque adresse usager est construite sur une INS valide, et aucune pour une identité non qualifiée
+
+  @ECO.2.2.6 @APP @automated
+  Scénario: BAL applicative — adresses usagers construites sur une INS qualifiée
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Quand le système écrit à l'usager "278117511504249"
+    Et le système écrit à l'usager "295021305501254"
+    Alors chaque adresse usager est construite sur une INS valide, et aucune pour une identité non qualifiée

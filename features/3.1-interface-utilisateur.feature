@@ -6,6 +6,8 @@ Fonctionnalité: Interface utilisateur — messages des usagers, préfixe XDM et
   ECO.3.1.2 : pour un courriel d'usager « Prénom Nom <INS@patient.mssante.fr> », le système
   affiche le nom de naissance, le prénom et l'INS de l'usager.
   ECO.3.1.3 : le préfixe « XDM/1.0/DDM+ » de l'objet est masqué à l'affichage.
+  ECO.3.1.5 : écrire à un usager construit son adresse « INS@patient.mssante.fr » sur son INS
+  qualifiée.
   ECO.3.1.6 : à l'affichage d'un courriel qui demande un accusé de lecture
   (Disposition-Notification-To), le système envoie un accusé de lecture RFC 8098 de type
   « displayed ».
@@ -41,3 +43,9 @@ Fonctionnalité: Interface utilisateur — messages des usagers, préfixe XDM et
     Et un message "eco-3-1-6@harnais.invalid" demandant un accusé de lecture déposé dans sa boîte de réception
     Quand le système affiche le message "eco-3-1-6@harnais.invalid"
     Alors un accusé de lecture RFC 8098 « displayed » est envoyé à l'expéditeur
+
+  @ECO.3.1.5 @PER_ORG @driver
+  Scénario: BAL personnelle — écrire à un usager construit l'adresse sur son INS qualifiée
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Quand le système écrit à l'usager "278117511504249"
+    Alors le message est adressé à l'INS qualifiée de l'usager

@@ -254,11 +254,19 @@ pub enum Defect {
     PatientWithoutIns,
     /// Shows the `XDM/1.0/DDM+` prefix in the subjects it lists.
     ShowsXdmPrefix,
+    /// Writes its send and fetch traces without the server's response.
+    TraceWithoutResponse,
+    /// Keeps no trace of its fetches.
+    NoFetchTraces,
+    /// Writes to a patient whose identity is not qualified.
+    WritesToUnqualifiedPatient,
+    /// Builds a patient's address from the 13-character NIR, without its control key.
+    PatientAddressWithoutKey,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 59] = [
+    pub const ALL: [Defect; 63] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -318,6 +326,10 @@ impl Defect {
         Defect::PatientsUnmarked,
         Defect::PatientWithoutIns,
         Defect::ShowsXdmPrefix,
+        Defect::TraceWithoutResponse,
+        Defect::NoFetchTraces,
+        Defect::WritesToUnqualifiedPatient,
+        Defect::PatientAddressWithoutKey,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -382,6 +394,10 @@ impl Defect {
             Defect::PatientsUnmarked => "patients-unmarked",
             Defect::PatientWithoutIns => "patient-without-ins",
             Defect::ShowsXdmPrefix => "shows-xdm-prefix",
+            Defect::TraceWithoutResponse => "trace-without-response",
+            Defect::NoFetchTraces => "no-fetch-traces",
+            Defect::WritesToUnqualifiedPatient => "writes-to-unqualified-patient",
+            Defect::PatientAddressWithoutKey => "patient-address-without-key",
         }
     }
 }

@@ -40,6 +40,9 @@ pub struct AgentSettings {
     pub reconnect_attempts: u32,
     /// Delay before the first reconnection attempt (doubled each time, at most 30 s).
     pub reconnect_delay: Duration,
+    /// The traces of every action (ECO.4.1.x); shared by clones of the settings, so a
+    /// restarted agent keeps them, as an application keeps its trace files.
+    pub traces: Arc<crate::traces::TraceLog>,
 }
 
 impl Default for AgentSettings {
@@ -51,6 +54,7 @@ impl Default for AgentSettings {
             session_check: Duration::from_secs(30),
             reconnect_attempts: 6,
             reconnect_delay: Duration::from_millis(500),
+            traces: Arc::default(),
         }
     }
 }
@@ -375,6 +379,18 @@ impl Agent {
         self.outcome(&bal, opened)
     }
 
+    /// Writes from a configured BAL to a patient.
+    pub async fn write_to_patient(
+        &self,
+        address: &str,
+        patient: &crate::inbox::PatientRecord,
+    ) -> Result<Sent, ClientError> {
+        let bal = self.bal(address).await?;
+        let account = bal.account(&self.settings.defects, false).await?;
+        let sent = self.client(account).write_to_patient(patient).await;
+        self.outcome(&bal, sent)
+    }
+
     /// A configured BAL's INBOX as the user sees it.
     pub async fn list_inbox(
         &self,
@@ -384,6 +400,11 @@ impl Agent {
         let account = bal.account(&self.settings.defects, false).await?;
         let listed = self.client(account).list_inbox().await;
         self.outcome(&bal, listed)
+    }
+
+    /// The traces of a BAL, oldest first (ECO.4.1.x).
+    pub fn export_traces(&self, address: &str) -> Vec<crate::traces::Trace> {
+        self.settings.traces.export(address)
     }
 
     /// The connection test of a configured BAL.
@@ -431,7 +452,8 @@ fn same_servers(a: &Account, b: &Account) -> bool {
 fn client_of(settings: &AgentSettings, account: Account) -> Client {
     let client = Client::new(account)
         .with_defects(settings.defects.clone())
-        .with_timeout(settings.timeout);
+        .with_timeout(settings.timeout)
+        .with_traces(settings.traces.clone());
     match &settings.data_dir {
         Some(dir) => client.with_data_dir(dir),
         None => client,

@@ -9,6 +9,8 @@
 //! autoconfigures them from the address and runs the connection test, ECO.1.1.9),
 //! `test_connection`, `send` (`message` in the JSON of seeds/000), `sync` (the INBOX),
 //! `reply` and `open` (`messageId`; a reply's `text`), `list_inbox` (what the user sees),
+//! `export_traces` (every connection, authentication, send and fetch of the BAL),
+//! `write_to_patient` (`patient`: its INS, names and whether the identity is qualified),
 //! `restart` (every BAL forgotten, as a new process would start). Any other
 //! action is [`DriverFailure::Unsupported`].
 
@@ -131,6 +133,9 @@ pub struct Request {
     /// The text of a reply.
     #[serde(default)]
     pub text: Option<String>,
+    /// The patient to write to.
+    #[serde(default)]
+    pub patient: Option<crate::inbox::PatientRecord>,
 }
 
 /// Why an action did not complete.
@@ -282,6 +287,8 @@ pub async fn handle(
         "reply",
         "open",
         "list_inbox",
+        "export_traces",
+        "write_to_patient",
         "restart",
     ]
     .contains(&request.action.as_str())
@@ -351,6 +358,18 @@ pub async fn handle(
                 .map_err(failed)?;
             Ok(serde_json::json!({ "messageId": sent.message_id }))
         }
+        "write_to_patient" => {
+            let patient = request
+                .patient
+                .as_ref()
+                .ok_or_else(|| DriverFailure::BadRequest("champ « patient » absent".into()))?;
+            let sent = agent
+                .write_to_patient(&address, patient)
+                .await
+                .map_err(failed)?;
+            Ok(serde_json::json!({ "messageId": sent.message_id }))
+        }
+        "export_traces" => Ok(serde_json::json!({ "traces": agent.export_traces(&address) })),
         "list_inbox" => {
             let listed = agent.list_inbox(&address).await.map_err(failed)?;
             Ok(serde_json::json!({ "messages": listed }))

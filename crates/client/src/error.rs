@@ -86,6 +86,9 @@ pub enum ClientError {
     /// An action names a BAL that was not configured.
     #[error("la BAL {0} n'est pas configurée")]
     NotConfigured(String),
+    /// A patient cannot be written to (identity not qualified, INS invalid).
+    #[error(transparent)]
+    Patient(#[from] crate::inbox::PatientAddressError),
     /// No message of the INBOX has this Message-ID.
     #[error("aucun message de la boîte de réception n'a le Message-ID <{0}>")]
     NoSuchMessage(String),

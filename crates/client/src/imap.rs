@@ -447,6 +447,7 @@ pub(crate) async fn hold(
     timeout: Duration,
     revocation: Option<&Revocation>,
     stop: &mut tokio::sync::watch::Receiver<bool>,
+    ready: &(dyn Fn() + Sync),
 ) -> Result<Held, ClientError> {
     let (mut clear, caps) = open_clear(account, timeout).await?;
     if !capabilities(&caps).contains(&Capability::StartTls) {
@@ -469,6 +470,7 @@ pub(crate) async fn hold(
     let mut wire = Wire::new(stream, timeout);
     wire.next_tag = clear.next_tag;
     authenticate(&mut wire, account, defects, None).await?;
+    ready();
     let select = CommandBody::select("INBOX").map_err(|e| ClientError::Protocol {
         step: "SELECT",
         detail: format!("{e:?}"),

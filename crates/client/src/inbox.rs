@@ -255,6 +255,85 @@ pub fn read_receipt(
     }))
 }
 
+/// A patient of the user's files, as the driver's `write_to_patient` gives them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientRecord {
+    /// INS matricule (15 characters: NIR or NIA and its key).
+    pub ins: String,
+    /// Nom de naissance.
+    #[serde(default)]
+    pub birth_name: String,
+    /// Prénoms.
+    #[serde(default)]
+    pub first_names: Vec<String>,
+    /// Whether the identity is qualified (INSi-checked).
+    #[serde(default)]
+    pub qualified: bool,
+}
+
+/// Why a patient cannot be written to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PatientAddressError {
+    /// The identity is not qualified (ECO.2.2.6): no address may be built from it.
+    #[error("identité de l'usager non qualifiée : pas d'adresse Mon espace santé (ECO.2.2.6)")]
+    Unqualified,
+    /// The INS is not a 15-character matricule with a right key.
+    #[error("INS « {0} » invalide (15 caractères et clé de contrôle attendus)")]
+    InvalidIns(String),
+}
+
+/// The Mon espace santé address of a patient: built only from a qualified INS whose control
+/// key is right (ECO.2.2.6, ECO.3.1.5).
+pub fn patient_address(
+    patient: &PatientRecord,
+    defects: &Defects,
+) -> Result<String, PatientAddressError> {
+    if !patient.qualified && !defects.contains(&Defect::WritesToUnqualifiedPatient) {
+        return Err(PatientAddressError::Unqualified);
+    }
+    let ins = patient.ins.trim().to_ascii_uppercase();
+    if defects.contains(&Defect::PatientAddressWithoutKey) {
+        return Ok(format!(
+            "{}@{PATIENT_DOMAIN}",
+            ins.get(..13).unwrap_or(&ins)
+        ));
+    }
+    let valid = ins.len() == 15
+        && ins.is_ascii()
+        && ins[13..].parse::<u32>().ok() == documents::ins_control_key(&ins[..13]);
+    if !valid {
+        return Err(PatientAddressError::InvalidIns(patient.ins.clone()));
+    }
+    Ok(format!("{ins}@{PATIENT_DOMAIN}"))
+}
+
+/// A message to a patient of the user's files.
+pub fn to_patient(
+    patient: &PatientRecord,
+    defects: &Defects,
+) -> Result<MessageSpec, PatientAddressError> {
+    let address = patient_address(patient, defects)?;
+    let name = format!(
+        "{} {}",
+        patient.first_names.first().cloned().unwrap_or_default(),
+        patient.birth_name
+    );
+    Ok(MessageSpec {
+        addresses: vec![AddressSpec {
+            email: address,
+            name: Some(name.trim().to_owned()).filter(|n| !n.is_empty()),
+            kind: AddressType::To,
+        }],
+        subject: "Votre rendez-vous".into(),
+        body: "Bonjour,\nVotre prochain rendez-vous est confirmé. N'hésitez pas à répondre à ce \
+               message pour toute question.\nBien cordialement."
+            .into(),
+        ..MessageSpec::default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,6 +416,32 @@ mod tests {
                 .expect("ok")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn patient_addresses_come_from_qualified_ins_only() {
+        let mut p = PatientRecord {
+            ins: "278117511504249".into(),
+            birth_name: "VIAL".into(),
+            first_names: vec!["Paulette".into()],
+            qualified: true,
+        };
+        assert_eq!(
+            patient_address(&p, &Defects::new()).as_deref(),
+            Ok("278117511504249@patient.mssante.fr")
+        );
+        p.ins = "278117511504248".into();
+        assert!(matches!(
+            patient_address(&p, &Defects::new()),
+            Err(PatientAddressError::InvalidIns(_))
+        ));
+        p.ins = "278117511504249".into();
+        p.qualified = false;
+        assert_eq!(
+            patient_address(&p, &Defects::new()),
+            Err(PatientAddressError::Unqualified)
+        );
+        assert!(patient_address(&p, &Defects::from([Defect::WritesToUnqualifiedPatient])).is_ok());
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod sasl;
 mod smtp;
 pub mod spec;
 pub mod tls;
+pub mod traces;
 mod weak;
 
 use std::path::PathBuf;
@@ -57,6 +58,7 @@ pub struct Client {
     defects: Defects,
     timeout: Duration,
     data_dir: Option<PathBuf>,
+    traces: Option<std::sync::Arc<traces::TraceLog>>,
 }
 
 /// Deadline of each OCSP or CRL fetch: a responder that hangs must not hold the connection
@@ -71,7 +73,57 @@ impl Client {
             defects: Defects::new(),
             timeout: Duration::from_secs(30),
             data_dir: None,
+            traces: None,
         }
+    }
+
+    /// Keeps a trace of every connection, authentication, send and fetch in `log` (ECO.4.1.x).
+    pub fn with_traces(mut self, log: std::sync::Arc<traces::TraceLog>) -> Self {
+        self.traces = Some(log);
+        self
+    }
+
+    /// Records an operation in the traces, if kept.
+    fn trace(
+        &self,
+        smtp: bool,
+        transaction: Option<(&'static str, String)>,
+        outcome: Result<String, &ClientError>,
+    ) {
+        if let Some(log) = &self.traces {
+            log.operation(&self.account, &self.defects, smtp, transaction, outcome);
+        }
+    }
+
+    /// Submits a composed message (or, without one, only authenticates), traced.
+    async fn submit(&self, composed: Option<&compose::Composed>) -> Result<String, ClientError> {
+        let revocation = self.revocation()?;
+        let outcome = smtp::submit(
+            &self.account,
+            self.tls()?,
+            &self.defects,
+            composed,
+            self.timeout,
+            revocation.as_ref(),
+        )
+        .await;
+        let transaction = composed.map(|c| {
+            (
+                "send",
+                format!(
+                    "MAIL FROM:<{}> RCPT TO:{} Message-ID:<{}>",
+                    c.mail_from,
+                    c.rcpt_to
+                        .iter()
+                        .map(|r| format!("<{r}>"))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    c.message_id.as_deref().unwrap_or_default()
+                ),
+            )
+        });
+        self.trace(true, transaction, outcome.as_ref().map(Clone::clone));
+        outcome
     }
 
     /// The folder where the client keeps its state (the last valid CRLs, ECO.1.1.7). Without
@@ -153,16 +205,7 @@ impl Client {
     /// Composes and submits a message.
     pub async fn send(&self, spec: &MessageSpec) -> Result<Sent, ClientError> {
         let composed = compose::compose(&self.account, spec, &self.defects)?;
-        let revocation = self.revocation()?;
-        let reply = smtp::submit(
-            &self.account,
-            self.tls()?,
-            &self.defects,
-            Some(&composed),
-            self.timeout,
-            revocation.as_ref(),
-        )
-        .await?;
+        let reply = self.submit(Some(&composed)).await?;
         Ok(Sent {
             message_id: composed.message_id,
             reply,
@@ -173,14 +216,24 @@ impl Client {
     /// Reads every message of the INBOX.
     pub async fn fetch_inbox(&self) -> Result<Vec<FetchedMessage>, ClientError> {
         let revocation = self.revocation()?;
-        imap::fetch_inbox(
+        let outcome = imap::fetch_inbox(
             &self.account,
             self.tls()?,
             &self.defects,
             self.timeout,
             revocation.as_ref(),
         )
-        .await
+        .await;
+        let transaction = (!self.defects.contains(&Defect::NoFetchTraces))
+            .then(|| ("fetch", "SELECT INBOX, FETCH 1:* BODY.PEEK[]".to_owned()));
+        self.trace(
+            false,
+            transaction,
+            outcome
+                .as_ref()
+                .map(|m| format!("{} message(s) relevé(s)", m.len())),
+        );
+        outcome
     }
 
     /// The INBOX message with this Message-ID (angle brackets optional).
@@ -210,21 +263,23 @@ impl Client {
         let Some(receipt) = inbox::read_receipt(&self.account, &original, &self.defects)? else {
             return Ok(None);
         };
-        let revocation = self.revocation()?;
-        let reply = smtp::submit(
-            &self.account,
-            self.tls()?,
-            &self.defects,
-            Some(&receipt),
-            self.timeout,
-            revocation.as_ref(),
-        )
-        .await?;
+        let reply = self.submit(Some(&receipt)).await?;
         Ok(Some(Sent {
             message_id: receipt.message_id,
             reply,
             bytes: receipt.bytes,
         }))
+    }
+
+    /// Writes to a patient of the user's files (ECO.3.1.5): the address is built from the
+    /// qualified INS only (ECO.2.2.6); an unqualified identity is refused before anything is
+    /// sent.
+    pub async fn write_to_patient(
+        &self,
+        patient: &inbox::PatientRecord,
+    ) -> Result<Sent, ClientError> {
+        let spec = inbox::to_patient(patient, &self.defects)?;
+        self.send(&spec).await
     }
 
     /// The INBOX as the user sees it (ECO.3.1.1 to ECO.3.1.3).
@@ -243,30 +298,34 @@ impl Client {
         stop: &mut tokio::sync::watch::Receiver<bool>,
     ) -> Result<imap::Held, ClientError> {
         let revocation = self.revocation()?;
-        imap::hold(
+        let traced = std::sync::atomic::AtomicBool::new(false);
+        let ready = || {
+            // Connected and authenticated: traced now, not when the session ends.
+            self.trace(false, None, Ok(String::new()));
+            traced.store(true, std::sync::atomic::Ordering::SeqCst);
+        };
+        let outcome = imap::hold(
             &self.account,
             self.tls()?,
             &self.defects,
             self.timeout,
             revocation.as_ref(),
             stop,
+            &ready,
         )
-        .await
+        .await;
+        if let Err(e) = &outcome
+            && !traced.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            self.trace(false, None, Err(e));
+        }
+        outcome
     }
 
     /// The connection test of ECO.1.1.9: an authenticated SMTP session (no message) and an
     /// authenticated IMAP session reading the INBOX.
     pub async fn test_connection(&self) -> Result<(), ClientError> {
-        let revocation = self.revocation()?;
-        smtp::submit(
-            &self.account,
-            self.tls()?,
-            &self.defects,
-            None,
-            self.timeout,
-            revocation.as_ref(),
-        )
-        .await?;
+        self.submit(None).await?;
         self.fetch_inbox().await.map(|_| ())
     }
 

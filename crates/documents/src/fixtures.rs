@@ -908,7 +908,7 @@ pub fn cases() -> Vec<Case> {
     out.push(case(
         "2.2.8-sans-usager",
         PerOrg,
-        "X-MSS-MES: FIN vers un professionnel",
+        "X-MSS-MES: FIN vers un professionnel seulement : sans objet, noté",
         compose(&simple().with_header("X-MSS-MES", "FIN")),
     ));
 

@@ -294,6 +294,26 @@ pub const MUTANTS: &[Mutant] = &[
         fails: &["ECO.3.1.3"],
     },
     Mutant {
+        defect: Defect::TraceWithoutResponse,
+        description: "trace ses envois et relèves sans la réponse du serveur",
+        fails: &["ECO.4.1.2"],
+    },
+    Mutant {
+        defect: Defect::NoFetchTraces,
+        description: "ne trace pas ses relèves",
+        fails: &["ECO.4.1.1"],
+    },
+    Mutant {
+        defect: Defect::WritesToUnqualifiedPatient,
+        description: "écrit à un usager dont l'identité n'est pas qualifiée",
+        fails: &["ECO.2.2.6"],
+    },
+    Mutant {
+        defect: Defect::PatientAddressWithoutKey,
+        description: "construit l'adresse d'un usager sur le NIR à 13 caractères, sans sa clé",
+        fails: &["ECO.2.2.6", "ECO.3.1.5"],
+    },
+    Mutant {
         defect: Defect::WritesTokenToDisk,
         description: "écrit son Access Token dans son dossier de données pour le retrouver après un redémarrage",
         fails: &["ECO.1.2.5"],

@@ -11,7 +11,11 @@ use operator::directory::{Bal, BalFamily};
 use operator::{EntryPoint, OperatorConfig, OperatorHandle, Service};
 
 mod inbox;
+mod patients;
+mod traces;
 pub use inbox::{Delivery, ListingRule};
+pub use patients::PatientRule;
+pub use traces::TraceRule;
 
 use crate::context::{RunContext, SharedDriver};
 use crate::driver::types::{
@@ -188,6 +192,11 @@ pub struct MssWorld {
     pub(crate) opened: Vec<String>,
     /// The INBOX as the SUT listed it (ECO.3.1.1 to ECO.3.1.3).
     pub(crate) listing: Option<Vec<rules::inbox::Shown>>,
+    /// The patients the SUT was asked to write to (ECO.2.2.6, ECO.3.1.5).
+    pub(crate) patients_written: Vec<crate::driver::PatientSpec>,
+    /// The traces the SUT exported (ECO.4.1.x), and when.
+    pub(crate) traces: Option<Vec<serde_json::Value>>,
+    pub(crate) traces_at: Option<time::OffsetDateTime>,
     /// Protocols the SUT was asked to use.
     pub(crate) services: Vec<Service>,
     /// Connections held from an earlier scenario that this one judges.
@@ -1214,7 +1223,7 @@ impl MssWorld {
         let family = self.family().unwrap_or(Family::PerOrg);
         let mut seen = std::collections::BTreeMap::new();
         for (index, event) in accepted.iter().enumerate() {
-            let EventKind::MessageAccepted { path, .. } = &event.kind else {
+            let EventKind::MessageAccepted { path, rcpt_to, .. } = &event.kind else {
                 continue;
             };
             let bytes = match std::fs::read(path) {
@@ -1239,6 +1248,7 @@ impl MssWorld {
                         // Messages are accepted in the order they were asked for.
                         requests: self.requests.get(index).copied().unwrap_or_default(),
                         original: self.original.clone(),
+                        envelope_recipients: rcpt_to.clone(),
                         ..rules::Context::default()
                     };
                     let finding = rule.check(&message, &context);

@@ -542,3 +542,23 @@ async fn patient_without_ins() {
 async fn shows_xdm_prefix() {
     check("shows-xdm-prefix", &["ECO.3.1.1", "ECO.3.1.2"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_without_response() {
+    check("trace-without-response", &["ECO.4.1.1", "ECO.2.2.1"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_fetch_traces() {
+    check("no-fetch-traces", &["ECO.4.1.2", "ECO.3.1.1"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_to_unqualified_patient() {
+    check("writes-to-unqualified-patient", &["ECO.3.1.5", "ECO.2.2.1"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patient_address_without_key() {
+    check("patient-address-without-key", &["ECO.2.2.1", "ECO.4.1.1"]).await;
+}

@@ -11,7 +11,9 @@
 //! the creation date (`effectiveTime`, written `JJ/MM/AAAA`, `AAAA-MM-JJ` or `3 novembre 2026`)
 //! and its time when the CDA gives one (`10:15`, `10h15`), the author, the custodian, and every
 //! word of every section's narrative. Texts are compared case-, accent- and space-insensitively:
-//! PDF text extraction does not keep layout.
+//! PDF text extraction does not keep layout. A person author may be written given names then
+//! family name or family name then given names, with or without their title ("Dr Jean DUPONT",
+//! "DUPONT Jean"); an organisation author by its name.
 
 use std::collections::BTreeSet;
 
@@ -80,6 +82,14 @@ fn missing_n3(cda: &Cda, pdf_text: &str) -> Vec<String> {
     let haystack = compact(pdf_text);
     let pdf_words: BTreeSet<String> = text::words(&text::fold(pdf_text)).into_iter().collect();
     let mut missing = Vec::new();
+    // A person author in any of the orders a PDF may use; anything else as the CDA writes it.
+    let written = |what: &str, v: &str| match (what, &cda.author_person) {
+        ("auteur", Some(person)) => person
+            .forms()
+            .iter()
+            .any(|form| haystack.contains(&compact(form))),
+        _ => haystack.contains(&compact(v)),
+    };
     for (what, value) in [
         ("titre", &cda.title),
         ("type de document", &cda.display_name),
@@ -87,7 +97,7 @@ fn missing_n3(cda: &Cda, pdf_text: &str) -> Vec<String> {
         ("organisation conservant le document", &cda.custodian),
     ] {
         match value {
-            Some(v) if !haystack.contains(&compact(v)) => missing.push(format!("{what} « {v} »")),
+            Some(v) if !written(what, v) => missing.push(format!("{what} « {v} »")),
             Some(_) => {}
             None => missing.push(format!("{what} (absent du CDA)")),
         }
@@ -242,5 +252,65 @@ mod tests {
         );
         assert!(time_forms("20261103").is_empty());
         assert!(date_forms("2026").is_empty());
+    }
+
+    fn cda(author: &str) -> Cda {
+        let xml = format!(
+            r#"<ClinicalDocument xmlns="urn:hl7-org:v3">
+  <code code="11488-4" displayName="Compte rendu de consultation"/>
+  <title>CR de consultation</title>
+  <effectiveTime value="20261103"/>
+  <author><assignedAuthor>{author}</assignedAuthor></author>
+  <custodian><assignedCustodian><representedCustodianOrganization><name>Hôpital A</name></representedCustodianOrganization></assignedCustodian></custodian>
+  <component><structuredBody><component><section><title>Motif</title><text>Douleur</text></section></component></structuredBody></component>
+</ClinicalDocument>"#
+        );
+        crate::health::cda::parse(xml.as_bytes()).expect("parse")
+    }
+
+    /// What a PDF writing the author as `written` lacks, the author only.
+    fn author_missing(cda: &Cda, written: &str) -> Vec<String> {
+        let pdf = format!(
+            "CR de consultation\nCompte rendu de consultation\n03/11/2026\nAuteur : {written}\nHôpital A\nMotif : Douleur"
+        );
+        missing_n3(cda, &pdf)
+            .into_iter()
+            .filter(|m| m.starts_with("auteur"))
+            .collect()
+    }
+
+    #[test]
+    fn person_author_in_either_order() {
+        let person = cda(
+            "<assignedPerson><name><prefix>Dr</prefix><given>Jean</given><family>DUPONT</family></name></assignedPerson>",
+        );
+        for written in [
+            "Dr Jean DUPONT",
+            "DUPONT Jean",
+            "Jean DUPONT",
+            "Dr DUPONT Jean",
+        ] {
+            assert!(
+                author_missing(&person, written).is_empty(),
+                "{written}: {:?}",
+                author_missing(&person, written)
+            );
+        }
+        assert_eq!(
+            author_missing(&person, "Jean MARTIN"),
+            vec!["auteur « Dr Jean DUPONT »"]
+        );
+        assert!(!author_missing(&person, "Dr Jean").is_empty());
+    }
+
+    #[test]
+    fn organisation_author() {
+        let organisation =
+            cda("<representedOrganization><name>Laboratoire B</name></representedOrganization>");
+        assert!(author_missing(&organisation, "Laboratoire B").is_empty());
+        assert_eq!(
+            author_missing(&organisation, "Laboratoire C"),
+            vec!["auteur « Laboratoire B »"]
+        );
     }
 }

@@ -9,7 +9,9 @@
 //! Readings (VERIFICATION.md): the référentiel's example 2 writes "etabl" for the label "établ",
 //! so the type is compared after removing diacritics and case-folding; NOM must be upper case
 //! (diacritics tolerated, as the examples do not say); the prénom is compared like the type.
-//! Each PDF must be named after one of the archive's documents.
+//! Each PDF must be named after one of the archive's documents. The act date may be the CDA's
+//! (`serviceEvent/effectiveTime/low`) or METADATA's (`serviceStartTime`): when both exist and
+//! differ, either is accepted, and an explanation names both.
 
 use crate::health::Document;
 use crate::{Context, Finding, Message, text};
@@ -19,27 +21,49 @@ pub const ID: &str = "ECO.2.1.6";
 
 /// What a document's PDF name must contain.
 struct Expected {
-    date: Option<String>,
+    /// The accepted act dates (`AAAAMMJJ`): the CDA's, then METADATA's when it differs.
+    dates: Vec<DatedBy>,
     label: Option<String>,
     nom: Option<String>,
     prenoms: Vec<String>,
 }
 
+/// An act date and where it was read.
+struct DatedBy {
+    /// `AAAAMMJJ`.
+    date: String,
+    /// "CDA" or "METADATA.XML".
+    source: &'static str,
+}
+
+/// The first eight characters of an HL7 date (`AAAAMMJJ…`), when it has them.
+fn day(t: &str) -> Option<String> {
+    t.get(..8).map(str::to_owned)
+}
+
 fn expected(d: &Document<'_>) -> Expected {
-    let date = d
-        .cda
-        .service_start
-        .clone()
-        .or_else(|| d.entry.and_then(|e| e.service_start.clone()))
-        .filter(|t| t.len() >= 8)
-        .map(|t| t[..8].to_owned());
+    let mut dates: Vec<DatedBy> = Vec::new();
+    let sources = [
+        (d.cda.service_start.as_deref(), "CDA"),
+        (
+            d.entry.and_then(|e| e.service_start.as_deref()),
+            "METADATA.XML",
+        ),
+    ];
+    for (value, source) in sources {
+        if let Some(date) = value.and_then(day)
+            && !dates.iter().any(|known| known.date == date)
+        {
+            dates.push(DatedBy { date, source });
+        }
+    }
     let label =
         crate::eco_2_1_3::type_label(d).map(|l| text::truncate_chars(&l, 40).trim_end().to_owned());
     let p = &d.cda.patient;
     let mut prenoms: Vec<String> = p.first_given().map(str::to_owned).into_iter().collect();
     prenoms.extend(p.called.clone());
     Expected {
-        date,
+        dates,
         label,
         nom: p.name().map(str::to_owned),
         prenoms,
@@ -64,10 +88,21 @@ fn judge(name: &str, e: &Expected) -> Vec<String> {
         )];
     }
     let date = fields[0];
-    match &e.date {
-        Some(d) if d == date => {}
-        Some(d) => problems.push(format!("date de l'acte « {date} » au lieu de « {d} »")),
-        None => problems.push("date de l'acte absente du CDA et de METADATA.XML".into()),
+    match e.dates.as_slice() {
+        _ if e.dates.iter().any(|d| d.date == date) => {}
+        [] => problems.push("date de l'acte absente du CDA et de METADATA.XML".into()),
+        [d] => problems.push(format!(
+            "date de l'acte « {date} » au lieu de « {} »",
+            d.date
+        )),
+        several => problems.push(format!(
+            "date de l'acte « {date} » au lieu de {}",
+            several
+                .iter()
+                .map(|d| format!("« {} » ({})", d.date, d.source))
+                .collect::<Vec<_>>()
+                .join(" ou ")
+        )),
     }
     let label = fields[1..1 + label_fields].join("_");
     match &e.label {
@@ -112,7 +147,7 @@ fn judge(name: &str, e: &Expected) -> Vec<String> {
 fn example(e: &Expected) -> String {
     format!(
         "{}_{}_{}_{}.pdf",
-        e.date.as_deref().unwrap_or("AAAAMMJJ"),
+        e.dates.first().map_or("AAAAMMJJ", |d| d.date.as_str()),
         e.label.as_deref().unwrap_or("type"),
         e.nom
             .as_deref()
@@ -168,7 +203,10 @@ mod tests {
 
     fn e() -> Expected {
         Expected {
-            date: Some("20150802".into()),
+            dates: vec![DatedBy {
+                date: "20150802".into(),
+                source: "CDA",
+            }],
             label: Some("Lettre de liaison à la sortie d'un établ".into()),
             nom: Some("Vial".into()),
             prenoms: vec!["Paul".into()],
@@ -218,5 +256,76 @@ mod tests {
             )[0]
             .contains("en trop")
         );
+    }
+
+    const NAME: &str = "_Lettre de liaison à la sortie d'un etabl_VIAL_Paul.pdf";
+
+    /// Expectations with a CDA and a METADATA act date.
+    fn two_dates(cda: &str, metadata: &str) -> Expected {
+        let mut e = e();
+        e.dates = vec![
+            DatedBy {
+                date: cda.into(),
+                source: "CDA",
+            },
+            DatedBy {
+                date: metadata.into(),
+                source: "METADATA.XML",
+            },
+        ];
+        e
+    }
+
+    #[test]
+    fn either_act_date() {
+        let e = two_dates("20150802", "20150801");
+        assert!(judge(&format!("20150802{NAME}"), &e).is_empty());
+        assert!(judge(&format!("20150801{NAME}"), &e).is_empty());
+        let p = judge(&format!("20150803{NAME}"), &e);
+        assert_eq!(
+            p,
+            vec![
+                "date de l'acte « 20150803 » au lieu de « 20150802 » (CDA) ou « 20150801 » (METADATA.XML)"
+            ]
+        );
+        assert!(example(&e).starts_with("20150802_"), "{}", example(&e));
+        let mut none = e;
+        none.dates.clear();
+        assert!(judge(&format!("20150802{NAME}"), &none)[0].contains("absente"));
+    }
+
+    #[test]
+    fn act_dates_of_a_document() {
+        let cda_xml = |low: &str| {
+            format!(
+                r#"<ClinicalDocument xmlns="urn:hl7-org:v3"><documentationOf><serviceEvent><effectiveTime>{low}</effectiveTime></serviceEvent></documentationOf></ClinicalDocument>"#
+            )
+        };
+        let make_entry = |start: Option<&str>| crate::health::metadata::DocumentEntry {
+            service_start: start.map(str::to_owned),
+            ..Default::default()
+        };
+        let dates = |low: &str, start: Option<&str>| {
+            let cda = crate::health::cda::parse(cda_xml(low).as_bytes()).expect("cda");
+            let entry = make_entry(start);
+            let document = Document {
+                path: "IHE_XDM/SUBSET01/DOC0001.XML",
+                cda: &cda,
+                entry: Some(&entry),
+            };
+            expected(&document)
+                .dates
+                .into_iter()
+                .map(|d| format!("{} {}", d.source, d.date))
+                .collect::<Vec<_>>()
+        };
+        let low = r#"<low value="20261102101500+0100"/>"#;
+        assert_eq!(
+            dates(low, Some("20261101")),
+            vec!["CDA 20261102", "METADATA.XML 20261101"]
+        );
+        assert_eq!(dates(low, Some("20261102090000")), vec!["CDA 20261102"]);
+        assert_eq!(dates("", Some("20261101")), vec!["METADATA.XML 20261101"]);
+        assert!(dates("", None).is_empty());
     }
 }

@@ -43,6 +43,7 @@ pub mod eco_2_3_2;
 pub mod eco_2_4_1;
 pub mod eco_2_4_2;
 pub mod eco_2_4_3;
+pub mod eco_3_1_5;
 pub mod eco_3_1_6;
 pub mod health;
 pub mod inbox;
@@ -50,6 +51,7 @@ pub mod ins;
 mod message;
 pub mod session;
 pub mod text;
+pub mod traces;
 mod transport;
 
 use std::collections::BTreeMap;
@@ -193,6 +195,12 @@ pub struct Context {
     pub requests: Requests,
     /// For a reply: the message it answers.
     pub original: Option<Original>,
+    /// SMTP envelope recipients (RCPT TO) when known: a patient may be one without appearing in
+    /// To, Cc or Bcc (ECO.2.2.8).
+    pub envelope_recipients: Vec<String>,
+    /// The MSSanté domains: a Reply-To in one of them (or a sub-domain) is an MSSanté BAL
+    /// (ECO.2.2.5, offline).
+    pub mssante_domains: Vec<String>,
 }
 
 impl Default for Context {
@@ -205,6 +213,8 @@ impl Default for Context {
             reply_to: None,
             requests: Requests::default(),
             original: None,
+            envelope_recipients: Vec::new(),
+            mssante_domains: vec!["mssante.fr".into()],
         }
     }
 }

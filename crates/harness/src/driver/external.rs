@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use super::types::{AccountSpec, ListedMessage, MessageSpec, SendOutcome};
+use super::types::{AccountSpec, ListedMessage, MessageSpec, PatientSpec, SendOutcome};
 use super::{Action, DriverError, DriverFuture, SutDriver, field, request};
 
 /// A boxed future of one transport call.
@@ -135,10 +135,16 @@ impl SutDriver for ExternalDriver {
         })
     }
 
-    fn write_to_patient<'a>(&'a mut self, ins: &'a str) -> DriverFuture<'a, SendOutcome> {
+    fn write_to_patient<'a>(
+        &'a mut self,
+        patient: &'a PatientSpec,
+    ) -> DriverFuture<'a, SendOutcome> {
         Box::pin(async move {
             let a = self
-                .call(Action::WriteToPatient, serde_json::json!({ "ins": ins }))
+                .call(
+                    Action::WriteToPatient,
+                    serde_json::json!({ "ins": patient.ins, "patient": patient }),
+                )
                 .await?;
             Ok(SendOutcome {
                 message_id: field(Action::WriteToPatient, &a, "messageId")?,

@@ -25,7 +25,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-pub use types::{AccountSpec, ListedMessage, MessageSpec, SendOutcome};
+pub use types::{AccountSpec, ListedMessage, MessageSpec, PatientSpec, SendOutcome};
 
 /// A boxed future of a driver action.
 pub type DriverFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, DriverError>> + Send + 'a>>;
@@ -204,8 +204,11 @@ pub trait SutDriver: Send + Sync + fmt::Debug {
         unsupported(Action::ListInbox)
     }
 
-    /// Writes to a patient of the directory, by INS.
-    fn write_to_patient<'a>(&'a mut self, _ins: &'a str) -> DriverFuture<'a, SendOutcome> {
+    /// Writes to a patient of the user's files.
+    fn write_to_patient<'a>(
+        &'a mut self,
+        _patient: &'a types::PatientSpec,
+    ) -> DriverFuture<'a, SendOutcome> {
         unsupported(Action::WriteToPatient)
     }
 

@@ -44,6 +44,8 @@ impl Transport for ReferenceTransport {
                 | Action::Reply
                 | Action::Open
                 | Action::ListInbox
+                | Action::ExportTraces
+                | Action::WriteToPatient
                 | Action::Restart
         )
     }

@@ -250,6 +250,27 @@ pub struct ListedMessage {
     pub patient: Option<ListedPatient>,
 }
 
+/// A patient of the user's files, for `write_to_patient` (ECO.2.2.6, ECO.3.1.5): the SUT
+/// builds the address from the INS only when the identity is qualified.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PatientSpec {
+    /// INS matricule (15 characters).
+    pub ins: String,
+    /// OID of the INS (NIR, NIA, or their test OIDs).
+    pub oid: String,
+    /// Nom de naissance.
+    pub birth_name: String,
+    /// Prénoms de naissance.
+    pub first_names: Vec<String>,
+    /// Birth date `YYYY-MM-DD`.
+    pub birth_date: String,
+    /// `M` or `F`.
+    pub sex: String,
+    /// Whether the identity is qualified (checked against the INSi service).
+    pub qualified: bool,
+}
+
 /// A patient as the system displays them (ECO.3.1.2).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

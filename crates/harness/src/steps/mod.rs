@@ -9,10 +9,12 @@ mod imap;
 mod inbox;
 mod messages;
 mod operator;
+mod patients;
 mod psc;
 mod sasl;
 mod smtp;
 mod tls;
+mod traces;
 
 /// The text of a step as the report shows it (`Alors …`).
 pub(crate) fn text(step: &cucumber::gherkin::Step) -> String {

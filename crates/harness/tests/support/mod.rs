@@ -70,7 +70,7 @@ pub fn example_profile(name: &str, client: &Path) -> harness::driver::profile::P
 
 /// The requirements the harness verifies today: the reference client (and a conformant client
 /// on another stack) must pass each.
-pub const VERIFIED: [&str; 35] = [
+pub const VERIFIED: [&str; 39] = [
     "ECO.1.0.1",
     "ECO.1.0.2",
     "ECO.1.1.1",
@@ -95,6 +95,7 @@ pub const VERIFIED: [&str; 35] = [
     "ECO.2.2.3",
     "ECO.2.2.4",
     "ECO.2.2.5",
+    "ECO.2.2.6",
     "ECO.2.2.7",
     "ECO.2.2.8",
     "ECO.2.3.1",
@@ -105,12 +106,21 @@ pub const VERIFIED: [&str; 35] = [
     "ECO.3.1.1",
     "ECO.3.1.2",
     "ECO.3.1.3",
+    "ECO.3.1.5",
     "ECO.3.1.6",
+    "ECO.4.1.1",
+    "ECO.4.1.2",
 ];
 
-/// The requirements on what a client does with received messages (reply, display, listing).
-pub const RECEIVING: [&str; 5] = [
+/// The requirements on traces.
+pub const TRACES: [&str; 2] = ["ECO.4.1.1", "ECO.4.1.2"];
+
+/// The requirements on what a client does beyond sending and synchronising: reply, display,
+/// list, write to patients.
+pub const RECEIVING: [&str; 7] = [
     "ECO.2.2.2",
+    "ECO.2.2.6",
+    "ECO.3.1.5",
     "ECO.3.1.1",
     "ECO.3.1.2",
     "ECO.3.1.3",
@@ -130,11 +140,11 @@ pub const DOCUMENTS: [&str; 6] = [
 /// [`VERIFIED`] less the Pro Santé Connect session lifecycle (ECO.1.2.5 to ECO.1.2.7) and the
 /// health documents: what the Python LPS of `tests/sut/` shows (it runs no PSC session of its
 /// own, holds none between actions, composes no XDM archive nor PDF/A, and implements neither
-/// `reply`, `open` nor `list_inbox`).
+/// `reply`, `open`, `list_inbox`, `write_to_patient` nor `export_traces`).
 pub fn verified_for_python_lps() -> Vec<&'static str> {
     VERIFIED
         .into_iter()
         .filter(|id| !["ECO.1.2.5", "ECO.1.2.6", "ECO.1.2.7"].contains(id))
-        .filter(|id| !DOCUMENTS.contains(id) && !RECEIVING.contains(id))
+        .filter(|id| !DOCUMENTS.contains(id) && !RECEIVING.contains(id) && !TRACES.contains(id))
         .collect()
 }

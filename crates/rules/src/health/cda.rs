@@ -1,6 +1,7 @@
 //! The CDA R2 header and body, as the CI-SIS structures them (volet Structuration minimale):
 //! document code and title, dates, the patient (`recordTarget`: INS id, birth and used names,
-//! given names, birth date, sex), author, custodian, the act date
+//! given names, birth date, sex), author (as one label, and for a person the parts of their name:
+//! a PDF may write it "Prénom NOM" or "NOM Prénom"), custodian, the act date
 //! (`documentationOf/serviceEvent/effectiveTime/low`), and the body: `nonXMLBody` (N1, an
 //! embedded PDF) or `structuredBody` (N3, sections with their narrative).
 //!
@@ -102,6 +103,42 @@ impl Patient {
     }
 }
 
+/// The parts of a person's HL7 `name` (`prefix`, `given`, `family`), each in document order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonName {
+    /// Titles (`prefix`: "Dr", "Pr"…).
+    pub prefixes: Vec<String>,
+    /// Given names.
+    pub given: Vec<String>,
+    /// Family names.
+    pub family: Vec<String>,
+}
+
+impl PersonName {
+    /// The ways a document may write the name without its title: given names then family
+    /// name ("Jean DUPONT"), family name then given names ("DUPONT Jean"), with every given name
+    /// or the first only; the family name alone when there is no given name.
+    pub fn forms(&self) -> Vec<String> {
+        let family = self.family.join(" ");
+        let mut givens = vec![self.given.join(" ")];
+        givens.extend(self.given.first().cloned());
+        givens.dedup();
+        let mut forms = Vec::new();
+        for given in givens.iter().filter(|g| !g.is_empty()) {
+            for form in [format!("{given} {family}"), format!("{family} {given}")] {
+                let form = form.trim().to_owned();
+                if !form.is_empty() && !forms.contains(&form) {
+                    forms.push(form);
+                }
+            }
+        }
+        if forms.is_empty() && !family.is_empty() {
+            forms.push(family);
+        }
+        forms
+    }
+}
+
 /// A section of a structured body, flattened (nested sections follow their parent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
@@ -142,8 +179,11 @@ pub struct Cda {
     pub service_start: Option<String>,
     /// The patient.
     pub patient: Patient,
-    /// The first author (`assignedPerson` name, else `representedOrganization` name).
+    /// The first author (`assignedPerson` name as "Prefix Given FAMILY", else
+    /// `representedOrganization` name).
     pub author: Option<String>,
+    /// The first author's name parts, when it is a person whose name has `given` or `family`.
+    pub author_person: Option<PersonName>,
     /// `custodian/.../representedCustodianOrganization/name`.
     pub custodian: Option<String>,
     /// The body.
@@ -203,11 +243,29 @@ fn own_text(node: Option<Node<'_, '_>>) -> Option<String> {
     node.map(text_of).filter(|t| !t.is_empty())
 }
 
+/// The non-empty texts of a `name`'s children of one kind (`prefix`, `given`, `family`).
+fn name_parts(name: Node<'_, '_>, kind: &'static str) -> Vec<String> {
+    children(name, kind)
+        .map(text_of)
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// The parts of an HL7 `name`, when it has a given or family name.
+fn person_parts(name: Node<'_, '_>) -> Option<PersonName> {
+    let parts = PersonName {
+        prefixes: name_parts(name, "prefix"),
+        given: name_parts(name, "given"),
+        family: name_parts(name, "family"),
+    };
+    (!parts.given.is_empty() || !parts.family.is_empty()).then_some(parts)
+}
+
 /// "Prefix Given FAMILY" from an HL7 `name`.
 fn person_name(name: Node<'_, '_>) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
     for kind in ["prefix", "given", "family"] {
-        parts.extend(children(name, kind).map(text_of).filter(|t| !t.is_empty()));
+        parts.extend(name_parts(name, kind));
     }
     if parts.is_empty() {
         own_text(Some(name))
@@ -318,13 +376,16 @@ pub fn parse(bytes: &[u8]) -> Result<Cda, CdaError> {
         return Err(CdaError::NotCda(root.tag_name().name().to_owned()));
     }
     let code = child(root, "code");
-    let author = child(root, "author").and_then(|a| child(a, "assignedAuthor"));
-    let author = author.and_then(|a| {
-        child(a, "assignedPerson")
-            .and_then(|p| child(p, "name"))
+    let assigned = child(root, "author").and_then(|a| child(a, "assignedAuthor"));
+    let person = assigned
+        .and_then(|a| child(a, "assignedPerson"))
+        .and_then(|p| child(p, "name"));
+    let author = assigned.and_then(|a| {
+        person
             .and_then(person_name)
             .or_else(|| own_text(path(a, &["representedOrganization", "name"])))
     });
+    let author_person = person.and_then(person_parts);
     Ok(Cda {
         code: attr(code, "code"),
         display_name: attr(code, "displayName"),
@@ -339,6 +400,7 @@ pub fn parse(bytes: &[u8]) -> Result<Cda, CdaError> {
         ),
         patient: patient(path(root, &["recordTarget", "patientRole"])),
         author,
+        author_person,
         custodian: own_text(path(
             root,
             &[
@@ -391,6 +453,9 @@ mod tests {
         assert_eq!(cda.title.as_deref(), Some("CR de consultation"));
         assert_eq!(cda.service_start.as_deref(), Some("20261102"));
         assert_eq!(cda.author.as_deref(), Some("Dr Jean DUPONT"));
+        let person = cda.author_person.as_ref().expect("author's name parts");
+        assert_eq!(person.prefixes, vec!["Dr"]);
+        assert_eq!(person.forms(), vec!["Jean DUPONT", "DUPONT Jean"]);
         assert_eq!(cda.custodian.as_deref(), Some("Hôpital A"));
         let p = &cda.patient;
         assert_eq!(p.ins(), Some(("248092A12345653", "1.2.250.1.213.1.4.10")));
@@ -406,6 +471,36 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn author_name_forms() {
+        let name = PersonName {
+            prefixes: Vec::new(),
+            given: vec!["Jean".into(), "Pierre".into()],
+            family: vec!["DUPONT".into()],
+        };
+        assert_eq!(
+            name.forms(),
+            vec![
+                "Jean Pierre DUPONT",
+                "DUPONT Jean Pierre",
+                "Jean DUPONT",
+                "DUPONT Jean"
+            ]
+        );
+        let family_only = PersonName {
+            family: vec!["DUPONT".into()],
+            ..PersonName::default()
+        };
+        assert_eq!(family_only.forms(), vec!["DUPONT"]);
+        let organisation = N3.replace(
+            "<assignedPerson><name><prefix>Dr</prefix><given>Jean</given><family>DUPONT</family></name></assignedPerson>",
+            "<representedOrganization><name>Laboratoire B</name></representedOrganization>",
+        );
+        let cda = parse(organisation.as_bytes()).expect("parse");
+        assert_eq!(cda.author.as_deref(), Some("Laboratoire B"));
+        assert_eq!(cda.author_person, None);
     }
 
     #[test]
