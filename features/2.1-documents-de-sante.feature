@@ -5,6 +5,8 @@ Fonctionnalité: Documents de santé — archive IHE_XDM, objet, PDF/A-1, noms d
   entêtes X-MSS-CODECDA et X-MSS-INS calculés à partir des documents.
   ECO.2.1.1 : un courriel qui transmet des documents de santé concerne un seul usager, joint une
   archive IHE_XDM (METADATA.XML, documents CDA R2 N1 ou N3) et un PDF par document.
+  ECO.2.1.2 : le système destinataire identifie l'usager d'un courriel reçu par le patientId
+  (matricule INS) de METADATA.XML, non par l'objet.
   ECO.2.1.3 : l'objet suit « XDM/1.0/DDM+<libellé> <NOM> <prenom> <date de naissance> », libellé
   tronqué à 40 caractères pour un document, « N documents » pour plusieurs.
   ECO.2.1.5 : chaque PDF est un PDF/A-1 ; pour un CDA N3 il reprend l'en-tête et la narration de
@@ -97,3 +99,17 @@ Fonctionnalité: Documents de santé — archive IHE_XDM, objet, PDF/A-1, noms d
     Et le système envoie les documents de santé "compte rendu N3 sans nom de naissance" à "marie.martin@operateur-fictif.mssante.fr"
     Et le système envoie un message à "marie.martin@operateur-fictif.mssante.fr"
     Alors chaque message envoyé porte X-MSS-INS si et seulement s'il joint une archive IHE_XDM, à O seulement pour une identité qualifiée
+
+  @ECO.2.1.2 @PER_ORG @driver
+  Scénario: BAL personnelle — des documents reçus classés sous l'usager du patientId de METADATA.XML
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Et un message "eco-2-1-2-per@harnais.invalid" porteur des documents d'un usager sous l'objet d'un autre déposé dans sa boîte de réception
+    Quand le système affiche sa boîte de réception
+    Alors le message est classé sous l'usager du patientId de METADATA.XML
+
+  @ECO.2.1.2 @APP @driver
+  Scénario: BAL applicative — des documents reçus classés sous l'usager du patientId de METADATA.XML
+    Étant donné le système configuré pour la BAL "resultats-biologie@operateur-fictif.mssante.fr"
+    Et un message "eco-2-1-2-app@harnais.invalid" porteur des documents d'un usager sous l'objet d'un autre déposé dans sa boîte de réception
+    Quand le système affiche sa boîte de réception
+    Alors le message est classé sous l'usager du patientId de METADATA.XML

@@ -49,3 +49,8 @@ Fonctionnalité: Interface utilisateur — messages des usagers, préfixe XDM et
     Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
     Quand le système écrit à l'usager "278117511504249"
     Alors le message est adressé à l'INS qualifiée de l'usager
+
+  @ECO.3.1.4 @PER_ORG @interactive
+  Scénario: BAL personnelle — la rédaction propose une recherche dans l'Annuaire Santé
+    Étant donné le système configuré pour la BAL "marie.martin@operateur-fictif.mssante.fr"
+    Alors le testeur atteste : "à la rédaction d'un courriel, le système propose de rechercher le destinataire dans l'Annuaire Santé (nom, profession, lieu d'exercice)"

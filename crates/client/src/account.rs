@@ -262,11 +262,13 @@ pub enum Defect {
     WritesToUnqualifiedPatient,
     /// Builds a patient's address from the 13-character NIR, without its control key.
     PatientAddressWithoutKey,
+    /// Files received documents under the patient named in the subject, not METADATA.XML's.
+    FilesBySubject,
 }
 
 impl Defect {
     /// All defects, in a stable order.
-    pub const ALL: [Defect; 63] = [
+    pub const ALL: [Defect; 64] = [
         Defect::SmtpAuthInClear,
         Defect::ImapWithoutStartTls,
         Defect::Xoauth2BadSeparators,
@@ -330,6 +332,7 @@ impl Defect {
         Defect::NoFetchTraces,
         Defect::WritesToUnqualifiedPatient,
         Defect::PatientAddressWithoutKey,
+        Defect::FilesBySubject,
     ];
 
     /// Kebab-case name used on command lines and in reports.
@@ -398,6 +401,7 @@ impl Defect {
             Defect::NoFetchTraces => "no-fetch-traces",
             Defect::WritesToUnqualifiedPatient => "writes-to-unqualified-patient",
             Defect::PatientAddressWithoutKey => "patient-address-without-key",
+            Defect::FilesBySubject => "files-by-subject",
         }
     }
 }

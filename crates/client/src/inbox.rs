@@ -45,6 +45,10 @@ pub struct Listed {
     pub from: String,
     /// `patient` or `professional` (ECO.3.1.1).
     pub sender_kind: &'static str,
+    /// For a message carrying documents: the INS of the patient file it is filed in, from
+    /// METADATA.XML's `patientId` (ECO.2.1.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filed_under: Option<String>,
     /// The patient, for a message from a patient.
     pub patient: Option<ListedPatient>,
 }
@@ -102,8 +106,19 @@ pub fn listing(message: &FetchedMessage, defects: &Defects) -> Listed {
             },
         }
     });
+    let filed_under = if defects.contains(&Defect::FilesBySubject) {
+        // The defect: the patient is taken from the subject's names.
+        message
+            .subject
+            .as_deref()
+            .and_then(|s| s.strip_prefix(XDM_PREFIX))
+            .map(str::to_owned)
+    } else {
+        parsed.as_ref().and_then(xdm_patient_id)
+    };
     Listed {
         message_id: message.message_id.clone(),
+        filed_under,
         subject,
         from: if name.is_empty() {
             address
@@ -117,6 +132,51 @@ pub fn listing(message: &FetchedMessage, defects: &Defects) -> Listed {
         },
         patient,
     }
+}
+
+/// Largest METADATA.XML read from a received archive.
+const MAX_METADATA: u64 = 4 * 1024 * 1024;
+
+/// `identificationScheme` of `XDSSubmissionSet.patientId` and `XDSDocumentEntry.patientId`.
+const PATIENT_ID_SCHEMES: [&str; 2] = [
+    "urn:uuid:6b5aea1a-874d-4603-a4bc-96a0a7b38446",
+    "urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427",
+];
+
+/// The patient's identifier (the INS matricule of the CX value) that the METADATA.XML of a
+/// received `IHE_XDM.ZIP` names, if the message carries one.
+pub fn xdm_patient_id(message: &mail_parser::Message<'_>) -> Option<String> {
+    use mail_parser::MimeHeaders;
+    use std::io::Read;
+    let archive = message.attachments().find(|a| {
+        a.attachment_name()
+            .is_some_and(|n| n.to_ascii_uppercase().ends_with(".ZIP"))
+    })?;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(archive.contents())).ok()?;
+    let name = zip
+        .file_names()
+        .filter_map(Result::ok)
+        .find(|n| n.to_ascii_uppercase().ends_with("METADATA.XML"))?
+        .into_owned();
+    let file = zip.by_name(&name).ok()?;
+    let mut xml = String::new();
+    file.take(MAX_METADATA).read_to_string(&mut xml).ok()?;
+    let doc = roxmltree::Document::parse_with_options(
+        &xml,
+        roxmltree::ParsingOptions {
+            allow_dtd: false,
+            ..roxmltree::ParsingOptions::default()
+        },
+    )
+    .ok()?;
+    let value = PATIENT_ID_SCHEMES.iter().find_map(|scheme| {
+        doc.descendants()
+            .filter(|n| n.tag_name().name() == "ExternalIdentifier")
+            .find(|n| n.attribute("identificationScheme") == Some(scheme))
+            .and_then(|n| n.attribute("value"))
+    })?;
+    let id = value.split('^').next().unwrap_or_default().trim();
+    (!id.is_empty()).then(|| id.to_owned())
 }
 
 fn ids(value: Option<&str>) -> Vec<String> {
@@ -442,6 +502,20 @@ mod tests {
             Err(PatientAddressError::Unqualified)
         );
         assert!(patient_address(&p, &Defects::from([Defect::WritesToUnqualifiedPatient])).is_ok());
+    }
+
+    #[test]
+    fn a_received_archive_is_filed_under_its_metadata_patient() {
+        use documents::fixtures;
+        let docs = [fixtures::biology_n3()];
+        let mut eml = fixtures::with_documents(&docs, &fixtures::other_patient());
+        eml.subject = documents::build::subject(&docs, &fixtures::patient());
+        let raw = String::from_utf8(fixtures::compose(&eml)).expect("utf-8");
+        let listed = listing(&fetched(&raw), &Defects::new());
+        let expected = fixtures::other_patient().ins.map(|(m, _)| m);
+        assert_eq!(listed.filed_under, expected);
+        let wrong = listing(&fetched(&raw), &Defects::from([Defect::FilesBySubject]));
+        assert_ne!(wrong.filed_under, expected);
     }
 
     #[test]

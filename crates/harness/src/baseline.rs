@@ -209,6 +209,7 @@ mod tests {
                         explanation: "…".into(),
                         families_passed: vec![],
                         partial: false,
+                        awaiting_attestation: false,
                         scenarios: if *v == Verdict::NotTested && *id == "ECO.1.0.2" {
                             vec![0]
                         } else {

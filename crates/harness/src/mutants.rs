@@ -314,6 +314,11 @@ pub const MUTANTS: &[Mutant] = &[
         fails: &["ECO.2.2.6", "ECO.3.1.5"],
     },
     Mutant {
+        defect: Defect::FilesBySubject,
+        description: "classe les documents reçus sous l'usager nommé par l'objet, non sous le patientId de METADATA.XML",
+        fails: &["ECO.2.1.2"],
+    },
+    Mutant {
         defect: Defect::WritesTokenToDisk,
         description: "écrit son Access Token dans son dossier de données pour le retrouver après un redémarrage",
         fails: &["ECO.1.2.5"],

@@ -155,7 +155,7 @@ impl RequirementResult {
     pub fn unsettled(&self) -> bool {
         match self.verdict {
             Verdict::Failed | Verdict::HarnessError => true,
-            Verdict::NotTested => !self.scenarios.is_empty(),
+            Verdict::NotTested => !self.scenarios.is_empty() && !self.awaiting_attestation,
             Verdict::Passed => self.partial,
             _ => false,
         }
@@ -188,7 +188,13 @@ pub struct RequirementResult {
     pub partial: bool,
     /// Indexes of its scenarios in [`RunResults::scenarios`].
     pub scenarios: Vec<usize>,
+    /// Not tested only because nobody was at the terminal to attest what the harness cannot
+    /// see: expected of a run in CI, not a problem of the run.
+    pub awaiting_attestation: bool,
 }
+
+/// Marks the detail of a finding that waits for a tester's attestation no one could give.
+pub const AWAITING_ATTESTATION: &str = "attestation du testeur non recueillie";
 
 /// Counts of verdicts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -441,6 +447,9 @@ pub fn aggregate(
                 method: r.method,
                 verdict,
                 explanation,
+                awaiting_attestation: verdict == Verdict::NotTested
+                    && !not_tested.is_empty()
+                    && not_tested.iter().all(|t| t.contains(AWAITING_ATTESTATION)),
                 partial: verdict == Verdict::Passed
                     && (!not_tested.is_empty()
                         || r.families.iter().any(|f| {

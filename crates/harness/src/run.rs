@@ -376,6 +376,12 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
         .before(move |_, _, scenario, world| {
             world.ctx = Some(before_ctx.clone());
             world.scenario = scenario.name.clone();
+            world.requirement = scenario
+                .tags
+                .iter()
+                .map(|t| t.trim_start_matches('@'))
+                .find(|t| t.starts_with("ECO."))
+                .map(str::to_owned);
             async {}.boxed_local()
         })
         .after(move |feature, rule, scenario, finished, world| {

@@ -207,6 +207,10 @@ pub struct MssWorld {
     pub(crate) started: Option<Instant>,
     /// The scenario's name (set before its first step).
     pub(crate) scenario: String,
+    /// The requirement its tags name (set before its first step).
+    pub(crate) requirement: Option<String>,
+    /// Its only finding is the tester's attestation.
+    pub(crate) attestation_only: bool,
 }
 
 impl std::fmt::Debug for MssWorld {
@@ -413,9 +417,20 @@ impl MssWorld {
     /// its evidence file; without a tester the finding stands alone and says so.
     pub async fn attest(&mut self, step: &str, statement: &str) -> StepResult {
         if self.findings.is_empty() {
-            return self.not_tested(format!(
-                "« {step} » : aucun constat automatique à compléter par l'attestation"
-            ));
+            // What the harness cannot see at all: the tester's word is the finding.
+            let Some(requirement) = self.requirement.clone() else {
+                return self.not_tested(format!(
+                    "« {step} » : aucun constat automatique à compléter par l'attestation"
+                ));
+            };
+            self.findings.push(StepFinding {
+                step: step.to_owned(),
+                requirement,
+                verdict: rules::Verdict::NotTested,
+                detail: format!("attestation du testeur requise : « {statement} »"),
+                evidence: Vec::new(),
+            });
+            self.attestation_only = true;
         }
         let manual = self
             .ctx
@@ -434,6 +449,13 @@ impl MssWorld {
             return Ok(());
         };
         match answer {
+            None if self.attestation_only => {
+                finding.detail = format!(
+                    "{} : « {statement} » ; aucun testeur au terminal (à rejouer en \
+                     interactif, ou pilote « manual »)",
+                    crate::results::AWAITING_ATTESTATION
+                );
+            }
             None => finding.evidence.push(format!(
                 "attestation « {statement} » non recueillie : aucun testeur au terminal \
                  (constat automatique seul)"
@@ -450,7 +472,10 @@ impl MssWorld {
                         )
                     },
                 );
-                if a.confirmed {
+                if a.confirmed && self.attestation_only {
+                    finding.verdict = rules::Verdict::Pass;
+                    finding.detail = format!("attesté par le testeur : « {statement} » — {file}");
+                } else if a.confirmed {
                     finding
                         .evidence
                         .push(format!("attesté par le testeur : « {statement} » — {file}"));

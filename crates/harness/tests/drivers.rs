@@ -332,3 +332,30 @@ async fn the_sut_gets_the_runs_own_copy_of_the_trust_files() {
     let crl = std::fs::read_to_string(seen.path().join("request.json.crl")).expect("crl");
     assert!(crl.contains("BEGIN X509 CRL"), "{crl}");
 }
+
+/// What the harness cannot see at all (ECO.3.1.4: the Annuaire Santé search) rests on the
+/// tester's word: confirmed, denied, or « non testé » when nobody is at the terminal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attestation_alone_is_the_verdict() {
+    let Some(client) = support::mss_client() else {
+        return;
+    };
+    let run = |tester: harness::context::Tester| {
+        let profile = support::example_profile("mss-client-http.yaml", &client);
+        let mut config = support::config().with_profile(profile);
+        config.requirements = vec!["ECO.3.1.4".into()];
+        config.tester = tester;
+        harness::run(config)
+    };
+    use harness::context::Tester;
+    let yes = run(Tester::Scripted(vec!["o".into(), String::new()]))
+        .await
+        .expect("run");
+    assert_eq!(yes.verdict("ECO.3.1.4"), Some(Verdict::Passed));
+    let no = run(Tester::Scripted(vec!["n".into(), String::new()]))
+        .await
+        .expect("run");
+    assert_eq!(no.verdict("ECO.3.1.4"), Some(Verdict::Failed));
+    let nobody = run(Tester::Absent).await.expect("run");
+    assert_eq!(nobody.verdict("ECO.3.1.4"), Some(Verdict::NotTested));
+}

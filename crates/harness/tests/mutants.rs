@@ -562,3 +562,8 @@ async fn writes_to_unqualified_patient() {
 async fn patient_address_without_key() {
     check("patient-address-without-key", &["ECO.2.2.1", "ECO.4.1.1"]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_by_subject() {
+    check("files-by-subject", &["ECO.3.1.3", "ECO.3.1.1"]).await;
+}

@@ -14,6 +14,14 @@ async fn the_reference_client_passes_every_scenario() {
         .scenarios
         .iter()
         .filter(|s| s.status != ScenarioStatus::Passed)
+        // What only a tester can attest waits for one (none in a test run).
+        .filter(|s| {
+            !(s.status == ScenarioStatus::NotTested
+                && !s.findings.is_empty()
+                && s.findings
+                    .iter()
+                    .all(|f| f.detail.contains(harness::results::AWAITING_ATTESTATION)))
+        })
         .map(|s| format!("{}: {}", s.name, s.reason.as_deref().unwrap_or("")))
         .collect();
     assert!(failed.is_empty(), "{failed:#?}");

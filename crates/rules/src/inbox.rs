@@ -15,6 +15,8 @@
 
 use crate::{Finding, text};
 
+/// ECO.2.1.2.
+pub const ID_2_1_2: &str = "ECO.2.1.2";
 /// ECO.3.1.1.
 pub const ID_3_1_1: &str = "ECO.3.1.1";
 /// ECO.3.1.2.
@@ -45,6 +47,8 @@ pub struct Shown {
     pub subject: Option<String>,
     /// `patient` or `professional`, as reported.
     pub sender_kind: Option<String>,
+    /// The patient file the message was filed in (INS), if the system says.
+    pub filed_under: Option<String>,
     /// The patient shown, if any.
     pub patient: Option<ShownPatient>,
 }
@@ -58,6 +62,8 @@ pub struct Delivered {
     pub subject: String,
     /// The patient who sent it, if a patient did.
     pub patient: Option<ShownPatient>,
+    /// For a message carrying documents: the INS of METADATA.XML's `patientId`.
+    pub patient_id: Option<String>,
 }
 
 fn find<'a>(listing: &'a [Shown], id: &str) -> Option<&'a Shown> {
@@ -73,6 +79,41 @@ fn missing(id: &'static str, d: &Delivered) -> Finding {
             "le message <{}> déposé dans la BAL n'apparaît pas dans la liste affichée",
             d.message_id
         ),
+    )
+}
+
+/// ECO.2.1.2: a message carrying documents is filed under the patient METADATA.XML's
+/// `patientId` names, whatever its subject says.
+pub fn check_2_1_2(listing: &[Shown], delivered: &[Delivered]) -> Finding {
+    let mut problems = Vec::new();
+    let mut judged = 0;
+    for d in delivered {
+        let Some(expected) = &d.patient_id else {
+            continue;
+        };
+        judged += 1;
+        let Some(s) = find(listing, &d.message_id) else {
+            return missing(ID_2_1_2, d);
+        };
+        match s.filed_under.as_deref().map(str::trim) {
+            Some(ins) if ins.eq_ignore_ascii_case(expected) => {}
+            Some(other) => problems.push(format!(
+                "<{}> classé sous « {other} » au lieu de l'INS {expected} du patientId de METADATA.XML",
+                d.message_id
+            )),
+            None => problems.push(format!(
+                "<{}> : le système ne dit pas sous quel usager il l'a classé",
+                d.message_id
+            )),
+        }
+    }
+    if judged == 0 {
+        return Finding::not_tested(ID_2_1_2, "aucun message porteur de documents déposé");
+    }
+    Finding::from_problems(
+        ID_2_1_2,
+        problems,
+        "classé sous l'usager du patientId de METADATA.XML, non sous celui de l'objet",
     )
 }
 
@@ -208,11 +249,13 @@ mod tests {
                 message_id: "p@x".into(),
                 subject: "Question".into(),
                 patient: Some(patient()),
+                patient_id: None,
             },
             Delivered {
                 message_id: "d@x".into(),
                 subject: "XDM/1.0/DDM+CR d'examens biologiques DUPOND Leo".into(),
                 patient: None,
+                patient_id: Some("178057805811142".into()),
             },
         ]
     }
@@ -223,12 +266,14 @@ mod tests {
                 message_id: Some("p@x".into()),
                 subject: Some("Question".into()),
                 sender_kind: Some(kind_p.into()),
+                filed_under: None,
                 patient,
             },
             Shown {
                 message_id: Some("<d@x>".into()),
                 subject: Some(subject.into()),
                 sender_kind: Some("professional".into()),
+                filed_under: Some("178057805811142".into()),
                 patient: None,
             },
         ]
@@ -249,6 +294,12 @@ mod tests {
         assert_eq!(check_3_1_1(&l, &delivered()).verdict, Verdict::Pass);
         assert_eq!(check_3_1_2(&l, &delivered()).verdict, Verdict::Pass);
         assert_eq!(check_3_1_3(&l, &delivered()).verdict, Verdict::Pass);
+        assert_eq!(check_2_1_2(&l, &delivered()).verdict, Verdict::Pass);
+        let mut wrong = l.clone();
+        wrong[1].filed_under = Some("MULLER-DUPRE Helene".into());
+        assert_eq!(check_2_1_2(&wrong, &delivered()).verdict, Verdict::Fail);
+        wrong[1].filed_under = None;
+        assert_eq!(check_2_1_2(&wrong, &delivered()).verdict, Verdict::Fail);
     }
 
     #[test]

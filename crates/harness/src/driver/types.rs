@@ -245,6 +245,10 @@ pub struct ListedMessage {
     /// `patient` or `professional`: whom the user is shown it comes from (ECO.3.1.1).
     #[serde(default)]
     pub sender_kind: Option<String>,
+    /// For a message carrying documents: the INS of the patient whose file it was filed in
+    /// (ECO.2.1.2).
+    #[serde(default)]
+    pub filed_under: Option<String>,
     /// For a message from a patient: the patient as displayed (ECO.3.1.2).
     #[serde(default)]
     pub patient: Option<ListedPatient>,

@@ -23,6 +23,13 @@ async fn deliver_with_documents(w: &mut MssWorld, id: String) -> StepResult {
     w.deliver_as(&id, Delivery::WithDocuments)
 }
 
+#[given(
+    expr = "un message {string} porteur des documents d'un usager sous l'objet d'un autre déposé dans sa boîte de réception"
+)]
+async fn deliver_mismatched(w: &mut MssWorld, id: String) -> StepResult {
+    w.deliver_as(&id, Delivery::MismatchedSubject)
+}
+
 #[when(expr = "le système répond au message {string}")]
 async fn reply(w: &mut MssWorld, id: String) -> StepResult {
     w.reply_to(&id).await
@@ -61,4 +68,9 @@ async fn patient_shown(w: &mut MssWorld, step: &Step) -> StepResult {
 #[then(expr = "la liste masque le préfixe XDM\\/1.0\\/DDM+ de l'objet")]
 async fn prefix_hidden(w: &mut MssWorld, step: &Step) -> StepResult {
     w.judge_listing(&super::text(step), ListingRule::PrefixHidden)
+}
+
+#[then(expr = "le message est classé sous l'usager du patientId de METADATA.XML")]
+async fn filed(w: &mut MssWorld, step: &Step) -> StepResult {
+    w.judge_listing(&super::text(step), ListingRule::FiledByPatientId)
 }

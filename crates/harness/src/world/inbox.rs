@@ -22,6 +22,8 @@ pub enum Delivery {
     FromPatient,
     /// From a professional, carrying a document (`XDM/1.0/DDM+…` subject, XDM, PDF).
     WithDocuments,
+    /// Carrying the documents of one patient under a subject naming another (ECO.2.1.2).
+    MismatchedSubject,
 }
 
 /// The professional who writes to the SUT's BAL.
@@ -30,6 +32,8 @@ const COLLEAGUE: &str = "paul.durand@operateur-fictif.mssante.fr";
 /// The listing judgements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListingRule {
+    /// ECO.2.1.2.
+    FiledByPatientId,
     /// ECO.3.1.1.
     PatientsTold,
     /// ECO.3.1.2.
@@ -59,6 +63,7 @@ impl MssWorld {
             files: Vec::new(),
         };
         let mut patient = None;
+        let mut patient_id = None;
         match kind {
             Delivery::Professional | Delivery::AskingReceipt => {
                 eml.subject = "Re: Compte rendu d'échographie".into();
@@ -96,12 +101,18 @@ impl MssWorld {
                     ins,
                 });
             }
-            Delivery::WithDocuments => {
+            Delivery::WithDocuments | Delivery::MismatchedSubject => {
                 let docs = [fixtures::biology_n3()];
-                let with = fixtures::with_documents(&docs, &fixtures::patient());
-                eml.subject = with.subject;
+                let of = if kind == Delivery::MismatchedSubject {
+                    fixtures::other_patient()
+                } else {
+                    fixtures::patient()
+                };
+                let with = fixtures::with_documents(&docs, &of);
+                eml.subject = documents::build::subject(&docs, &fixtures::patient());
                 eml.files = with.files;
                 eml.headers = with.headers;
+                patient_id = of.ins.map(|(m, _)| m);
             }
         }
         let subject = eml.subject.clone();
@@ -119,6 +130,7 @@ impl MssWorld {
                 message_id: id.clone(),
                 subject,
                 patient,
+                patient_id,
             },
             rules::Original {
                 message_id: id,
@@ -248,6 +260,7 @@ impl MssWorld {
                     message_id: l.message_id,
                     subject: l.subject,
                     sender_kind: l.sender_kind,
+                    filed_under: l.filed_under,
                     patient: l.patient.map(|p| rules::inbox::ShownPatient {
                         birth_name: p.birth_name,
                         first_name: p.first_name,
@@ -276,6 +289,7 @@ impl MssWorld {
             .any(|a| a.action == "list_inbox" && !a.ok)
         {
             let id = match rule {
+                ListingRule::FiledByPatientId => rules::inbox::ID_2_1_2,
                 ListingRule::PatientsTold => rules::inbox::ID_3_1_1,
                 ListingRule::PatientShown => rules::inbox::ID_3_1_2,
                 ListingRule::PrefixHidden => rules::inbox::ID_3_1_3,
@@ -291,6 +305,9 @@ impl MssWorld {
             StepFinding::from_rule(
                 step,
                 match rule {
+                    ListingRule::FiledByPatientId => {
+                        rules::inbox::check_2_1_2(&listing, &delivered)
+                    }
                     ListingRule::PatientsTold => rules::inbox::check_3_1_1(&listing, &delivered),
                     ListingRule::PatientShown => rules::inbox::check_3_1_2(&listing, &delivered),
                     ListingRule::PrefixHidden => rules::inbox::check_3_1_3(&listing, &delivered),

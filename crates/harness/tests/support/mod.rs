@@ -70,7 +70,7 @@ pub fn example_profile(name: &str, client: &Path) -> harness::driver::profile::P
 
 /// The requirements the harness verifies today: the reference client (and a conformant client
 /// on another stack) must pass each.
-pub const VERIFIED: [&str; 39] = [
+pub const VERIFIED: [&str; 40] = [
     "ECO.1.0.1",
     "ECO.1.0.2",
     "ECO.1.1.1",
@@ -87,6 +87,7 @@ pub const VERIFIED: [&str; 39] = [
     "ECO.1.2.7",
     "ECO.1.3.1",
     "ECO.2.1.1",
+    "ECO.2.1.2",
     "ECO.2.1.3",
     "ECO.2.1.5",
     "ECO.2.1.6",
@@ -117,7 +118,8 @@ pub const TRACES: [&str; 2] = ["ECO.4.1.1", "ECO.4.1.2"];
 
 /// The requirements on what a client does beyond sending and synchronising: reply, display,
 /// list, write to patients.
-pub const RECEIVING: [&str; 7] = [
+pub const RECEIVING: [&str; 8] = [
+    "ECO.2.1.2",
     "ECO.2.2.2",
     "ECO.2.2.6",
     "ECO.3.1.5",
