@@ -287,3 +287,84 @@ async fn the_reference_client_works_with_dovecot_and_postfix() {
     assert!(lookups >= 2, "{lookups} OCSP lookups");
     drop(peers);
 }
+
+/// The read receipt the reference client sends (ECO.3.1.6) is an RFC 8098 report that
+/// Python's `email` package reads: `multipart/report; report-type=disposition-notification`,
+/// a `message/disposition-notification` part naming the original and `displayed`.
+#[test]
+fn pythons_email_reads_the_read_receipt() {
+    if !found("python3") {
+        assert!(
+            std::env::var_os("MSS_REQUIRE_INTEROP").is_none(),
+            "python3 is required in CI"
+        );
+        return;
+    }
+    let original = b"From: Dr Paul DURAND <paul.durand@operateur-fictif.mssante.fr>\r\n\
+        To: marie.martin@operateur-fictif.mssante.fr\r\nSubject: Compte rendu\r\n\
+        Message-ID: <orig-1@operateur-fictif.mssante.fr>\r\n\
+        Disposition-Notification-To: <paul.durand@operateur-fictif.mssante.fr>\r\n\r\nBonjour\r\n";
+    let fetched = client::FetchedMessage {
+        uid: 1,
+        raw: original.to_vec(),
+        message_id: Some("orig-1@operateur-fictif.mssante.fr".into()),
+        subject: Some("Compte rendu".into()),
+    };
+    let endpoint = client::Endpoint {
+        host: "h".into(),
+        addr: "127.0.0.1:1".parse().expect("addr"),
+    };
+    let account = client::Account {
+        address: "marie.martin@operateur-fictif.mssante.fr".into(),
+        display_name: "Dr Marie MARTIN".into(),
+        reply_to: None,
+        nil: "NIL".into(),
+        smtp: endpoint.clone(),
+        imap: endpoint,
+        credentials: client::Credentials::Xoauth2 {
+            token: client::Secret("t".into()),
+        },
+        trust: client::Trust {
+            root_pem: String::new(),
+            organisations_pem: String::new(),
+        },
+        connect_to: Vec::new(),
+    };
+    let receipt = client::inbox::read_receipt(&account, &fetched, &client::Defects::new())
+        .expect("composes")
+        .expect("asked for");
+    let script = r#"
+import email, sys
+m = email.message_from_bytes(sys.stdin.buffer.read())
+assert m.get_content_type() == "multipart/report", m.get_content_type()
+assert m.get_param("report-type") == "disposition-notification", m.get_param("report-type")
+parts = [p for p in m.walk() if p.get_content_type() == "message/disposition-notification"]
+assert len(parts) == 1, [p.get_content_type() for p in m.walk()]
+fields = parts[0].get_payload()
+text = str(fields[0]) if isinstance(fields, list) else fields
+assert "Original-Message-ID: <orig-1@operateur-fictif.mssante.fr>" in text, text
+assert "displayed" in text.split("Disposition:")[1], text
+print("OK")
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&receipt.bytes)
+        .expect("write");
+    let out = child.wait_with_output().expect("python3 ran");
+    assert!(
+        out.status.success() && String::from_utf8_lossy(&out.stdout).contains("OK"),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
