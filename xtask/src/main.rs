@@ -24,15 +24,7 @@ fn harness(args: &[String]) -> ExitCode {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(workspace())
-        .args([
-            "run",
-            "--quiet",
-            "--package",
-            "harness",
-            "--bin",
-            "mss-harness",
-            "--",
-        ])
+        .args(["run", "--package", "harness", "--bin", "mss-harness", "--"])
         .args(args)
         .status();
     match status {
@@ -85,7 +77,10 @@ fn main() -> ExitCode {
         "judge" => harness(&[vec!["judge".to_owned()], rest].concat()),
         "check" => harness(&[vec!["check".to_owned()], rest].concat()),
         "fixtures" => fixtures(&rest),
-        _ => {
+        other => {
+            if !other.is_empty() {
+                eprintln!("xtask : tâche inconnue « {other} »");
+            }
             eprintln!(
                 "usage: cargo xtask <report|certs|mutants|judge|check|fixtures> [ARGS...]\n\
                  \n  report    run every scenario against the reference client, write reports/latest/\

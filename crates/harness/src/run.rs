@@ -61,6 +61,135 @@ pub enum RunError {
     /// The SUT's process could not be started.
     #[error("démarrage du système testé : {0}")]
     SutStart(String),
+    /// A requirement asked for is not in the catalogue: the run would judge nothing.
+    #[error("exigence inconnue « {id} »{}", suggestion(.closest))]
+    UnknownRequirement {
+        /// What was asked.
+        id: String,
+        /// The closest known ID.
+        closest: Option<String>,
+    },
+    /// No scenario's name contains the text asked for.
+    #[error("aucun scénario ne contient « {name} »{}", suggestion(.closest))]
+    UnknownScenario {
+        /// What was asked.
+        name: String,
+        /// The closest scenario name.
+        closest: Option<String>,
+    },
+    /// A timeout of zero would judge every effect as missing.
+    #[error("délai d'attente nul : donnez au moins une seconde")]
+    ZeroTimeout,
+}
+
+fn suggestion(closest: &Option<String>) -> String {
+    closest
+        .as_ref()
+        .map(|c| format!(" ; vouliez-vous dire « {c} » ?"))
+        .unwrap_or_default()
+}
+
+/// Edit distance between two strings (characters), for suggestions.
+pub fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let current = row[j + 1];
+            row[j + 1] = if ca == cb {
+                previous
+            } else {
+                1 + previous.min(row[j]).min(current)
+            };
+            previous = current;
+        }
+    }
+    row[b.len()]
+}
+
+/// The candidate closest to `wanted` (case-insensitive), if any.
+pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    let wanted = wanted.to_lowercase();
+    candidates
+        .map(|c| (distance(&wanted, &c.to_lowercase()), c))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_owned())
+}
+
+/// The scenario name sharing the most words with `wanted` (then the closest in spelling).
+pub fn closest_name<'a>(wanted: &str, names: impl Iterator<Item = &'a str>) -> Option<String> {
+    let words: Vec<String> = wanted
+        .to_lowercase()
+        .split_whitespace()
+        .filter(|w| w.chars().count() >= 3)
+        .map(str::to_owned)
+        .collect();
+    let wanted = wanted.to_lowercase();
+    names
+        .map(|n| {
+            let lower = n.to_lowercase();
+            let shared = words.iter().filter(|w| lower.contains(w.as_str())).count();
+            (std::cmp::Reverse(shared), distance(&wanted, &lower), n)
+        })
+        .min()
+        .map(|(_, _, n)| n.to_owned())
+}
+
+/// The scenario names of the feature files of a folder (`Scénario:` / `Scenario:` lines).
+pub fn scenario_names(features: &std::path::Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let Ok(entries) = std::fs::read_dir(features) else {
+        return names;
+    };
+    let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    files.sort();
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "feature"))
+    {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        for line in text.lines() {
+            let line = line.trim();
+            for keyword in ["Scénario:", "Scenario:", "Plan du scénario:", "Exemple:"] {
+                if let Some(name) = line.strip_prefix(keyword) {
+                    names.push(name.trim().to_owned());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// Refuses, before anything starts, what would make a run judge nothing (a false green in
+/// CI): an unknown requirement, a name no scenario has, a zero timeout.
+pub fn validate(config: &RunConfig) -> Result<(), RunError> {
+    let catalogue = catalog::Catalogue::embedded();
+    for id in &config.requirements {
+        if catalogue.get(id).is_none() {
+            return Err(RunError::UnknownRequirement {
+                id: id.clone(),
+                closest: closest(id, catalogue.iter().map(|r| r.id.as_str())),
+            });
+        }
+    }
+    if let Some(name) = &config.name_filter {
+        let names = scenario_names(&config.features);
+        if !names.is_empty() && !names.iter().any(|n| n.contains(name.as_str())) {
+            return Err(RunError::UnknownScenario {
+                name: name.clone(),
+                closest: closest_name(name, names.iter().map(String::as_str)),
+            });
+        }
+    }
+    if config.timeout.is_zero() {
+        return Err(RunError::ZeroTimeout);
+    }
+    Ok(())
 }
 
 /// Tags of a scenario, with the feature's and the rule's.
@@ -324,6 +453,7 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
     if !config.features.is_dir() {
         return Err(RunError::NoFeatures(config.features.display().to_string()));
     }
+    validate(&config)?;
     // For an external SUT on fixed ports, the certificates' CRL and OCSP URLs name the
     // operator's HTTP port, so the SUT can check revocation.
     let http_port = match &config.sut {
@@ -660,4 +790,39 @@ pub fn feature_tags(features: &Path) -> Result<Vec<(String, String, Vec<String>)
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod validation_tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_name_the_closest() {
+        assert_eq!(distance("ECO.9.9.9", "ECO.1.1.9"), 2);
+        let ids = ["ECO.1.0.1", "ECO.2.4.3", "ECO.1.1.9"];
+        assert_eq!(
+            closest("eco.2.4.4", ids.into_iter()).as_deref(),
+            Some("ECO.2.4.3")
+        );
+        let features = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../features");
+        let mut config = RunConfig::reference(features, "certs".into());
+        config.requirements = vec!["ECO.9.9.9".into()];
+        let e = validate(&config).expect_err("unknown");
+        assert!(e.to_string().contains("« ECO.1.1.9 »"), "{e}");
+        config.requirements.clear();
+        config.name_filter = Some("aucun scénario n'a ce nom".into());
+        assert!(matches!(
+            validate(&config),
+            Err(RunError::UnknownScenario { .. })
+        ));
+        config.name_filter = Some("Message-ID".into());
+        assert!(validate(&config).is_ok());
+        config.timeout = Duration::ZERO;
+        assert!(matches!(validate(&config), Err(RunError::ZeroTimeout)));
+        let names = ["parties texte en UTF-8", "un Message-ID RFC 5322 unique"];
+        assert_eq!(
+            closest_name("zzz Message-ID", names.into_iter()).as_deref(),
+            Some("un Message-ID RFC 5322 unique")
+        );
+    }
 }

@@ -141,6 +141,15 @@ impl From<FamilyArg> for Family {
     }
 }
 
+/// Whether a report folder can be created and written, in one clear line if not.
+fn writable(dir: &std::path::Path) -> Result<(), String> {
+    let probe = dir.join(".ecriture");
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b""))
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| format!("dossier de rapport {} inutilisable : {e}", dir.display()))
+}
+
 fn main() -> ExitCode {
     match run(Args::parse()) {
         Ok(code) => code,
@@ -260,6 +269,8 @@ fn run(args: Args) -> Result<ExitCode, String> {
             let baseline = baseline
                 .map(|p| harness::baseline::Baseline::load(&p))
                 .transpose()?;
+            // A report folder that cannot be written fails now, not after the run.
+            writable(&out)?;
             let mut config = RunConfig::reference(features, certs);
             config.directory = Directory::load(&directory).map_err(|e| e.to_string())?;
             if let Some(path) = sut {
