@@ -36,6 +36,10 @@ pub enum Expected {
     Informatif,
     /// `erreur_du_banc`.
     ErreurDuBanc,
+    /// `atteste`.
+    Atteste,
+    /// `deroge`.
+    Deroge,
 }
 
 impl Expected {
@@ -48,6 +52,8 @@ impl Expected {
             Expected::NonApplicable => "non_applicable",
             Expected::Informatif => "informatif",
             Expected::ErreurDuBanc => "erreur_du_banc",
+            Expected::Atteste => "atteste",
+            Expected::Deroge => "deroge",
         }
     }
 
@@ -60,6 +66,8 @@ impl Expected {
                 | (Expected::NonApplicable, Verdict::NotApplicable)
                 | (Expected::Informatif, Verdict::Informational)
                 | (Expected::ErreurDuBanc, Verdict::HarnessError)
+                | (Expected::Atteste, Verdict::Attested)
+                | (Expected::Deroge, Verdict::Waived)
         )
     }
 }
@@ -222,6 +230,7 @@ mod tests {
             run_findings: vec![],
             problems: vec![],
             baseline: None,
+            stale_waivers: Vec::new(),
         }
     }
 

@@ -302,5 +302,6 @@ pub fn judge(config: &JudgeConfig) -> Result<RunResults, JudgeError> {
         run_findings: Vec::new(),
         problems: Vec::new(),
         baseline: None,
+        stale_waivers: Vec::new(),
     })
 }

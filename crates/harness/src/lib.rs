@@ -16,6 +16,7 @@ pub mod report;
 pub mod results;
 pub mod run;
 mod steps;
+pub mod waivers;
 pub mod world;
 mod writer;
 

@@ -133,6 +133,10 @@ pub enum Verdict {
     Informational,
     /// The bench could not judge it (set-up, undefined step, broken driver).
     HarnessError,
+    /// Passed on the tester's word alone (what the harness cannot see).
+    Attested,
+    /// Waived: the editor's waiver file names it, with a reason; never a pass.
+    Waived,
 }
 
 impl Verdict {
@@ -145,6 +149,8 @@ impl Verdict {
             Verdict::NotTested => "Non testée",
             Verdict::Informational => "Informative",
             Verdict::HarnessError => "Erreur du banc",
+            Verdict::Attested => "Attestée",
+            Verdict::Waived => "Dérogée",
         }
     }
 }
@@ -157,6 +163,7 @@ impl RequirementResult {
             Verdict::Failed | Verdict::HarnessError => true,
             Verdict::NotTested => !self.scenarios.is_empty() && !self.awaiting_attestation,
             Verdict::Passed => self.partial,
+            // Attested, waived, informational, not applicable: settled.
             _ => false,
         }
     }
@@ -193,6 +200,9 @@ pub struct RequirementResult {
     pub awaiting_attestation: bool,
 }
 
+/// Starts the detail of a finding that passed on the tester's word alone.
+pub const ATTESTED: &str = "attesté par le testeur";
+
 /// Marks the detail of a finding that waits for a tester's attestation no one could give.
 pub const AWAITING_ATTESTATION: &str = "attestation du testeur non recueillie";
 
@@ -211,6 +221,10 @@ pub struct Summary {
     pub informational: usize,
     /// Requirements the bench could not judge.
     pub harness_errors: usize,
+    /// Requirements passed on the tester's word.
+    pub attested: usize,
+    /// Requirements waived.
+    pub waived: usize,
     /// Scenarios run.
     pub scenarios: usize,
     /// Scenarios failed.
@@ -243,13 +257,23 @@ pub struct RunResults {
     /// How the verdicts compare with the expected results given (`--baseline`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<crate::baseline::Comparison>,
+    /// Waivers whose requirement passes now: to remove from the waiver file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale_waivers: Vec<String>,
 }
 
 impl Summary {
     /// The counts in one French sentence.
     pub fn sentence(&self) -> String {
+        let mut extra = String::new();
+        if self.attested > 0 {
+            extra.push_str(&format!(", {} attestée(s)", self.attested));
+        }
+        if self.waived > 0 {
+            extra.push_str(&format!(", {} dérogée(s)", self.waived));
+        }
         format!(
-            "{} conformes, {} non conformes, {} non testées, {} non applicables, {} informatives, {} en erreur du banc — {} scénarios, {} en échec",
+            "{} conformes, {} non conformes, {} non testées, {} non applicables, {} informatives, {} en erreur du banc{extra} — {} scénarios, {} en échec",
             self.passed,
             self.failed,
             self.not_tested,
@@ -293,7 +317,8 @@ enum Contribution {
     /// The rule found the requirement does not concern this system (e.g. ECO.1.1.7 for a
     /// client checking revocation by OCSP only), with the evidence.
     NotApplicable(String),
-    Pass(Option<Family>),
+    /// A pass, for this family; `true` when it rests on the tester's word alone.
+    Pass(Option<Family>, bool),
 }
 
 fn contributions(id: &str, s: &ScenarioResult) -> Vec<Contribution> {
@@ -324,7 +349,7 @@ fn contributions(id: &str, s: &ScenarioResult) -> Vec<Contribution> {
             // Never a pass by itself; the requirement is « non applicable » when every
             // scenario of it says so.
             rules::Verdict::NotApplicable => Contribution::NotApplicable(label(&f.detail)),
-            rules::Verdict::Pass => Contribution::Pass(s.family),
+            rules::Verdict::Pass => Contribution::Pass(s.family, f.detail.starts_with(ATTESTED)),
         })
         .collect()
 }
@@ -351,6 +376,7 @@ pub fn aggregate(
             let mut not_applicable = Vec::new();
             let mut passed_families: Vec<Family> = Vec::new();
             let mut passes = 0;
+            let mut attested_passes = 0;
             for &i in &mine {
                 for c in contributions(&r.id, &scenarios[i]) {
                     match c {
@@ -358,8 +384,11 @@ pub fn aggregate(
                         Contribution::Error(t) => errors.push(t),
                         Contribution::NotTested(t) => not_tested.push(t),
                         Contribution::NotApplicable(t) => not_applicable.push(t),
-                        Contribution::Pass(f) => {
+                        Contribution::Pass(f, attested) => {
                             passes += 1;
+                            if attested {
+                                attested_passes += 1;
+                            }
                             if let Some(f) = f
                                 && !passed_families.contains(&f)
                             {
@@ -431,7 +460,14 @@ pub fn aggregate(
                 if !not_tested.is_empty() {
                     text.push_str(&format!(" ; non testé : {}", not_tested.join(" ; ")));
                 }
-                (Verdict::Passed, text)
+                if attested_passes == passes {
+                    (
+                        Verdict::Attested,
+                        format!("attestée par le testeur ({passes} attestation(s))"),
+                    )
+                } else {
+                    (Verdict::Passed, text)
+                }
             } else if not_tested.is_empty() && !not_applicable.is_empty() {
                 (Verdict::NotApplicable, not_applicable.join(" ; "))
             } else {
@@ -486,6 +522,8 @@ pub fn summarize(requirements: &[RequirementResult], scenarios: &[ScenarioResult
             Verdict::NotTested => s.not_tested += 1,
             Verdict::Informational => s.informational += 1,
             Verdict::HarnessError => s.harness_errors += 1,
+            Verdict::Attested => s.attested += 1,
+            Verdict::Waived => s.waived += 1,
         }
     }
     s

@@ -660,6 +660,7 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
         run_findings,
         problems,
         baseline: None,
+        stale_waivers: Vec::new(),
     })
 }
 

@@ -351,11 +351,42 @@ async fn an_attestation_alone_is_the_verdict() {
     let yes = run(Tester::Scripted(vec!["o".into(), String::new()]))
         .await
         .expect("run");
-    assert_eq!(yes.verdict("ECO.3.1.4"), Some(Verdict::Passed));
+    assert_eq!(yes.verdict("ECO.3.1.4"), Some(Verdict::Attested));
     let no = run(Tester::Scripted(vec!["n".into(), String::new()]))
         .await
         .expect("run");
     assert_eq!(no.verdict("ECO.3.1.4"), Some(Verdict::Failed));
     let nobody = run(Tester::Absent).await.expect("run");
     assert_eq!(nobody.verdict("ECO.3.1.4"), Some(Verdict::NotTested));
+}
+
+/// A waived requirement is « dérogée », never passed, and does not fail the run; a waiver of a
+/// requirement that passes is stale.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waivers_are_never_passes_and_go_stale() {
+    let waivers = harness::waivers::Waivers::parse("ECO.2.2.1:\n  reason: correctif en 5.2\n")
+        .expect("waivers");
+    let mut config = support::config().with_defect(client::Defect::NoMessageId);
+    config.requirements = vec!["ECO.2.2.1".into()];
+    let mut failing = harness::run(config).await.expect("run");
+    assert_eq!(failing.verdict("ECO.2.2.1"), Some(Verdict::Failed));
+    waivers.apply(&mut failing);
+    assert_eq!(failing.verdict("ECO.2.2.1"), Some(Verdict::Waived));
+    assert!(!failing.failed(), "a waived failure does not fail the run");
+    assert_eq!(failing.summary.waived, 1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    harness::report::write_all(&failing, dir.path()).expect("reports");
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit");
+    assert!(junit.contains("dérogation : correctif en 5.2") && !junit.contains("<failure"));
+    let mut config = support::config();
+    config.requirements = vec!["ECO.2.2.1".into()];
+    let mut passing = harness::run(config).await.expect("run");
+    waivers.apply(&mut passing);
+    assert_eq!(passing.verdict("ECO.2.2.1"), Some(Verdict::Passed));
+    assert_eq!(
+        passing.stale_waivers.len(),
+        1,
+        "{:?}",
+        passing.stale_waivers
+    );
 }

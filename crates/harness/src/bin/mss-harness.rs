@@ -87,6 +87,9 @@ enum Command {
         /// Expected results (YAML): the run fails only when a verdict differs from them.
         #[arg(long)]
         baseline: Option<PathBuf>,
+        /// Waivers (YAML: requirement ID → reason): reported « dérogée », never as passed.
+        #[arg(long)]
+        waivers: Option<PathBuf>,
     },
     /// Lists the mutants of the reference client.
     Mutants,
@@ -265,9 +268,13 @@ fn run(args: Args) -> Result<ExitCode, String> {
             timeout,
             quiet,
             baseline,
+            waivers,
         } => {
             let baseline = baseline
                 .map(|p| harness::baseline::Baseline::load(&p))
+                .transpose()?;
+            let waivers = waivers
+                .map(|p| harness::waivers::Waivers::load(&p))
                 .transpose()?;
             // A report folder that cannot be written fails now, not after the run.
             writable(&out)?;
@@ -305,6 +312,9 @@ fn run(args: Args) -> Result<ExitCode, String> {
             let mut results = runtime
                 .block_on(harness::run(config))
                 .map_err(|e| e.to_string())?;
+            if let Some(w) = &waivers {
+                w.apply(&mut results);
+            }
             results.baseline = baseline.map(|b| b.compare(&results));
             if !quiet {
                 for s in &results.scenarios {
@@ -328,6 +338,9 @@ fn run(args: Args) -> Result<ExitCode, String> {
             );
             for p in &results.problems {
                 println!("problème : {p}");
+            }
+            for w in &results.stale_waivers {
+                println!("{w}");
             }
             if let Some(c) = &results.baseline {
                 println!(

@@ -18,6 +18,8 @@ td.id { white-space: nowrap; font-weight: 600; }
 .v { display: inline-block; padding: .1rem .5rem; border-radius: .3rem; font-weight: 600; white-space: nowrap; }
 .passed { background: #d9f2df; color: #14532d; }
 .failed { background: #fde0e0; color: #7f1d1d; }
+.attested { background: #e3eefc; color: #1e3a8a; }
+.waived { background: #f3e8ff; color: #581c87; }
 .not_tested { background: #fff3cd; color: #664d03; }
 .not_applicable { background: #eceff4; color: #4b5563; }
 .informational { background: #dbeafe; color: #1e3a8a; }
@@ -38,6 +40,8 @@ fn verdict_class(v: Verdict) -> &'static str {
         Verdict::NotTested => "not_tested",
         Verdict::Informational => "informational",
         Verdict::HarnessError => "harness_error",
+        Verdict::Attested => "attested",
+        Verdict::Waived => "waived",
     }
 }
 
@@ -69,7 +73,7 @@ pub fn render(results: &RunResults) -> String {
         "<!doctype html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n<title>Conformité MSSanté — {sut}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
          <h1>Conformité au Référentiel socle MSSanté #2 (v1.0)</h1>\n\
          <p class=\"meta\">Système testé : <strong>{sut}</strong> · familles {fam} · campagne du {date} · {dur:.1} s · harnais {ver}</p>\n\
-         <p class=\"counts\"><span class=\"passed\">{p} conformes</span><span class=\"failed\">{f} non conformes</span><span class=\"not_tested\">{nt} non testées</span><span class=\"not_applicable\">{na} non applicables</span><span class=\"informational\">{i} informatives</span><span class=\"harness_error\">{he} en erreur du banc</span> — {sc} scénarios, {scf} en échec</p>\n",
+         <p class=\"counts\"><span class=\"passed\">{p} conformes</span><span class=\"failed\">{f} non conformes</span><span class=\"not_tested\">{nt} non testées</span><span class=\"not_applicable\">{na} non applicables</span><span class=\"informational\">{i} informatives</span><span class=\"harness_error\">{he} en erreur du banc</span><span class=\"attested\">{at} attestées</span><span class=\"waived\">{wa} dérogées</span> — {sc} scénarios, {scf} en échec</p>\n",
         sut = esc(&results.sut),
         fam = esc(&families.join(", ")),
         date = esc(&results.started_at),
@@ -77,6 +81,8 @@ pub fn render(results: &RunResults) -> String {
         ver = esc(&results.harness_version),
         p = s.passed,
         f = s.failed,
+        at = s.attested,
+        wa = s.waived,
         nt = s.not_tested,
         na = s.not_applicable,
         i = s.informational,

@@ -38,7 +38,15 @@ pub fn render(results: &RunResults) -> String {
                 .filter(|x| x.verdict == rules::Verdict::Fail)
                 .collect();
             let accepted = results.baseline.as_ref().and_then(|b| b.accepted(&r.id));
-            if let (false, Some(reason)) = (failed.is_empty(), accepted) {
+            if r.verdict == Verdict::Waived {
+                // Waived by the editor: never a pass, never a CI failure.
+                s += 1;
+                let _ = writeln!(
+                    cases,
+                    "      <skipped message=\"{}\"/>",
+                    esc(&r.explanation)
+                );
+            } else if let (false, Some(reason)) = (failed.is_empty(), accepted) {
                 // A failure the expected results accept: not a CI failure, still visible.
                 s += 1;
                 let _ = writeln!(
