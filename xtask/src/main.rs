@@ -1,7 +1,7 @@
 //! `cargo xtask <task>`: thin wrappers over the harness binary, run from the workspace root.
 //!
 //! * `cargo xtask report [ARGS...]` — builds the harness, generates the fake IGC Santé if
-//!   missing, runs every scenario against the reference client, writes `reports/latest/`;
+//!   missing, runs every scenario against the reference client, writes `reports/<date>-<sut>/` and `reports/latest/`;
 //!   exits non-zero when a requirement fails. Extra arguments go to `mss-harness report`.
 //! * `cargo xtask certs` — generates (or reuses) the fake IGC Santé in `certs/`.
 //! * `cargo xtask mutants` — lists the mutants of the reference client.
@@ -83,7 +83,7 @@ fn main() -> ExitCode {
             }
             eprintln!(
                 "usage: cargo xtask <report|certs|mutants|judge|check|fixtures> [ARGS...]\n\
-                 \n  report    run every scenario against the reference client, write reports/latest/\
+                 \n  report    run every scenario against the reference client, write reports/<date>-<sut>/ and reports/latest/\
                  \n  certs     generate or reuse the fake IGC Santé in certs/\
                  \n  mutants   list the mutants of the reference client\
                  \n  judge     judge a session recorded by mss-operator --journal\

@@ -49,9 +49,9 @@ enum Command {
     },
     /// Runs the scenarios and writes the reports.
     Report {
-        /// Report folder.
-        #[arg(long, default_value = "reports/latest")]
-        out: PathBuf,
+        /// Report folder (default: `reports/<date>-<sut>/`, copied to `reports/latest/`).
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// Folder of the feature files.
         #[arg(long, default_value = "features")]
         features: PathBuf,
@@ -276,6 +276,21 @@ fn run(args: Args) -> Result<ExitCode, String> {
             let waivers = waivers
                 .map(|p| harness::waivers::Waivers::load(&p))
                 .transpose()?;
+            // The run's own folder, unless one is given; `reports/latest` follows it.
+            let label = match (&sut, &mutant) {
+                (Some(path), _) => Profile::load(path)
+                    .map(|p| p.name)
+                    .unwrap_or_else(|_| "sut".into()),
+                (None, Some(m)) => format!("client de référence mutant {m}"),
+                (None, None) => "client de référence".into(),
+            };
+            let now = time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            let latest = out.is_none().then(|| PathBuf::from("reports/latest"));
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from("reports").join(report::run_folder_name(&now, &label))
+            });
             // A report folder that cannot be written fails now, not after the run.
             writable(&out)?;
             let mut config = RunConfig::reference(features, certs);
@@ -331,6 +346,10 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 }
             }
             report::write_all(&results, &out).map_err(|e| format!("{}: {e}", out.display()))?;
+            if let Some(latest) = &latest {
+                report::refresh_latest(&out, latest)
+                    .map_err(|e| format!("{}: {e}", latest.display()))?;
+            }
             println!(
                 "exigences : {}, {:.1} s",
                 results.summary.sentence(),
