@@ -5,6 +5,8 @@
 //!   exits non-zero when a requirement fails. Extra arguments go to `mss-harness report`.
 //! * `cargo xtask certs` — generates (or reuses) the fake IGC Santé in `certs/`.
 //! * `cargo xtask mutants` — lists the mutants of the reference client.
+//! * `cargo xtask coverage` — rewrites `features/COUVERTURE.md` (requirements × scenarios ×
+//!   mutants); the tests fail when it is stale.
 //! * `cargo xtask judge --journal FILE` — judges a session recorded by `mss-operator --journal`.
 //! * `cargo xtask check FILE.eml…` — the message rules on `.eml` files.
 //! * `cargo xtask fixtures [--bless]` — rewrites the golden messages of `crates/rules/tests/golden`
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
         "report" => harness(&[vec!["report".to_owned()], rest].concat()),
         "certs" => harness(&[vec!["certs".to_owned()], rest].concat()),
         "mutants" => harness(&["mutants".to_owned()]),
+        "coverage" => harness(&[vec!["coverage".to_owned()], rest].concat()),
         "judge" => harness(&[vec!["judge".to_owned()], rest].concat()),
         "check" => harness(&[vec!["check".to_owned()], rest].concat()),
         "fixtures" => fixtures(&rest),
@@ -82,10 +85,11 @@ fn main() -> ExitCode {
                 eprintln!("xtask : tâche inconnue « {other} »");
             }
             eprintln!(
-                "usage: cargo xtask <report|certs|mutants|judge|check|fixtures> [ARGS...]\n\
+                "usage: cargo xtask <report|certs|mutants|coverage|judge|check|fixtures> [ARGS...]\n\
                  \n  report    run every scenario against the reference client, write reports/<date>-<sut>/ and reports/latest/\
                  \n  certs     generate or reuse the fake IGC Santé in certs/\
                  \n  mutants   list the mutants of the reference client\
+                 \n  coverage  rewrite features/COUVERTURE.md, the requirement coverage table\
                  \n  judge     judge a session recorded by mss-operator --journal\
                  \n  check     judge .eml files with the message rules\
                  \n  fixtures  rewrite the rules' golden messages (--bless: and their expected findings)"

@@ -9,6 +9,7 @@
 pub mod baseline;
 pub mod check;
 pub mod context;
+pub mod coverage;
 pub mod driver;
 pub mod judge;
 pub mod mutants;

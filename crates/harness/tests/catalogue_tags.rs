@@ -63,3 +63,16 @@ fn a_broken_feature_file_is_reported() {
     .expect("write");
     assert!(harness::run::feature_tags(dir.path()).is_err());
 }
+
+/// The committed coverage table is the one the catalogue, the tags and the mutants give.
+#[test]
+fn the_coverage_table_is_up_to_date() {
+    let text = harness::coverage::render(&support::features()).expect("coverage");
+    let path = support::workspace().join(harness::coverage::FILE);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == text,
+        "{} is stale: run `cargo xtask coverage`",
+        path.display()
+    );
+}

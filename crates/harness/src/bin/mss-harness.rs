@@ -93,6 +93,15 @@ enum Command {
     },
     /// Lists the mutants of the reference client.
     Mutants,
+    /// Writes the requirement coverage table (`--check`: only says whether it is up to date).
+    Coverage {
+        /// Folder of the feature files.
+        #[arg(long, default_value = "features")]
+        features: PathBuf,
+        /// Fail (exit 1) when the committed table differs instead of writing it.
+        #[arg(long)]
+        check: bool,
+    },
     /// Judges .eml files against the ECO.2.x message rules (exit 0: conformant, 1: a
     /// requirement fails, 2: usage error or unreadable file).
     Check {
@@ -215,6 +224,25 @@ fn run(args: Args) -> Result<ExitCode, String> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Coverage { features, check } => {
+            let text = harness::coverage::render(&features)?;
+            let path = PathBuf::from(harness::coverage::FILE);
+            if check {
+                let current = std::fs::read_to_string(&path).unwrap_or_default();
+                if current != text {
+                    eprintln!(
+                        "{} n'est plus à jour : lancez `cargo xtask coverage`",
+                        path.display()
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+                println!("{} à jour", path.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            std::fs::write(&path, &text).map_err(|e| format!("{} : {e}", path.display()))?;
+            println!("écrit : {}", path.display());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Mutants => {
             for m in mutants::MUTANTS {
