@@ -59,6 +59,8 @@ pub struct RunConfig {
     pub tester: Tester,
     /// Print each scenario's outcome as it finishes.
     pub verbose: bool,
+    /// Show progress on the terminal (scenario n/N, its requirement, elapsed time).
+    pub progress: bool,
 }
 
 impl RunConfig {
@@ -80,6 +82,7 @@ impl RunConfig {
             session_delay: Duration::from_secs(3),
             tester: Tester::Terminal,
             verbose: false,
+            progress: false,
         }
     }
 

@@ -498,6 +498,37 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
     let families = config.families.clone();
     let name_filter = config.name_filter.clone();
     let wanted = config.requirements.clone();
+    let selected = move |name: &str, all: &[&String]| {
+        let scenario_families = family_tags(all.iter().copied());
+        let family_ok =
+            scenario_families.is_empty() || scenario_families.iter().any(|f| families.contains(f));
+        let name_ok = name_filter
+            .as_ref()
+            .is_none_or(|n| name.contains(n.as_str()));
+        let requirement_ok = wanted.is_empty()
+            || requirement_tags(all.iter().copied())
+                .iter()
+                .any(|r| wanted.contains(r));
+        family_ok && name_ok && requirement_ok
+    };
+    // Progress on the terminal: how many scenarios this run will play.
+    let total = if config.progress {
+        feature_tags(&config.features)
+            .map(|all| {
+                all.iter()
+                    .filter(|(_, name, tags)| {
+                        let tags: Vec<&String> = tags.iter().collect();
+                        selected(name, &tags)
+                    })
+                    .count()
+            })
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let progress = config.progress;
+    let selected = std::sync::Arc::new(selected);
+    let filter = selected.clone();
 
     MssWorld::cucumber()
         .with_writer(recorder.clone())
@@ -522,6 +553,17 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
             let scenario_key = key(feature, scenario);
             let feature_name = feature.name.clone();
             let scenario_name = scenario.name.clone();
+            if progress {
+                use std::io::Write;
+                let ids = requirement_tags(all_tags.iter()).join(" ");
+                let mut err = std::io::stderr().lock();
+                let _ = write!(
+                    err,
+                    "\r\x1b[K[{index}/{total}] {ids} — {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+                let _ = err.flush();
+            }
             let ending = match finished {
                 ScenarioFinished::StepPassed => Ending::Passed,
                 ScenarioFinished::StepSkipped => Ending::StepSkipped,
@@ -597,20 +639,14 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
         })
         .filter_run(config.features.clone(), move |feature, rule, scenario| {
             let all: Vec<&String> = tags(feature, rule, scenario).collect();
-            let scenario_families = family_tags(all.iter().copied());
-            let family_ok = scenario_families.is_empty()
-                || scenario_families.iter().any(|f| families.contains(f));
-            let name_ok = name_filter
-                .as_ref()
-                .is_none_or(|n| scenario.name.contains(n.as_str()));
-            let requirement_ok = wanted.is_empty()
-                || requirement_tags(all.iter().copied())
-                    .iter()
-                    .any(|r| wanted.contains(r));
-            family_ok && name_ok && requirement_ok
+            filter(&scenario.name, &all)
         })
         .await;
 
+    drop(selected);
+    if progress {
+        eprint!("\r\x1b[K");
+    }
     let recorded =
         std::mem::take(&mut *recorder.recorded.lock().unwrap_or_else(|p| p.into_inner()));
     let mut problems: Vec<String> = recorded

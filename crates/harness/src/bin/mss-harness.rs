@@ -343,6 +343,10 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 config.timeout = Duration::from_secs(t);
             }
             config.verbose = !quiet;
+            config.progress = {
+                use std::io::IsTerminal;
+                !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+            };
             config.journals = Some(out.join(report::JOURNALS));
             config.messages = Some(out.join(report::MESSAGES));
             for folder in [report::JOURNALS, report::MESSAGES] {
