@@ -3,6 +3,8 @@
 //! * `cargo xtask report [ARGS...]` — builds the harness, generates the fake IGC Santé if
 //!   missing, runs every scenario against the reference client, writes `reports/<date>-<sut>/` and `reports/latest/`;
 //!   exits non-zero when a requirement fails. Extra arguments go to `mss-harness report`.
+//! * `cargo xtask replay <ECO-ID | nom de scénario> [--sut profile]` — one requirement's
+//!   scenarios step by step (pauses before each action on a terminal), in its own folder.
 //! * `cargo xtask certs` — generates (or reuses) the fake IGC Santé in `certs/`.
 //! * `cargo xtask mutants` — lists the mutants of the reference client.
 //! * `cargo xtask coverage` — rewrites `features/COUVERTURE.md` (requirements × scenarios ×
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
         "certs" => harness(&[vec!["certs".to_owned()], rest].concat()),
         "mutants" => harness(&["mutants".to_owned()]),
         "coverage" => harness(&[vec!["coverage".to_owned()], rest].concat()),
+        "replay" => harness(&[vec!["replay".to_owned()], rest].concat()),
         "judge" => harness(&[vec!["judge".to_owned()], rest].concat()),
         "check" => harness(&[vec!["check".to_owned()], rest].concat()),
         "fixtures" => fixtures(&rest),
@@ -85,11 +88,12 @@ fn main() -> ExitCode {
                 eprintln!("xtask : tâche inconnue « {other} »");
             }
             eprintln!(
-                "usage: cargo xtask <report|certs|mutants|coverage|judge|check|fixtures> [ARGS...]\n\
+                "usage: cargo xtask <report|replay|certs|mutants|coverage|judge|check|fixtures> [ARGS...]\n\
                  \n  report    run every scenario against the reference client, write reports/<date>-<sut>/ and reports/latest/\
                  \n  certs     generate or reuse the fake IGC Santé in certs/\
                  \n  mutants   list the mutants of the reference client\
                  \n  coverage  rewrite features/COUVERTURE.md, the requirement coverage table\
+                 \n  replay    replay one requirement (ECO.x.y.z) or scenario step by step [--sut profile]\
                  \n  judge     judge a session recorded by mss-operator --journal\
                  \n  check     judge .eml files with the message rules\
                  \n  fixtures  rewrite the rules' golden messages (--bless: and their expected findings)"

@@ -247,7 +247,7 @@ impl<'a> Connection<'a> {
 }
 
 fn lock(tls: bool) -> &'static str {
-    if tls { "🔒" } else { " (clair)" }
+    if tls { " (TLS)" } else { " (clair)" }
 }
 
 /// One transcript line for an event of connection `conn`, or nothing for events a reader

@@ -61,6 +61,10 @@ pub struct RunConfig {
     pub verbose: bool,
     /// Show progress on the terminal (scenario n/N, its requirement, elapsed time).
     pub progress: bool,
+    /// Replay step by step (`mss-harness replay`): steps, journal and pauses on the terminal.
+    pub replay: Option<std::sync::Arc<crate::replay::Replay>>,
+    /// One scenario at a time, even against the reference client.
+    pub sequential: bool,
 }
 
 impl RunConfig {
@@ -83,6 +87,8 @@ impl RunConfig {
             tester: Tester::Terminal,
             verbose: false,
             progress: false,
+            replay: None,
+            sequential: false,
         }
     }
 

@@ -13,6 +13,7 @@ pub mod coverage;
 pub mod driver;
 pub mod judge;
 pub mod mutants;
+pub mod replay;
 pub mod report;
 pub mod results;
 pub mod run;

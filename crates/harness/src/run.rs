@@ -480,7 +480,8 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
         }
         Sut::Reference { .. } => (None, None),
     };
-    let sequential = external.is_some();
+    let shared_operator = external.is_some();
+    let sequential = shared_operator || config.sequential;
     let ctx = Arc::new(RunContext {
         config: config.clone(),
         pki,
@@ -490,7 +491,10 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
     });
     let collected: Arc<Mutex<HashMap<ScenarioKey, Collected>>> = Arc::default();
     let counter = Arc::new(AtomicUsize::new(0));
-    let recorder = Recorder::default();
+    let recorder = Recorder {
+        replay: config.replay.clone(),
+        ..Recorder::default()
+    };
 
     let before_ctx = ctx.clone();
     let after_ctx = ctx.clone();
@@ -577,6 +581,24 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
                 // Keep what the SUT sent before the operator's folder goes away.
                 if let Some(dir) = &ctx.config.messages {
                     kept_messages = keep_messages(&w.accepted_message_paths(), dir);
+                }
+                if let Some(tx) = w.replay_stop.take() {
+                    let _ = tx.send(true);
+                }
+                if let Some(replay) = &ctx.config.replay {
+                    for f in &w.findings {
+                        replay.say(&format!(
+                            "  {} [{}] {}",
+                            f.requirement,
+                            match f.verdict {
+                                rules::Verdict::Pass => "conforme",
+                                rules::Verdict::Fail => "NON CONFORME",
+                                rules::Verdict::NotApplicable => "non applicable",
+                                rules::Verdict::NotTested => "non testé",
+                            },
+                            f.detail
+                        ));
+                    }
                 }
                 taken = Some((
                     std::mem::take(&mut w.findings),
@@ -674,7 +696,7 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
         && let Some(external) = ctx.external
     {
         external.operator.shutdown().await;
-    } else if sequential {
+    } else if shared_operator {
         problems.push("l'opérateur partagé n'a pas pu être arrêté proprement".into());
     }
     if let Some(process) = process {

@@ -211,6 +211,8 @@ pub struct MssWorld {
     pub(crate) requirement: Option<String>,
     /// Its only finding is the tester's attestation.
     pub(crate) attestation_only: bool,
+    /// Stops the replay's journal printer when the scenario ends.
+    pub(crate) replay_stop: Option<tokio::sync::watch::Sender<bool>>,
 }
 
 impl std::fmt::Debug for MssWorld {
@@ -640,6 +642,12 @@ impl MssWorld {
             Some(d) => self.driver = Some(d),
             None => return self.harness_error("aucun pilote pour le système testé"),
         }
+        if let (Some(replay), Some(op)) = (ctx.config.replay.clone(), self.operator()) {
+            replay.say(&format!("Scénario : {scenario}"));
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            crate::replay::follow_journal(replay, op.journal().clone(), self.mark, rx);
+            self.replay_stop = Some(tx);
+        }
         Ok(())
     }
 
@@ -737,6 +745,17 @@ impl MssWorld {
         let Some(driver) = self.driver.clone() else {
             return self.harness_error("aucun pilote de SUT");
         };
+        if let Some(replay) = self.ctx.as_ref().and_then(|c| c.config.replay.clone()) {
+            replay
+                .pause(&format!(
+                    "action demandée au système : « {} »",
+                    action.name()
+                ))
+                .await;
+            if replay.stopped() {
+                return self.not_tested("rejeu interrompu par le testeur");
+            }
+        }
         let mut guard = driver.lock().await;
         let mut outcome = run(&mut **guard).await;
         drop(guard);
@@ -1030,6 +1049,12 @@ impl MssWorld {
     /// [`MssWorld::wait_until`] with its own bound.
     async fn wait_within(&self, bound: Duration, done: impl Fn(&SessionEvidence) -> bool) {
         let Some(op) = self.operator() else { return };
+        if let Some(replay) = self.ctx.as_ref().and_then(|c| c.config.replay.as_ref()) {
+            replay.say(&format!(
+                "  … en attente de l'effet sur l'opérateur (au plus {} s)",
+                bound.as_secs()
+            ));
+        }
         let journal = op.journal();
         let deadline = tokio::time::Instant::now() + bound;
         loop {

@@ -47,6 +47,8 @@ pub(crate) struct Recorded {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Recorder {
     pub recorded: Arc<Mutex<Recorded>>,
+    /// A replay prints each step as it starts.
+    pub replay: Option<Arc<crate::replay::Replay>>,
 }
 
 fn error_text(e: &StepError) -> String {
@@ -76,7 +78,12 @@ impl Recorder {
             _ => return,
         };
         let outcome = match event {
-            Step::Started => return,
+            Step::Started => {
+                if let Some(replay) = &self.replay {
+                    replay.say(&format!("Étape : {}{}", step.keyword, step.value));
+                }
+                return;
+            }
             Step::Passed(..) => StepOutcome::Passed,
             Step::Skipped => StepOutcome::Undefined,
             Step::Failed(_, _, _, e) => StepOutcome::Failed(error_text(e)),

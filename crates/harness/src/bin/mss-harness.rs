@@ -91,6 +91,30 @@ enum Command {
         #[arg(long)]
         waivers: Option<PathBuf>,
     },
+    /// Replays one requirement's scenarios (or the scenarios whose name contains the text)
+    /// step by step: steps, journal events, pauses before each action on a terminal.
+    Replay {
+        /// `ECO.x.y.z`, or part of a scenario's name.
+        target: String,
+        /// An external SUT (profile); default: the reference client.
+        #[arg(long)]
+        sut: Option<PathBuf>,
+        /// Report folder (default: `reports/rejeu-<cible>-<date>/`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Folder of the feature files.
+        #[arg(long, default_value = "features")]
+        features: PathBuf,
+        /// Folder of the certificates.
+        #[arg(long, default_value = "certs")]
+        certs: PathBuf,
+        /// The operator's directory.
+        #[arg(long, default_value = "scenarios/directory.yaml")]
+        directory: PathBuf,
+        /// Longest wait for an effect, in seconds.
+        #[arg(long)]
+        timeout: Option<u64>,
+    },
     /// Lists the mutants of the reference client.
     Mutants,
     /// Writes the requirement coverage table (`--check`: only says whether it is up to date).
@@ -221,6 +245,65 @@ fn run(args: Args) -> Result<ExitCode, String> {
             }
             Ok(if report.failed() {
                 ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Replay {
+            target,
+            sut,
+            out,
+            features,
+            certs,
+            directory,
+            timeout,
+        } => {
+            let mut config = RunConfig::reference(features, certs);
+            config.directory = Directory::load(&directory).map_err(|e| e.to_string())?;
+            if let Some(path) = sut {
+                let profile = Profile::load(&path).map_err(|e| e.to_string())?;
+                config = config.with_profile(profile);
+            }
+            if target.to_ascii_uppercase().starts_with("ECO.") {
+                config.requirements = vec![target.to_ascii_uppercase()];
+            } else {
+                config.name_filter = Some(target.clone());
+            }
+            if let Some(t) = timeout {
+                config.timeout = Duration::from_secs(t);
+            }
+            let now = time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from("reports")
+                    .join(format!("rejeu-{}", report::run_folder_name(&now, &target)))
+            });
+            writable(&out)?;
+            config.journals = Some(out.join(report::JOURNALS));
+            config.messages = Some(out.join(report::MESSAGES));
+            let replay = harness::replay::Replay::new();
+            if replay.interactive {
+                println!("Rejeu pas à pas : [Entrée] avant chaque action, [q] pour arrêter.");
+            }
+            config.replay = Some(replay);
+            // One scenario at a time, in the order of the files.
+            config.sequential = true;
+            let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+            let results = runtime
+                .block_on(harness::run(config))
+                .map_err(|e| e.to_string())?;
+            report::write_all(&results, &out).map_err(|e| format!("{}: {e}", out.display()))?;
+            for r in results
+                .requirements
+                .iter()
+                .filter(|r| !r.scenarios.is_empty())
+            {
+                println!("{} : {} — {}", r.id, r.verdict.label(), r.explanation);
+            }
+            println!("rapport : {}", out.join("index.html").display());
+            Ok(if results.failed() {
+                ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS
             })
