@@ -151,7 +151,7 @@ fn the_driver_mode_speaks_the_contract_exit_statuses() {
     assert_eq!(bad.status.code(), Some(2), "not understood");
     let answer: serde_json::Value = serde_json::from_slice(&bad.stdout).expect("JSON answer");
     assert!(answer["error"].as_str().is_some_and(|e| !e.is_empty()));
-    let unsupported = driver(r#"{"action": "export_traces"}"#);
+    let unsupported = driver(r#"{"action": "teleport"}"#);
     assert_eq!(unsupported.status.code(), Some(3), "not supported");
     let no_account =
         driver(r#"{"action": "send", "message": {"addresses": [], "subject": "x", "body": "x"}}"#);
