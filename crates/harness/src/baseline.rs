@@ -231,6 +231,7 @@ mod tests {
             problems: vec![],
             baseline: None,
             stale_waivers: Vec::new(),
+            run_info: Default::default(),
         }
     }
 

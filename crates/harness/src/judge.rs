@@ -303,5 +303,6 @@ pub fn judge(config: &JudgeConfig) -> Result<RunResults, JudgeError> {
         problems: Vec::new(),
         baseline: None,
         stale_waivers: Vec::new(),
+        run_info: Default::default(),
     })
 }

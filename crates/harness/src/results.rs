@@ -260,6 +260,72 @@ pub struct RunResults {
     /// Waivers whose requirement passes now: to remove from the waiver file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stale_waivers: Vec<String>,
+    /// How the run was made: driver, fake IGC Santé, harness commit.
+    #[serde(default)]
+    pub run_info: RunInfo,
+}
+
+/// How a run was made, for the report's header.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunInfo {
+    /// The driver (`référence (en processus)`, `command`, `http`, `manual`, `journal enregistré`).
+    pub driver: String,
+    /// SHA-256 of the fake IGC Santé root certificate (DER), hex with colons.
+    pub root_sha256: String,
+    /// The harness's git commit, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+/// `n` and the singular or plural of a French noun phrase.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n > 1 { many } else { one })
+}
+
+/// An RFC 3339 instant in French: `mercredi 2 décembre 2026 à 01 h 55 (UTC)`.
+pub fn french_date(rfc3339: &str) -> String {
+    let Ok(t) =
+        time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+    else {
+        return rfc3339.to_owned();
+    };
+    const DAYS: [&str; 7] = [
+        "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    ];
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let offset = t.offset();
+    let zone = if offset.is_utc() {
+        "UTC".to_owned()
+    } else {
+        format!(
+            "UTC{:+03}:{:02}",
+            offset.whole_hours(),
+            offset.minutes_past_hour().abs()
+        )
+    };
+    format!(
+        "{} {}{} {} {} à {:02} h {:02} ({zone})",
+        DAYS[t.weekday().number_days_from_monday() as usize],
+        t.day(),
+        if t.day() == 1 { "er" } else { "" },
+        MONTHS[usize::from(u8::from(t.month())) - 1],
+        t.year(),
+        t.hour(),
+        t.minute()
+    )
 }
 
 impl Summary {
@@ -267,20 +333,23 @@ impl Summary {
     pub fn sentence(&self) -> String {
         let mut extra = String::new();
         if self.attested > 0 {
-            extra.push_str(&format!(", {} attestée(s)", self.attested));
+            extra.push_str(&format!(
+                ", {}",
+                plural(self.attested, "attestée", "attestées")
+            ));
         }
         if self.waived > 0 {
-            extra.push_str(&format!(", {} dérogée(s)", self.waived));
+            extra.push_str(&format!(", {}", plural(self.waived, "dérogée", "dérogées")));
         }
         format!(
-            "{} conformes, {} non conformes, {} non testées, {} non applicables, {} informatives, {} en erreur du banc{extra} — {} scénarios, {} en échec",
-            self.passed,
-            self.failed,
-            self.not_tested,
-            self.not_applicable,
-            self.informational,
+            "{}, {}, {}, {}, {}, {} en erreur du banc{extra} — {}, {} en échec",
+            plural(self.passed, "conforme", "conformes"),
+            plural(self.failed, "non conforme", "non conformes"),
+            plural(self.not_tested, "non testée", "non testées"),
+            plural(self.not_applicable, "non applicable", "non applicables"),
+            plural(self.informational, "informative", "informatives"),
             self.harness_errors,
-            self.scenarios,
+            plural(self.scenarios, "scénario", "scénarios"),
             self.scenarios_failed
         )
     }
@@ -535,6 +604,20 @@ fn join(families: &[Family]) -> String {
         .map(|f| f.tag())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod french_tests {
+    #[test]
+    fn dates_and_plurals_read_in_french() {
+        assert_eq!(
+            super::french_date("2026-12-01T09:05:00Z"),
+            "mardi 1er décembre 2026 à 09 h 05 (UTC)"
+        );
+        assert_eq!(super::plural(1, "scénario", "scénarios"), "1 scénario");
+        assert_eq!(super::plural(0, "scénario", "scénarios"), "0 scénario");
+        assert_eq!(super::plural(3, "scénario", "scénarios"), "3 scénarios");
+    }
 }
 
 #[cfg(test)]

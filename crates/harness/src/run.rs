@@ -461,6 +461,14 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
         Sut::Reference { .. } => 80,
     };
     let (pki, _) = pki::ensure(&config.certs, &config.directory.pki_profile_at(http_port))?;
+    let root_fingerprint = {
+        use sha2::Digest;
+        sha2::Sha256::digest(&pki.root.cert.der)
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
     let pki = Arc::new(pki);
     let trust_dir = tempfile::tempdir().map_err(|source| RunError::Io {
         path: "dossier temporaire".into(),
@@ -719,6 +727,14 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
         problems,
         baseline: None,
         stale_waivers: Vec::new(),
+        run_info: results::RunInfo {
+            driver: match &config.sut {
+                Sut::Reference { .. } => "client de référence (en processus)".to_owned(),
+                Sut::External(profile) => format!("{:?}", profile.driver).to_lowercase(),
+            },
+            root_sha256: root_fingerprint,
+            commit: None,
+        },
     })
 }
 

@@ -177,6 +177,17 @@ impl From<FamilyArg> for Family {
     }
 }
 
+/// The harness's git commit, when it runs from a clone with git installed.
+fn commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8(out.stdout).ok()?;
+    (out.status.success() && !text.trim().is_empty()).then(|| text.trim().to_owned())
+}
+
 /// Whether a report folder can be created and written, in one clear line if not.
 fn writable(dir: &std::path::Path) -> Result<(), String> {
     let probe = dir.join(".ecriture");
@@ -290,9 +301,10 @@ fn run(args: Args) -> Result<ExitCode, String> {
             // One scenario at a time, in the order of the files.
             config.sequential = true;
             let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
-            let results = runtime
+            let mut results = runtime
                 .block_on(harness::run(config))
                 .map_err(|e| e.to_string())?;
+            results.run_info.commit = commit();
             report::write_all(&results, &out).map_err(|e| format!("{}: {e}", out.display()))?;
             for r in results
                 .requirements
@@ -442,6 +454,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
             let mut results = runtime
                 .block_on(harness::run(config))
                 .map_err(|e| e.to_string())?;
+            results.run_info.commit = commit();
             if let Some(w) = &waivers {
                 w.apply(&mut results);
             }

@@ -30,6 +30,27 @@ ul.sc { margin: 0; padding-left: 1.1rem; }
 pre { white-space: pre-wrap; font-size: .8rem; background: #f7f8fb; padding: .5rem; border-radius: .3rem; margin: .3rem 0; }
 details summary { cursor: pointer; color: #2f5fb3; }
 .text { font-size: .85rem; color: #3d4456; }
+.filters { margin: .5rem 0 1rem; font-size: .9rem; }
+@media print { .filters { display: none; } details { display: block; } }
+"#;
+
+/// Filters by verdict, section and family; hidden rows stay in the printed page's source.
+const FILTERS: &str = r#"<form class="filters" onchange="filtrer()">
+Verdict <select id="f-verdict"><option value="">tous</option><option value="failed">non conformes</option><option value="passed">conformes</option><option value="attested">attestées</option><option value="waived">dérogées</option><option value="not_tested">non testées</option><option value="not_applicable">non applicables</option><option value="informational">informatives</option><option value="harness_error">erreurs du banc</option></select>
+Section <select id="f-section"><option value="">toutes</option><option value="ECO.1.0">1.0 Protocoles</option><option value="ECO.1.1">1.1 Sécurité TLS</option><option value="ECO.1.2">1.2 Pro Santé Connect</option><option value="ECO.1.3">1.3 BAL applicatives</option><option value="ECO.2.1">2.1 Documents de santé</option><option value="ECO.2.2">2.2 Entêtes et conversations</option><option value="ECO.2.3">2.3 Accusés</option><option value="ECO.2.4">2.4 Entêtes X-MSS</option><option value="ECO.3.1">3.1 Interface</option><option value="ECO.3.2">3.2 Ergonomie</option><option value="ECO.4.1">4.1 Traces</option></select>
+Famille <select id="f-family"><option value="">toutes</option><option value="PER_ORG">PER_ORG</option><option value="APP">APP</option></select>
+</form>
+<script>
+function filtrer() {
+  var v = document.getElementById('f-verdict').value, s = document.getElementById('f-section').value,
+      f = document.getElementById('f-family').value;
+  document.querySelectorAll('tbody tr').forEach(function (tr) {
+    var ok = (!v || tr.dataset.verdict === v) && (!s || tr.dataset.section === s)
+      && (!f || tr.dataset.families.split(', ').indexOf(f) >= 0);
+    tr.style.display = ok ? '' : 'none';
+  });
+}
+</script>
 "#;
 
 fn verdict_class(v: Verdict) -> &'static str {
@@ -68,28 +89,60 @@ pub fn render(results: &RunResults) -> String {
     let s = &results.summary;
     let families: Vec<&str> = results.families.iter().map(|f| f.tag()).collect();
     let mut out = String::new();
+    let info = &results.run_info;
+    let count = |n: usize, class: &str, one: &str, many: &str| {
+        format!(
+            "<span class=\"{class}\">{}</span>",
+            crate::results::plural(n, one, many)
+        )
+    };
     let _ = write!(
         out,
         "<!doctype html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n<title>Conformité MSSanté — {sut}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
          <h1>Conformité au Référentiel socle MSSanté #2 (v1.0)</h1>\n\
-         <p class=\"meta\">Système testé : <strong>{sut}</strong> · familles {fam} · campagne du {date} · {dur:.1} s · harnais {ver}</p>\n\
-         <p class=\"counts\"><span class=\"passed\">{p} conformes</span><span class=\"failed\">{f} non conformes</span><span class=\"not_tested\">{nt} non testées</span><span class=\"not_applicable\">{na} non applicables</span><span class=\"informational\">{i} informatives</span><span class=\"harness_error\">{he} en erreur du banc</span><span class=\"attested\">{at} attestées</span><span class=\"waived\">{wa} dérogées</span> — {sc} scénarios, {scf} en échec</p>\n",
+         <p class=\"meta\">Système testé : <strong>{sut}</strong> · pilote {driver} · familles {fam} · campagne du {date} · {dur:.1} s</p>\n\
+         <p class=\"meta\">Harnais {ver}{commit} · racine de l'IGC Santé fictive (SHA-256) : <code>{root}</code></p>\n\
+         <p class=\"counts\">{p}{f}{nt}{na}{i}{he}{at}{wa} — {sc}, {scf} en échec</p>\n",
         sut = esc(&results.sut),
+        driver = esc(&info.driver),
         fam = esc(&families.join(", ")),
-        date = esc(&results.started_at),
+        date = esc(&crate::results::french_date(&results.started_at)),
         dur = results.duration_ms as f64 / 1000.0,
         ver = esc(&results.harness_version),
-        p = s.passed,
-        f = s.failed,
-        at = s.attested,
-        wa = s.waived,
-        nt = s.not_tested,
-        na = s.not_applicable,
-        i = s.informational,
-        he = s.harness_errors,
-        sc = s.scenarios,
+        commit = info
+            .commit
+            .as_ref()
+            .map(|c| format!(" (commit {})", esc(c)))
+            .unwrap_or_default(),
+        root = esc(&info.root_sha256),
+        p = count(s.passed, "passed", "conforme", "conformes"),
+        f = count(s.failed, "failed", "non conforme", "non conformes"),
+        nt = count(s.not_tested, "not_tested", "non testée", "non testées"),
+        na = count(
+            s.not_applicable,
+            "not_applicable",
+            "non applicable",
+            "non applicables"
+        ),
+        i = count(
+            s.informational,
+            "informational",
+            "informative",
+            "informatives"
+        ),
+        he = count(
+            s.harness_errors,
+            "harness_error",
+            "en erreur du banc",
+            "en erreur du banc"
+        ),
+        at = count(s.attested, "attested", "attestée", "attestées"),
+        wa = count(s.waived, "waived", "dérogée", "dérogées"),
+        sc = crate::results::plural(s.scenarios, "scénario", "scénarios"),
         scf = s.scenarios_failed,
     );
+    // Filters (a few lines of inline script: the page stays one offline file).
+    out.push_str(FILTERS);
     for p in &results.problems {
         let _ = writeln!(
             out,
@@ -102,12 +155,14 @@ pub fn render(results: &RunResults) -> String {
     );
     for r in &results.requirements {
         let fams: Vec<&str> = r.families.iter().map(|f| f.tag()).collect();
+        let section = r.id.splitn(4, '.').take(3).collect::<Vec<_>>().join(".");
         let _ = write!(
             out,
-            "<tr id=\"{id}\">\n<td class=\"id\">{id}<br><span class=\"expl\">{level:?} · {fams}</span></td>\n\
+            "<tr id=\"{id}\" data-verdict=\"{class}\" data-section=\"{section}\" data-families=\"{fams}\">\n<td class=\"id\">{id}<br><span class=\"expl\">{level:?} · {fams}</span></td>\n\
              <td>{title}<details><summary>texte</summary><p class=\"text\">{text}</p></details></td>\n\
              <td><span class=\"v {class}\">{label}</span><div class=\"expl\">{expl}</div></td>\n<td><ul class=\"sc\">",
             id = esc(&r.id),
+            section = esc(&section),
             level = r.level,
             fams = esc(&fams.join(", ")),
             title = esc(&r.title),

@@ -7,9 +7,10 @@ use crate::results::RunResults;
 /// Renders the Markdown summary.
 pub fn render(results: &RunResults) -> String {
     let mut out = format!(
-        "# Conformité au Référentiel socle MSSanté #2\n\nSystème testé : {} — {}.\n\n| Exigence | Intitulé | Verdict | Explication |\n|---|---|---|---|\n",
+        "# Conformité au Référentiel socle MSSanté #2\n\nSystème testé : {} — {}. Campagne du {}.\n\n| Exigence | Intitulé | Verdict | Explication |\n|---|---|---|---|\n",
         results.sut,
-        results.summary.sentence()
+        results.summary.sentence(),
+        crate::results::french_date(&results.started_at)
     );
     for r in &results.requirements {
         let _ = writeln!(
@@ -20,6 +21,31 @@ pub fn render(results: &RunResults) -> String {
             r.verdict.label(),
             r.explanation.replace('|', "\\|").replace('\n', " ")
         );
+    }
+    // Each failure with its finding: what a CI job summary must show.
+    let failures: Vec<_> = results
+        .requirements
+        .iter()
+        .filter(|r| r.verdict == crate::results::Verdict::Failed)
+        .collect();
+    if !failures.is_empty() {
+        out.push_str("\n## Non-conformités\n");
+        for r in failures {
+            let _ = writeln!(out, "\n### {} — {}\n", r.id, r.title);
+            for &i in &r.scenarios {
+                let sc = &results.scenarios[i];
+                for f in sc
+                    .findings
+                    .iter()
+                    .filter(|f| f.requirement == r.id && f.verdict == rules::Verdict::Fail)
+                {
+                    let _ = writeln!(out, "- *{}* — {} : {}", sc.name, f.step, f.detail);
+                    for line in f.evidence.iter().take(8) {
+                        let _ = writeln!(out, "  - `{}`", line.replace('`', "'"));
+                    }
+                }
+            }
+        }
     }
     for p in &results.problems {
         let _ = writeln!(out, "\n**Problème de la campagne :** {p}");
