@@ -28,6 +28,29 @@ struct Args {
     command: Command,
 }
 
+/// Where a run finds its scenarios, certificates and directory.
+#[derive(Debug, clap::Args)]
+struct BenchArgs {
+    /// Folder of the feature files.
+    #[arg(long, default_value = "features")]
+    features: PathBuf,
+    /// Folder of the certificates.
+    #[arg(long, default_value = "certs")]
+    certs: PathBuf,
+    /// The operator's directory.
+    #[arg(long, default_value = "scenarios/directory.yaml")]
+    directory: PathBuf,
+}
+
+impl BenchArgs {
+    /// The run configuration for the reference client, with this bench.
+    fn config(self) -> Result<RunConfig, String> {
+        let mut config = RunConfig::reference(self.features, self.certs);
+        config.directory = Directory::load(&self.directory).map_err(|e| e.to_string())?;
+        Ok(config)
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FamilyArg {
     /// Personal and organisational mailboxes (Pro Santé Connect).
@@ -52,15 +75,8 @@ enum Command {
         /// Report folder (default: `reports/<date>-<sut>/`, copied to `reports/latest/`).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Folder of the feature files.
-        #[arg(long, default_value = "features")]
-        features: PathBuf,
-        /// Folder of the certificates.
-        #[arg(long, default_value = "certs")]
-        certs: PathBuf,
-        /// The operator's directory.
-        #[arg(long, default_value = "scenarios/directory.yaml")]
-        directory: PathBuf,
+        #[command(flatten)]
+        bench: BenchArgs,
         /// Families of the system under test (both by default).
         #[arg(long = "family", value_enum)]
         families: Vec<FamilyArg>,
@@ -102,15 +118,8 @@ enum Command {
         /// Report folder (default: `reports/rejeu-<cible>-<date>/`).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Folder of the feature files.
-        #[arg(long, default_value = "features")]
-        features: PathBuf,
-        /// Folder of the certificates.
-        #[arg(long, default_value = "certs")]
-        certs: PathBuf,
-        /// The operator's directory.
-        #[arg(long, default_value = "scenarios/directory.yaml")]
-        directory: PathBuf,
+        #[command(flatten)]
+        bench: BenchArgs,
         /// Longest wait for an effect, in seconds.
         #[arg(long)]
         timeout: Option<u64>,
@@ -264,13 +273,10 @@ fn run(args: Args) -> Result<ExitCode, String> {
             target,
             sut,
             out,
-            features,
-            certs,
-            directory,
+            bench,
             timeout,
         } => {
-            let mut config = RunConfig::reference(features, certs);
-            config.directory = Directory::load(&directory).map_err(|e| e.to_string())?;
+            let mut config = bench.config()?;
             if let Some(path) = sut {
                 let profile = Profile::load(&path).map_err(|e| e.to_string())?;
                 config = config.with_profile(profile);
@@ -380,9 +386,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
         }
         Command::Report {
             out,
-            features,
-            certs,
-            directory,
+            bench,
             families,
             mutant,
             sut,
@@ -416,8 +420,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
             });
             // A report folder that cannot be written fails now, not after the run.
             writable(&out)?;
-            let mut config = RunConfig::reference(features, certs);
-            config.directory = Directory::load(&directory).map_err(|e| e.to_string())?;
+            let mut config = bench.config()?;
             if let Some(path) = sut {
                 let profile = Profile::load(&path).map_err(|e| e.to_string())?;
                 config = config.with_profile(profile);
