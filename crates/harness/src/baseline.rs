@@ -218,6 +218,7 @@ mod tests {
                         families_passed: vec![],
                         partial: false,
                         awaiting_attestation: false,
+                        conceptual: None,
                         scenarios: if *v == Verdict::NotTested && *id == "ECO.1.0.2" {
                             vec![0]
                         } else {

@@ -48,6 +48,9 @@ pub struct RunConfig {
     /// Where to copy the messages the operator accepted from the SUT, as received (none:
     /// not kept). Their file names are the operator's, so `judge --spool` finds them.
     pub messages: Option<PathBuf>,
+    /// Where to copy the evidence files testers give with their attestations (none: they are
+    /// named by path and digest only).
+    pub attachments: Option<PathBuf>,
     /// Longest wait for an observable effect of an action (a message reaching the operator).
     pub timeout: Duration,
     /// How long the system has to close its sessions when the Pro Santé Connect session ends
@@ -82,6 +85,7 @@ impl RunConfig {
             requirements: Vec::new(),
             journals: None,
             messages: None,
+            attachments: None,
             timeout: Duration::from_secs(10),
             session_delay: Duration::from_secs(3),
             tester: Tester::Terminal,

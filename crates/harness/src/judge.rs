@@ -100,6 +100,7 @@ fn scenario(
         messages: Vec::new(),
         journal: None,
         duration_ms: 0,
+        ..ScenarioResult::default()
     }
 }
 
@@ -196,11 +197,16 @@ pub fn judge(config: &JudgeConfig) -> Result<RunResults, JudgeError> {
         );
         for finding in session {
             let id = finding.requirement;
+            let mut step = StepFinding::from_rule("session enregistrée", finding);
+            if id == rules::eco_1_1_3::ID && step.verdict != rules::Verdict::NotTested {
+                step =
+                    step.with_conceptual(rules::eco_1_1_3::check_conceptual(&evidence, &expected));
+            }
             scenarios.push(scenario(
                 format!("session enregistrée — {id} ({})", family.tag()),
                 id,
                 family,
-                vec![StepFinding::from_rule("session enregistrée", finding)],
+                vec![step],
             ));
         }
         // Messages accepted on this entry point, with every offline message rule.
@@ -225,6 +231,7 @@ pub fn judge(config: &JudgeConfig) -> Result<RunResults, JudgeError> {
                                 "message indisponible ({e}) : donnez le dossier des messages avec --spool"
                             ),
                             evidence: Vec::new(),
+                            conceptual: None,
                         });
                     }
                     continue;
@@ -257,6 +264,7 @@ pub fn judge(config: &JudgeConfig) -> Result<RunResults, JudgeError> {
                             verdict: rules::Verdict::Fail,
                             detail: format!("{label} : message illisible ({e})"),
                             evidence: Vec::new(),
+                            conceptual: None,
                         });
                 }
             }

@@ -9,7 +9,7 @@ use catalog::{Catalogue, Family, Level, Method};
 use serde::Serialize;
 
 /// Outcome of one scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScenarioStatus {
     /// Every judging step passed.
@@ -17,6 +17,7 @@ pub enum ScenarioStatus {
     /// A judging step failed: the SUT does not conform.
     Failed,
     /// The scenario could not judge (an action the driver lacks, nothing observed).
+    #[default]
     NotTested,
     /// The bench failed (set-up, an undefined step, a broken driver): not the SUT's fault.
     HarnessError,
@@ -58,6 +59,19 @@ pub struct StepFinding {
     /// What shows it (transcript lines…).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<String>,
+    /// Where a requirement has a strict and a conceptual reading (ECO.1.1.3: suites offered
+    /// vs negotiated), the conceptual one, shown beside the verdict; the verdict is strict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conceptual: Option<Conceptual>,
+}
+
+/// The conceptual reading of a finding whose verdict follows the letter of the text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conceptual {
+    /// Its verdict.
+    pub verdict: rules::Verdict,
+    /// Explanation (French).
+    pub detail: String,
 }
 
 impl StepFinding {
@@ -69,7 +83,17 @@ impl StepFinding {
             verdict: finding.verdict,
             detail: finding.detail,
             evidence: finding.evidence,
+            conceptual: None,
         }
+    }
+
+    /// The same, with the conceptual reading of the requirement beside it.
+    pub fn with_conceptual(mut self, conceptual: rules::Finding) -> Self {
+        self.conceptual = Some(Conceptual {
+            verdict: conceptual.verdict,
+            detail: conceptual.detail,
+        });
+        self
     }
 }
 
@@ -84,11 +108,76 @@ pub struct ActionRecord {
     pub outcome: String,
 }
 
-/// One scenario run.
+/// What became of one Gherkin step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    /// Ran; if it judged, the SUT conformed (or it could not judge: see the findings).
+    Passed,
+    /// It judged the SUT non-conformant (its findings say why).
+    Failed,
+    /// It ran but could not judge (nothing observed, an action the driver lacks).
+    NotJudged,
+    /// The bench failed in it (an error, a broken driver).
+    Error,
+    /// No step definition matched its text.
+    Undefined,
+    /// Never ran: an earlier step failed in the bench or had no definition.
+    Skipped,
+}
+
+/// One Gherkin step of a scenario (its background's steps first).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepRecord {
+    /// The keyword as written (`Étant donné `, `Quand `, `Alors `, `Et `), trailing space kept.
+    pub keyword: String,
+    /// The text after the keyword.
+    pub text: String,
+    /// Line in the feature file.
+    pub line: usize,
+    /// Outcome.
+    pub status: StepStatus,
+    /// Duration in microseconds.
+    pub duration_us: u64,
+    /// Why it failed (the findings, or the bench's error), in French.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// An evidence file a tester gave with an attestation, copied into the report folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    /// The statement attested.
+    pub statement: String,
+    /// Its name inside the report's `preuves/` folder (none when it could not be copied).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Where the tester's file was.
+    pub source: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// Its SHA-256, hexadecimal.
+    pub sha256: String,
+}
+
+/// One scenario run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ScenarioResult {
-    /// Feature (file) name.
+    /// Feature name.
     pub feature: String,
+    /// The feature file, as the run was given it (absent for a recorded session).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    /// Line of the scenario in its feature file (0 for a recorded session).
+    pub line: usize,
+    /// Every tag that applies to it (the feature's included), `@` removed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Its steps, background first, with what became of each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepRecord>,
+    /// When it started, in milliseconds after the run started.
+    pub start_ms: u64,
     /// Scenario name.
     pub name: String,
     /// Requirement IDs it verifies (its `@ECO.x.y.z` tags).
@@ -111,6 +200,9 @@ pub struct ScenarioResult {
     /// File names of those messages, as received, in the messages folder (`messages/`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<String>,
+    /// Evidence files testers gave with their attestations.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
     /// File name of the scenario's journal inside the journals folder (`journaux/`).
     pub journal: Option<String>,
     /// Duration in milliseconds.
@@ -198,6 +290,19 @@ pub struct RequirementResult {
     /// Not tested only because nobody was at the terminal to attest what the harness cannot
     /// see: expected of a run in CI, not a problem of the run.
     pub awaiting_attestation: bool,
+    /// Where the requirement has a conceptual reading beside the strict one (the verdict):
+    /// what it concludes. Shown side by side; never the verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conceptual: Option<ConceptualResult>,
+}
+
+/// The conceptual reading of a requirement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConceptualResult {
+    /// `passed`, `failed` or `not_tested`.
+    pub verdict: Verdict,
+    /// Why (French).
+    pub explanation: String,
 }
 
 /// Starts the detail of a finding that passed on the tester's word alone.
@@ -567,10 +672,50 @@ pub fn aggregate(
                 } else {
                     Vec::new()
                 },
+                conceptual: conceptual_view(&r.id, &mine, scenarios),
                 scenarios: mine,
             }
         })
         .collect()
+}
+
+/// The conceptual reading of a requirement across its scenarios, where its findings carry one.
+fn conceptual_view(
+    id: &str,
+    mine: &[usize],
+    scenarios: &[ScenarioResult],
+) -> Option<ConceptualResult> {
+    let views: Vec<(&str, &Conceptual)> = mine
+        .iter()
+        .flat_map(|&i| {
+            let s = &scenarios[i];
+            s.findings
+                .iter()
+                .filter(|f| f.requirement == id)
+                .filter_map(move |f| f.conceptual.as_ref().map(|c| (s.name.as_str(), c)))
+        })
+        .collect();
+    if views.is_empty() {
+        return None;
+    }
+    let of = |v: rules::Verdict| -> Vec<String> {
+        views
+            .iter()
+            .filter(|(_, c)| c.verdict == v)
+            .map(|(name, c)| format!("« {name} » : {}", c.detail))
+            .collect()
+    };
+    let (verdict, lines) = if !of(rules::Verdict::Fail).is_empty() {
+        (Verdict::Failed, of(rules::Verdict::Fail))
+    } else if !of(rules::Verdict::Pass).is_empty() {
+        (Verdict::Passed, of(rules::Verdict::Pass))
+    } else {
+        (Verdict::NotTested, of(rules::Verdict::NotTested))
+    };
+    Some(ConceptualResult {
+        verdict,
+        explanation: lines.join(" ; "),
+    })
 }
 
 /// Counts verdicts.
@@ -631,6 +776,7 @@ mod tests {
             verdict,
             detail: "détail".into(),
             evidence: vec![],
+            conceptual: None,
         }
     }
 
@@ -654,6 +800,7 @@ mod tests {
             messages: vec![],
             journal: None,
             duration_ms: 1,
+            ..ScenarioResult::default()
         }
     }
 

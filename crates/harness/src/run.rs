@@ -26,9 +26,11 @@ use crate::driver::external::ExternalDriver;
 use crate::driver::http::HttpTransport;
 use crate::driver::manual::ManualDriver;
 use crate::driver::profile::{DriverKind, Profile, ProfileError, StartSettings, resolve_program};
-use crate::results::{self, RunResults, ScenarioResult, ScenarioStatus, StepFinding};
+use crate::results::{
+    self, RunResults, ScenarioResult, ScenarioStatus, StepFinding, StepRecord, StepStatus,
+};
 use crate::world::{MssWorld, Stop};
-use crate::writer::{Recorder, ScenarioKey, StepOutcome, key};
+use crate::writer::{Recorder, ScenarioKey, StepOutcome, StepSeen, key};
 
 /// Why a run could not happen.
 #[derive(Debug, thiserror::Error)]
@@ -506,6 +508,7 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
 
     let before_ctx = ctx.clone();
     let after_ctx = ctx.clone();
+    let run_started = started;
     let after_collected = collected.clone();
     let families = config.families.clone();
     let name_filter = config.name_filter.clone();
@@ -564,6 +567,8 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
             let all_tags: Vec<String> = tags(feature, rule, scenario).cloned().collect();
             let scenario_key = key(feature, scenario);
             let feature_name = feature.name.clone();
+            let feature_uri = feature.path.as_ref().map(|p| p.display().to_string());
+            let scenario_line = scenario.position.line;
             let scenario_name = scenario.name.clone();
             if progress {
                 use std::io::Write;
@@ -584,7 +589,12 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
             };
             let mut taken = None;
             let mut kept_messages = Vec::new();
+            let mut attachments = Vec::new();
             if let Some(w) = world {
+                attachments = keep_attachments(
+                    std::mem::take(&mut w.attachments),
+                    ctx.config.attachments.as_deref(),
+                );
                 let journal_events = w.evidence().events().to_vec();
                 // Keep what the SUT sent before the operator's folder goes away.
                 if let Some(dir) = &ctx.config.messages {
@@ -641,8 +651,19 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
                 if let Some(op) = own_operator {
                     op.shutdown().await;
                 }
+                let start_ms = started
+                    .and_then(|s| s.checked_duration_since(run_started))
+                    .map_or(0, |d| d.as_millis() as u64);
                 let result = ScenarioResult {
                     feature: feature_name,
+                    uri: feature_uri,
+                    line: scenario_line,
+                    tags: all_tags
+                        .iter()
+                        .map(|t| t.trim_start_matches('@').to_owned())
+                        .collect(),
+                    steps: Vec::new(),
+                    start_ms,
                     name: scenario_name,
                     requirements: requirement_tags(all_tags.iter()),
                     families: family_tags(all_tags.iter()),
@@ -653,6 +674,7 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
                     actions,
                     message_ids,
                     messages: kept_messages,
+                    attachments,
                     journal,
                     duration_ms: started.map_or(0, |s| s.elapsed().as_millis() as u64),
                 };
@@ -698,7 +720,10 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
         };
         key(a).cmp(&key(b)).then_with(|| a.name.cmp(&b.name))
     });
-    let run_findings = unique_message_ids(&scenarios);
+    let found = unique_message_ids(&scenarios);
+    attach_run_findings(&mut scenarios, found);
+    // Every run-wide finding so far belongs to a scenario.
+    let run_findings: Vec<StepFinding> = Vec::new();
 
     if let Ok(ctx) = Arc::try_unwrap(ctx)
         && let Some(external) = ctx.external
@@ -738,6 +763,47 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
     })
 }
 
+/// Copies the testers' evidence files into `dir` (named by digest and file name, so two
+/// attestations with one file share it).
+fn keep_attachments(
+    given: Vec<(String, crate::driver::EvidenceFile)>,
+    dir: Option<&Path>,
+) -> Vec<results::Attachment> {
+    given
+        .into_iter()
+        .map(|(statement, f)| {
+            let base = f
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let safe: String = base
+                .chars()
+                .map(|c| {
+                    if c.is_alphanumeric() || ".-_".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let name = format!("{}-{safe}", &f.sha256[..f.sha256.len().min(12)]);
+            let file = dir.and_then(|d| {
+                std::fs::create_dir_all(d).ok()?;
+                std::fs::copy(&f.path, d.join(&name)).ok()?;
+                Some(name)
+            });
+            results::Attachment {
+                statement,
+                file,
+                source: f.path.display().to_string(),
+                bytes: f.bytes,
+                sha256: f.sha256,
+            }
+        })
+        .collect()
+}
+
 /// Copies messages into `dir` under their own file names (plus `.eml`, for a browser);
 /// returns the names copied.
 fn keep_messages(paths: &[PathBuf], dir: &Path) -> Vec<String> {
@@ -753,9 +819,55 @@ fn keep_messages(paths: &[PathBuf], dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The steps of a scenario as the reports show them: a judging step that found a
+/// non-conformity has failed, with its findings as the message.
+fn step_records(steps: &[StepSeen], findings: &[StepFinding]) -> Vec<StepRecord> {
+    steps
+        .iter()
+        .map(|s| {
+            let sentence = s.sentence();
+            let mine: Vec<&StepFinding> = findings.iter().filter(|f| f.step == sentence).collect();
+            let failures: Vec<String> = mine
+                .iter()
+                .filter(|f| f.verdict == rules::Verdict::Fail)
+                .map(|f| format!("{} : {}", f.requirement, f.detail))
+                .collect();
+            let unjudged =
+                !mine.is_empty() && mine.iter().all(|f| f.verdict == rules::Verdict::NotTested);
+            let (status, message) = match &s.outcome {
+                StepOutcome::Failed(e) => (StepStatus::Error, Some(e.clone())),
+                StepOutcome::Undefined => (StepStatus::Undefined, None),
+                StepOutcome::NotRun => (StepStatus::Skipped, None),
+                StepOutcome::Passed if !failures.is_empty() => {
+                    (StepStatus::Failed, Some(failures.join("\n")))
+                }
+                StepOutcome::Passed if unjudged => (
+                    StepStatus::NotJudged,
+                    Some(
+                        mine.iter()
+                            .map(|f| format!("{} : {}", f.requirement, f.detail))
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    ),
+                ),
+                StepOutcome::Passed => (StepStatus::Passed, None),
+            };
+            StepRecord {
+                keyword: s.keyword.clone(),
+                text: s.text.clone(),
+                line: s.line,
+                status,
+                duration_us: s.duration.as_micros() as u64,
+                message,
+            }
+        })
+        .collect()
+}
+
 /// The status of a scenario from what its steps judged and how it ended.
-fn settle(c: Collected, steps: &[(String, StepOutcome)]) -> ScenarioResult {
+fn settle(c: Collected, steps: &[StepSeen]) -> ScenarioResult {
     let mut r = c.result;
+    r.steps = step_records(steps, &r.findings);
     let first_fail = r
         .findings
         .iter()
@@ -763,10 +875,10 @@ fn settle(c: Collected, steps: &[(String, StepOutcome)]) -> ScenarioResult {
         .map(|f| format!("{} : {}", f.requirement, f.detail));
     let undefined = steps
         .iter()
-        .find(|(_, o)| *o == StepOutcome::Undefined)
-        .map(|(t, _)| t.clone());
-    let broken = steps.iter().find_map(|(t, o)| match o {
-        StepOutcome::Failed(e) => Some((t.clone(), e.clone())),
+        .find(|s| s.outcome == StepOutcome::Undefined)
+        .map(StepSeen::sentence);
+    let broken = steps.iter().find_map(|s| match &s.outcome {
+        StepOutcome::Failed(e) => Some((s.sentence(), e.clone())),
         _ => None,
     });
     let (status, reason) = match (&c.stop, &c.ending) {
@@ -810,11 +922,12 @@ fn settle(c: Collected, steps: &[(String, StepOutcome)]) -> ScenarioResult {
     r
 }
 
-/// ECO.2.2.1 across the run: a Message-ID the operator accepted in two scenarios.
-fn unique_message_ids(scenarios: &[ScenarioResult]) -> Vec<StepFinding> {
+/// ECO.2.2.1 across the run: a Message-ID the operator accepted in an earlier scenario, as a
+/// finding of the scenario that reused it (its index), whose evidence is its own messages.
+fn unique_message_ids(scenarios: &[ScenarioResult]) -> Vec<(usize, StepFinding)> {
     let mut first_seen: HashMap<&str, &str> = HashMap::new();
     let mut findings = Vec::new();
-    for s in scenarios {
+    for (index, s) in scenarios.iter().enumerate() {
         let mut within = std::collections::HashSet::new();
         for id in &s.message_ids {
             if !within.insert(id.as_str()) {
@@ -822,16 +935,24 @@ fn unique_message_ids(scenarios: &[ScenarioResult]) -> Vec<StepFinding> {
                 continue;
             }
             match first_seen.get(id.as_str()) {
-                Some(other) => findings.push(StepFinding {
-                    step: "campagne".into(),
-                    requirement: rules::eco_2_2_1::ID.into(),
-                    verdict: rules::Verdict::Fail,
-                    detail: format!(
-                        "le Message-ID <{id}> a servi dans deux scénarios : « {other} » et « {} »",
-                        s.name
-                    ),
-                    evidence: Vec::new(),
-                }),
+                Some(other) => findings.push((
+                    index,
+                    StepFinding {
+                        step: CAMPAIGN_STEP.into(),
+                        requirement: rules::eco_2_2_1::ID.into(),
+                        verdict: rules::Verdict::Fail,
+                        detail: format!(
+                            "le Message-ID <{id}> d'un message de ce scénario avait déjà servi \
+                             dans le scénario « {other} » de la campagne"
+                        ),
+                        evidence: s
+                            .messages
+                            .iter()
+                            .map(|m| format!("message de ce scénario : {m}"))
+                            .collect(),
+                        conceptual: None,
+                    },
+                )),
                 None => {
                     first_seen.insert(id, &s.name);
                 }
@@ -839,6 +960,46 @@ fn unique_message_ids(scenarios: &[ScenarioResult]) -> Vec<StepFinding> {
         }
     }
     findings
+}
+
+/// The step a run-wide finding is attributed to.
+pub const CAMPAIGN_STEP: &str = "campagne : unicité des Message-ID entre scénarios";
+
+/// Adds the run-wide findings to their scenarios: one that passed has failed now.
+fn attach_run_findings(scenarios: &mut [ScenarioResult], found: Vec<(usize, StepFinding)>) {
+    for (index, finding) in found {
+        let Some(s) = scenarios.get_mut(index) else {
+            continue;
+        };
+        let text = format!("{} : {}", finding.requirement, finding.detail);
+        if s.status == ScenarioStatus::Passed {
+            s.status = ScenarioStatus::Failed;
+            s.reason = Some(text.clone());
+        }
+        // The step that judged the requirement in this scenario fails with it (the last step
+        // when none did), so step-level reports agree with the scenario.
+        let judged = s
+            .findings
+            .iter()
+            .filter(|f| f.requirement == finding.requirement)
+            .map(|f| f.step.clone())
+            .collect::<Vec<_>>();
+        let index = s
+            .steps
+            .iter()
+            .rposition(|st| judged.contains(&format!("{}{}", st.keyword, st.text)))
+            .or(s.steps.len().checked_sub(1));
+        if let Some(st) = index.and_then(|i| s.steps.get_mut(i))
+            && matches!(st.status, StepStatus::Passed | StepStatus::Failed)
+        {
+            st.status = StepStatus::Failed;
+            st.message = Some(match st.message.take() {
+                Some(m) => format!("{m}\n{text}"),
+                None => text,
+            });
+        }
+        s.findings.push(finding);
+    }
 }
 
 /// Every requirement tag of every feature file, with the file, for consistency checks.

@@ -211,6 +211,8 @@ pub struct MssWorld {
     pub(crate) requirement: Option<String>,
     /// Its only finding is the tester's attestation.
     pub(crate) attestation_only: bool,
+    /// Evidence files testers gave with their attestations, with the statement attested.
+    pub(crate) attachments: Vec<(String, crate::driver::EvidenceFile)>,
     /// Stops the replay's journal printer when the scenario ends.
     pub(crate) replay_stop: Option<tokio::sync::watch::Sender<bool>>,
 }
@@ -431,6 +433,7 @@ impl MssWorld {
                 verdict: rules::Verdict::NotTested,
                 detail: format!("attestation du testeur requise : « {statement} »"),
                 evidence: Vec::new(),
+                conceptual: None,
             });
             self.attestation_only = true;
         }
@@ -446,6 +449,9 @@ impl MssWorld {
                 answer = Some(a);
                 break;
             }
+        }
+        if let Some(f) = answer.as_ref().and_then(|a| a.evidence.as_ref()) {
+            self.attachments.push((statement.to_owned(), f.clone()));
         }
         let Some(finding) = self.findings.last_mut() else {
             return Ok(());
@@ -1217,6 +1223,10 @@ impl MssWorld {
             SessionRule::Certificate => rules::eco_1_3_1::check(&evidence, &expected),
         };
         let mut finding = self.with_failed_actions(StepFinding::from_rule(step, finding));
+        if let SessionRule::Suites = rule {
+            finding =
+                finding.with_conceptual(rules::eco_1_1_3::check_conceptual(&evidence, &expected));
+        }
         if let SessionRule::PscSessionEnd(delay)
         | SessionRule::Reopened(delay)
         | SessionRule::ReopenedAfterExpiry(delay) = rule
@@ -1266,6 +1276,7 @@ impl MssWorld {
                 verdict: rules::Verdict::NotTested,
                 detail: "l'opérateur n'a accepté aucun message du système : rien à juger".into(),
                 evidence: Vec::new(),
+                conceptual: None,
             });
             self.findings.push(finding);
             return Ok(());

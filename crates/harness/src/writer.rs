@@ -32,6 +32,30 @@ pub(crate) enum StepOutcome {
     Undefined,
     /// The step returned an error or panicked; the text of the error.
     Failed(String),
+    /// Never ran (an earlier step failed or had no definition).
+    NotRun,
+}
+
+/// One step of a scenario (its background's first), as the writer saw it.
+#[derive(Debug, Clone)]
+pub(crate) struct StepSeen {
+    /// The keyword as written, its trailing space included (`Étant donné `).
+    pub keyword: String,
+    /// The text after the keyword.
+    pub text: String,
+    /// Line in the feature file.
+    pub line: usize,
+    pub outcome: StepOutcome,
+    /// When it started, for its duration.
+    pub started: Option<std::time::Instant>,
+    pub duration: std::time::Duration,
+}
+
+impl StepSeen {
+    /// Keyword and text, as the feature file reads.
+    pub fn sentence(&self) -> String {
+        format!("{}{}", self.keyword, self.text)
+    }
 }
 
 /// What the writer saw.
@@ -39,8 +63,8 @@ pub(crate) enum StepOutcome {
 pub(crate) struct Recorded {
     /// Feature files that could not be read.
     pub parse_errors: Vec<String>,
-    /// Steps of each scenario, in order.
-    pub steps: HashMap<ScenarioKey, Vec<(String, StepOutcome)>>,
+    /// Steps of each scenario (background first), in order.
+    pub steps: HashMap<ScenarioKey, Vec<StepSeen>>,
 }
 
 /// The writer; clones share what was recorded.
@@ -75,27 +99,63 @@ impl Recorder {
     ) {
         let (step, event) = match &ev.event {
             Scenario::Step(step, event) | Scenario::Background(step, event) => (step, event),
+            Scenario::Started => {
+                // Every step as not run; the events below say what became of each.
+                let seen = feature
+                    .background
+                    .iter()
+                    .flat_map(|b| b.steps.iter())
+                    .chain(scenario.steps.iter())
+                    .map(|s| StepSeen {
+                        keyword: s.keyword.clone(),
+                        text: s.value.clone(),
+                        line: s.position.line,
+                        outcome: StepOutcome::NotRun,
+                        started: None,
+                        duration: std::time::Duration::ZERO,
+                    })
+                    .collect();
+                self.recorded
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .steps
+                    .insert(key(feature, scenario), seen);
+                return;
+            }
             _ => return,
         };
-        let outcome = match event {
+        if let (Step::Started, Some(replay)) = (event, &self.replay) {
+            replay.say(&format!("Étape : {}{}", step.keyword, step.value));
+        }
+        let mut recorded = self.recorded.lock().unwrap_or_else(|p| p.into_inner());
+        let steps = recorded.steps.entry(key(feature, scenario)).or_default();
+        let index = match steps.iter().position(|s| s.line == step.position.line) {
+            Some(i) => i,
+            None => {
+                steps.push(StepSeen {
+                    keyword: step.keyword.clone(),
+                    text: step.value.clone(),
+                    line: step.position.line,
+                    outcome: StepOutcome::NotRun,
+                    started: None,
+                    duration: std::time::Duration::ZERO,
+                });
+                steps.len() - 1
+            }
+        };
+        let seen = &mut steps[index];
+        seen.outcome = match event {
             Step::Started => {
-                if let Some(replay) = &self.replay {
-                    replay.say(&format!("Étape : {}{}", step.keyword, step.value));
-                }
+                seen.started = Some(std::time::Instant::now());
                 return;
             }
             Step::Passed(..) => StepOutcome::Passed,
             Step::Skipped => StepOutcome::Undefined,
             Step::Failed(_, _, _, e) => StepOutcome::Failed(error_text(e)),
         };
-        let text = format!("{}{}", step.keyword, step.value);
-        self.recorded
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .steps
-            .entry(key(feature, scenario))
-            .or_default()
-            .push((text, outcome));
+        if let Some(started) = seen.started {
+            seen.duration = started.elapsed();
+        }
     }
 }
 

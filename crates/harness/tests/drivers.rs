@@ -352,6 +352,36 @@ async fn an_attestation_alone_is_the_verdict() {
         .await
         .expect("run");
     assert_eq!(yes.verdict("ECO.3.1.4"), Some(Verdict::Attested));
+    // With an evidence file: copied into the report folder, named by its digest, linked from
+    // the page and listed in the manifest.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("capture annuaire.png");
+    std::fs::write(&capture, b"\x89PNG capture d'ecran").expect("write");
+    let profile = support::example_profile("mss-client-http.yaml", &client);
+    let mut config = support::config().with_profile(profile);
+    config.requirements = vec!["ECO.3.1.4".into()];
+    config.tester = Tester::Scripted(vec!["o".into(), capture.display().to_string()]);
+    let report = dir.path().join("rapport");
+    config.attachments = Some(report.join(harness::report::ATTACHMENTS));
+    let with_file = harness::run(config).await.expect("run");
+    assert_eq!(with_file.verdict("ECO.3.1.4"), Some(Verdict::Attested));
+    let attached: Vec<_> = with_file
+        .scenarios
+        .iter()
+        .flat_map(|s| s.attachments.iter())
+        .collect();
+    assert_eq!(attached.len(), 1, "{:#?}", with_file.scenarios);
+    let name = attached[0].file.as_deref().expect("copied");
+    assert!(name.ends_with("-capture_annuaire.png"), "{name}");
+    harness::report::write_all(&with_file, &report).expect("reports");
+    assert_eq!(
+        std::fs::read(report.join("preuves").join(name)).expect("copy"),
+        b"\x89PNG capture d'ecran"
+    );
+    let html = std::fs::read_to_string(report.join("index.html")).expect("html");
+    assert!(html.contains(&format!("href=\"preuves/{name}\"")), "linked");
+    let manifest = std::fs::read_to_string(report.join("MANIFEST.sha256")).expect("manifest");
+    assert!(manifest.contains(&format!("preuves/{name}")));
     let no = run(Tester::Scripted(vec!["n".into(), String::new()]))
         .await
         .expect("run");

@@ -43,6 +43,64 @@ fn python_with_jsonschema() -> Option<&'static str> {
     found
 }
 
+/// A Python with the Cucumber Messages model (`cucumber-messages` 34.2.0 from PyPI, which
+/// `.ci/run` installs in a virtual environment named by `MSS_CUCUMBER_PYTHON`).
+fn python_with_cucumber_messages() -> Option<String> {
+    let candidates: Vec<String> = std::env::var("MSS_CUCUMBER_PYTHON")
+        .into_iter()
+        .chain(["python3".to_owned()])
+        .collect();
+    let found = candidates.into_iter().find(|p| {
+        Command::new(p)
+            .args(["-c", "import cucumber_messages"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("MSS_REQUIRE_INTEROP").is_none(),
+            "cucumber-messages (PyPI) is required in CI"
+        );
+    }
+    found
+}
+
+const STATUSES: [&str; 5] = ["passed", "failed", "skipped", "undefined", "pending"];
+
+/// `cucumber.json`: the fields Cucumber's JSON readers require, lower-case statuses, and a
+/// step per scenario step.
+fn check_cucumber_json(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("cucumber.json")).expect("cucumber.json");
+    let features: serde_json::Value = serde_json::from_str(&text).expect("cucumber.json parses");
+    let features = features.as_array().expect("an array of features");
+    assert!(!features.is_empty());
+    for f in features {
+        for key in ["uri", "id", "keyword", "name", "description"] {
+            assert!(f[key].is_string(), "feature.{key}: {f}");
+        }
+        assert!(f["line"].is_u64() && f["tags"].is_array());
+        for e in f["elements"].as_array().expect("elements") {
+            for key in ["id", "keyword", "name", "description"] {
+                assert!(e[key].is_string(), "element.{key}");
+            }
+            assert_eq!(e["type"], "scenario");
+            assert!(e["line"].is_u64());
+            let steps = e["steps"].as_array().expect("steps");
+            assert!(!steps.is_empty(), "{}", e["name"]);
+            for st in steps {
+                assert!(st["keyword"].is_string() && st["name"].is_string() && st["line"].is_u64());
+                let status = st["result"]["status"].as_str().expect("status");
+                assert!(STATUSES.contains(&status), "{status}");
+                assert!(st["result"]["duration"].is_u64());
+                if status == "failed" {
+                    assert!(st["result"]["error_message"].is_string());
+                }
+            }
+        }
+    }
+    serde_json::Value::Array(features.clone())
+}
+
 fn check_folder(dir: &Path) {
     for file in [
         "index.html",
@@ -50,6 +108,8 @@ fn check_folder(dir: &Path) {
         "results.json",
         "summary.md",
         "exigences.csv",
+        "cucumber.json",
+        "cucumber.ndjson",
         "MANIFEST.sha256",
     ] {
         assert!(dir.join(file).is_file(), "{file} missing");
@@ -96,6 +156,20 @@ fn check_folder(dir: &Path) {
             String::from_utf8_lossy(&out.stdout)
         );
     }
+    check_cucumber_json(dir);
+    if let Some(python) = python_with_cucumber_messages() {
+        let out = Command::new(python)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/validate_ndjson.py"))
+            .arg(dir.join("cucumber.ndjson"))
+            .output()
+            .expect("python");
+        assert!(
+            out.status.success(),
+            "cucumber.ndjson against the Cucumber Messages model: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let csv = std::fs::read_to_string(dir.join("exigences.csv")).expect("csv");
     assert_eq!(
         csv.lines().count(),
@@ -139,4 +213,115 @@ async fn the_report_folders_are_complete_and_valid() {
     }
     let csv = std::fs::read_to_string(out.join("exigences.csv")).expect("csv");
     assert!(csv.contains(";ECO.2.2.1;EXIGENCE;") && csv.contains(";Non conforme;"));
+
+    // The judging step that found it has failed, with the finding, in both Cucumber formats.
+    let features = check_cucumber_json(&out);
+    let failed: Vec<&serde_json::Value> = features
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|f| f["elements"].as_array().into_iter().flatten())
+        .flat_map(|e| e["steps"].as_array().into_iter().flatten())
+        .filter(|st| st["result"]["status"] == "failed")
+        .collect();
+    assert!(
+        failed.iter().any(|st| st["result"]["error_message"]
+            .as_str()
+            .is_some_and(|m| m.contains(finding))),
+        "cucumber.json: a failed step carries the finding"
+    );
+    let ndjson = std::fs::read_to_string(out.join("cucumber.ndjson")).expect("ndjson");
+    assert!(ndjson.lines().any(|l| l.contains("\"testStepFinished\"")
+        && l.contains("\"FAILED\"")
+        && l.contains("Message-ID est absent")));
+    assert!(
+        ndjson
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("\"success\":false"))
+    );
+    let good_ndjson =
+        std::fs::read_to_string(dir.path().join("reference/cucumber.ndjson")).expect("ndjson");
+    assert!(!good_ndjson.contains("\"FAILED\""));
+}
+
+/// A Message-ID reused from one scenario to the next fails the scenario that reused it, with its
+/// own messages as evidence and its judging step failed: not a line of the campaign beside a
+/// scenario saying « conforme ».
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_id_reused_across_scenarios_fails_the_scenario_that_reused_it() {
+    let mut config = support::config().with_defect(client::Defect::ReusedMessageId);
+    config.requirements = vec!["ECO.2.2.1".into()];
+    let dir = tempfile::tempdir().expect("tempdir");
+    config.messages = Some(dir.path().join("messages"));
+    let results = harness::run(config).await.expect("run");
+    assert_eq!(
+        results.verdict("ECO.2.2.1"),
+        Some(harness::results::Verdict::Failed)
+    );
+    assert!(results.run_findings.is_empty(), "attributed to scenarios");
+    let reusing: Vec<_> = results
+        .scenarios
+        .iter()
+        .filter(|s| {
+            s.findings
+                .iter()
+                .any(|f| f.detail.contains("avait déjà servi dans le scénario"))
+        })
+        .collect();
+    assert!(!reusing.is_empty(), "{:#?}", results.scenarios);
+    for s in reusing {
+        assert_eq!(s.status, harness::results::ScenarioStatus::Failed);
+        let f = s
+            .findings
+            .iter()
+            .find(|f| f.detail.contains("avait déjà servi"))
+            .expect("finding");
+        assert!(!f.evidence.is_empty());
+        for line in &f.evidence {
+            assert!(
+                s.messages.iter().any(|m| line.ends_with(m.as_str())),
+                "evidence from this scenario only: {line}"
+            );
+        }
+        assert!(
+            s.steps
+                .iter()
+                .any(|st| st.status == harness::results::StepStatus::Failed
+                    && st
+                        .message
+                        .as_deref()
+                        .is_some_and(|m| m.contains("déjà servi"))),
+            "the judging step failed: {:#?}",
+            s.steps
+        );
+    }
+}
+
+/// ECO.1.1.3 is judged on the suites offered (the verdict) and shown beside it on the suites
+/// negotiated: a client offering ChaCha20 but negotiating an allowed suite is « non conforme »
+/// strictly and « conforme » conceptually, in results.json and in the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strict_and_conceptual_readings_of_eco_1_1_3_are_shown_side_by_side() {
+    use harness::results::Verdict;
+    let mut config = support::config();
+    config.requirements = vec!["ECO.1.1.3".into()];
+    let good = harness::run(config.clone()).await.expect("run");
+    let bad = harness::run(config.with_defect(client::Defect::OffersChacha20))
+        .await
+        .expect("run");
+    let view = |r: &harness::results::RunResults| {
+        let req = r
+            .requirements
+            .iter()
+            .find(|q| q.id == "ECO.1.1.3")
+            .expect("ECO.1.1.3");
+        (req.verdict, req.conceptual.as_ref().map(|c| c.verdict))
+    };
+    assert_eq!(view(&good), (Verdict::Passed, Some(Verdict::Passed)));
+    assert_eq!(view(&bad), (Verdict::Failed, Some(Verdict::Passed)));
+    let dir = tempfile::tempdir().expect("tempdir");
+    harness::report::write_all(&bad, dir.path()).expect("reports");
+    let html = std::fs::read_to_string(dir.path().join("index.html")).expect("html");
+    assert!(html.contains("Lecture stricte (le verdict)") && html.contains("lecture conceptuelle"));
 }

@@ -111,15 +111,91 @@ fn offers_tls13(hello: &ClientHelloSummary) -> bool {
     hello.versions.iter().any(|v| v == "TLS 1.3")
 }
 
-/// Judges the TLS handshakes of a session.
+/// What the handshakes of a session showed.
+struct Survey {
+    hellos: usize,
+    established: usize,
+    offered: Vec<String>,
+    negotiated: Vec<String>,
+    /// Offered or negotiated suites and groups off the list: the verdict.
+    strict: Problems,
+    /// Negotiated ones only.
+    conceptual: Problems,
+}
+
+/// Judges the TLS handshakes of a session: every suite and group **offered** (the letter of
+/// the text, the verdict).
 pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
+    let Survey {
+        hellos,
+        offered,
+        negotiated,
+        strict,
+        ..
+    } = survey(evidence, expected);
+    if hellos == 0 {
+        return Finding::not_tested(
+            ID,
+            "aucune négociation TLS observée vers l'opérateur : rien ne montre les suites offertes",
+        );
+    }
+    if let Some(failure) = strict.into_failure(ID, evidence) {
+        return failure;
+    }
+    Finding::pass(
+        ID,
+        format!(
+            "{hellos} négociation(s) TLS ; strict : suites offertes {} (toutes autorisées), \
+             groupes ≥ 256 bits ; conceptuel : négocié {}",
+            offered.join(", "),
+            if negotiated.is_empty() {
+                "rien (aucune négociation aboutie)".to_owned()
+            } else {
+                negotiated.join(", ")
+            }
+        ),
+    )
+}
+
+/// The conceptual reading, shown beside the verdict (never the verdict): the suites and groups
+/// **negotiated** were allowed ones. An editor failing [`check`] but passing this one has only
+/// its offer to trim (configuration).
+pub fn check_conceptual(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
+    let Survey {
+        established,
+        negotiated,
+        conceptual,
+        ..
+    } = survey(evidence, expected);
+    if established == 0 {
+        return Finding::not_tested(
+            ID,
+            "aucune négociation TLS aboutie : rien de négocié à juger",
+        );
+    }
+    if let Some(failure) = conceptual.into_failure(ID, evidence) {
+        return failure;
+    }
+    Finding::pass(
+        ID,
+        format!(
+            "{} négociée(s) avec des suites et groupes autorisés : {}",
+            established,
+            negotiated.join(", ")
+        ),
+    )
+}
+
+fn survey(evidence: &SessionEvidence, expected: &Expectation) -> Survey {
     let conns: Vec<_> = evidence
         .connections()
         .into_iter()
         .filter(|c| expected.entry.is_none_or(|e| e == c.entry))
         .collect();
     let mut problems = Problems::default();
+    let mut conceptual = Problems::default();
     let mut hellos = 0;
+    let mut established = 0;
     let mut offered: Vec<String> = Vec::new();
     let mut negotiated: Vec<String> = Vec::new();
     for conn in &conns {
@@ -172,19 +248,21 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
                     group,
                     ..
                 } => {
+                    established += 1;
                     let suite_ok = ALLOWED_TLS12.contains(&cipher_suite.code)
                         || (tls13_suite(cipher_suite.code) && version == "TLS 1.3");
                     if !suite_ok {
-                        problems.push(
-                            Some(conn.id),
-                            format!(
-                                "suite négociée hors liste : 0x{:04X} {}",
-                                cipher_suite.code, cipher_suite.name
-                            ),
+                        let text = format!(
+                            "suite négociée hors liste : 0x{:04X} {}",
+                            cipher_suite.code, cipher_suite.name
                         );
+                        conceptual.push(Some(conn.id), text.clone());
+                        problems.push(Some(conn.id), text);
                     }
                     if let Some(problem) = group.as_deref().and_then(group_problem) {
-                        problems.push(Some(conn.id), format!("groupe négocié : {problem}"));
+                        let text = format!("groupe négocié : {problem}");
+                        conceptual.push(Some(conn.id), text.clone());
+                        problems.push(Some(conn.id), text);
                     }
                     let text = format!(
                         "{version} {}{}",
@@ -202,28 +280,14 @@ pub fn check(evidence: &SessionEvidence, expected: &Expectation) -> Finding {
             }
         }
     }
-    if hellos == 0 {
-        return Finding::not_tested(
-            ID,
-            "aucune négociation TLS observée vers l'opérateur : rien ne montre les suites offertes",
-        );
+    Survey {
+        hellos,
+        established,
+        offered,
+        negotiated,
+        strict: problems,
+        conceptual,
     }
-    if let Some(failure) = problems.into_failure(ID, evidence) {
-        return failure;
-    }
-    Finding::pass(
-        ID,
-        format!(
-            "{hellos} négociation(s) TLS ; strict : suites offertes {} (toutes autorisées), \
-             groupes ≥ 256 bits ; conceptuel : négocié {}",
-            offered.join(", "),
-            if negotiated.is_empty() {
-                "rien (aucune négociation aboutie)".to_owned()
-            } else {
-                negotiated.join(", ")
-            }
-        ),
-    )
 }
 
 #[cfg(test)]

@@ -125,7 +125,12 @@ pub fn check(message: &Message<'_>, context: &Context) -> Finding {
                     ID,
                     format!("Message-ID « {value} » déjà utilisé par un autre message ({other})"),
                 ),
-                None => Finding::pass(ID, format!("Message-ID « {value} » conforme et unique")),
+                None => Finding::pass(
+                    ID,
+                    format!(
+                        "Message-ID « {value} » conforme, unique parmi les messages jugés ensemble"
+                    ),
+                ),
             }
         }
         many => Finding::fail(

@@ -299,6 +299,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
             writable(&out)?;
             config.journals = Some(out.join(report::JOURNALS));
             config.messages = Some(out.join(report::MESSAGES));
+            config.attachments = Some(out.join(report::ATTACHMENTS));
             let replay = harness::replay::Replay::new();
             if replay.interactive {
                 println!("Rejeu pas à pas : [Entrée] avant chaque action, [q] pour arrêter.");
@@ -447,7 +448,8 @@ fn run(args: Args) -> Result<ExitCode, String> {
             };
             config.journals = Some(out.join(report::JOURNALS));
             config.messages = Some(out.join(report::MESSAGES));
-            for folder in [report::JOURNALS, report::MESSAGES] {
+            config.attachments = Some(out.join(report::ATTACHMENTS));
+            for folder in [report::JOURNALS, report::MESSAGES, report::ATTACHMENTS] {
                 if out.join(folder).exists() {
                     std::fs::remove_dir_all(out.join(folder))
                         .map_err(|e| format!("{}: {e}", out.display()))?;

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use super::{JOURNALS, MESSAGES, esc};
-use crate::results::{RunResults, ScenarioStatus, Verdict};
+use super::{ATTACHMENTS, JOURNALS, MESSAGES, esc};
+use crate::results::{RunResults, ScenarioStatus, StepStatus, Verdict};
 
 const STYLE: &str = r#"
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #1d2330; }
@@ -24,6 +24,7 @@ td.id { white-space: nowrap; font-weight: 600; }
 .not_applicable { background: #eceff4; color: #4b5563; }
 .informational { background: #dbeafe; color: #1e3a8a; }
 .harness_error { background: #ede0fd; color: #4c1d95; }
+.zero { background: #f3f4f6; color: #6b7280; }
 .finding { margin: .3rem 0; font-size: .85rem; }
 .expl { font-size: .9rem; color: #3d4456; }
 ul.sc { margin: 0; padding-left: 1.1rem; }
@@ -31,6 +32,11 @@ pre { white-space: pre-wrap; font-size: .8rem; background: #f7f8fb; padding: .5r
 details summary { cursor: pointer; color: #2f5fb3; }
 .text { font-size: .85rem; color: #3d4456; }
 .filters { margin: .5rem 0 1rem; font-size: .9rem; }
+ol.steps { margin: .3rem 0; padding-left: 1.4rem; font-size: .82rem; }
+ol.steps li.st-failed, ol.steps li.st-error { color: #7f1d1d; font-weight: 600; }
+ol.steps li.st-skipped, ol.steps li.st-undefined { color: #6b7280; }
+ol.steps .msg { display: block; font-weight: 400; white-space: pre-wrap; }
+.views { margin-top: .4rem; font-size: .85rem; }
 @media print { .filters { display: none; } details { display: block; } }
 "#;
 
@@ -50,6 +56,15 @@ function filtrer() {
     tr.style.display = ok ? '' : 'none';
   });
 }
+// A link can carry the filters: index.html?verdict=failed&section=ECO.2.2&famille=APP
+document.addEventListener('DOMContentLoaded', function () {
+  var q = new URLSearchParams(location.search);
+  [['verdict', 'f-verdict'], ['section', 'f-section'], ['famille', 'f-family']].forEach(function (p) {
+    var v = q.get(p[0]);
+    if (v !== null) { document.getElementById(p[1]).value = v; }
+  });
+  filtrer();
+});
 </script>
 "#;
 
@@ -75,6 +90,28 @@ fn finding_class(v: rules::Verdict) -> &'static str {
     }
 }
 
+fn step_label(s: StepStatus) -> Option<&'static str> {
+    match s {
+        StepStatus::Passed => None,
+        StepStatus::Failed => Some("non conforme"),
+        StepStatus::NotJudged => Some("non testé"),
+        StepStatus::Error => Some("erreur du banc"),
+        StepStatus::Undefined => Some("sans définition"),
+        StepStatus::Skipped => Some("non jouée"),
+    }
+}
+
+fn step_class(s: StepStatus) -> &'static str {
+    match s {
+        StepStatus::Passed => "st-passed",
+        StepStatus::Failed => "st-failed",
+        StepStatus::NotJudged => "st-skipped",
+        StepStatus::Error => "st-error",
+        StepStatus::Undefined => "st-undefined",
+        StepStatus::Skipped => "st-skipped",
+    }
+}
+
 fn finding_label(v: rules::Verdict) -> &'static str {
     match v {
         rules::Verdict::Pass => "conforme",
@@ -90,9 +127,11 @@ pub fn render(results: &RunResults) -> String {
     let families: Vec<&str> = results.families.iter().map(|f| f.tag()).collect();
     let mut out = String::new();
     let info = &results.run_info;
+    // A count of zero is grey whatever its verdict: colour marks what is there.
     let count = |n: usize, class: &str, one: &str, many: &str| {
         format!(
-            "<span class=\"{class}\">{}</span>",
+            "<span class=\"{}\">{}</span>",
+            if n == 0 { "zero" } else { class },
             crate::results::plural(n, one, many)
         )
     };
@@ -160,7 +199,7 @@ pub fn render(results: &RunResults) -> String {
             out,
             "<tr id=\"{id}\" data-verdict=\"{class}\" data-section=\"{section}\" data-families=\"{fams}\">\n<td class=\"id\">{id}<br><span class=\"expl\">{level:?} · {fams}</span></td>\n\
              <td>{title}<details><summary>texte</summary><p class=\"text\">{text}</p></details></td>\n\
-             <td><span class=\"v {class}\">{label}</span><div class=\"expl\">{expl}</div></td>\n<td><ul class=\"sc\">",
+             <td><span class=\"v {class}\">{label}</span><div class=\"expl\">{expl}</div>{views}</td>\n<td><ul class=\"sc\">",
             id = esc(&r.id),
             section = esc(&section),
             level = r.level,
@@ -170,6 +209,19 @@ pub fn render(results: &RunResults) -> String {
             class = verdict_class(r.verdict),
             label = r.verdict.label(),
             expl = esc(&r.explanation),
+            views = r
+                .conceptual
+                .as_ref()
+                .map(|c| format!(
+                    "<div class=\"views\">Lecture stricte (le verdict) : <span class=\"v {}\">{}</span> · \
+                     lecture conceptuelle : <span class=\"v {}\">{}</span><div class=\"expl\">{}</div></div>",
+                    verdict_class(r.verdict),
+                    r.verdict.label(),
+                    verdict_class(c.verdict),
+                    c.verdict.label(),
+                    esc(&c.explanation)
+                ))
+                .unwrap_or_default(),
         );
         let mut evidence = String::new();
         for &i in &r.scenarios {
@@ -198,6 +250,26 @@ pub fn render(results: &RunResults) -> String {
             if let Some(reason) = &sc.reason {
                 let _ = write!(evidence, "<p class=\"finding\">{}</p>", esc(reason));
             }
+            if !sc.steps.is_empty() {
+                evidence.push_str("<ol class=\"steps\">");
+                for st in &sc.steps {
+                    let _ = write!(
+                        evidence,
+                        "<li class=\"{}\">{}{}{}{}</li>",
+                        step_class(st.status),
+                        esc(&st.keyword),
+                        esc(&st.text),
+                        step_label(st.status)
+                            .map(|l| format!(" [{l}]"))
+                            .unwrap_or_default(),
+                        st.message
+                            .as_ref()
+                            .map(|m| format!("<span class=\"msg\">{}</span>", esc(m)))
+                            .unwrap_or_default()
+                    );
+                }
+                evidence.push_str("</ol>");
+            }
             for f in sc.findings.iter().filter(|f| f.requirement == r.id) {
                 let _ = write!(
                     evidence,
@@ -207,6 +279,15 @@ pub fn render(results: &RunResults) -> String {
                     esc(&f.step),
                     esc(&f.detail)
                 );
+                if let Some(c) = &f.conceptual {
+                    let _ = write!(
+                        evidence,
+                        "<p class=\"finding\">Lecture conceptuelle : <span class=\"v {}\">{}</span> {}</p>",
+                        finding_class(c.verdict),
+                        finding_label(c.verdict),
+                        esc(&c.detail)
+                    );
+                }
                 if !f.evidence.is_empty() {
                     let _ = write!(evidence, "<pre>{}</pre>", esc(&f.evidence.join("\n")));
                 }
@@ -222,6 +303,30 @@ pub fn render(results: &RunResults) -> String {
                     "<p class=\"finding\">Actions demandées au système :</p><pre>{}</pre>",
                     esc(&lines.join("\n"))
                 );
+            }
+            for a in &sc.attachments {
+                let what = format!(
+                    "preuve du testeur pour « {} » ({} octets, SHA-256 {})",
+                    a.statement, a.bytes, a.sha256
+                );
+                match &a.file {
+                    Some(file) => {
+                        let _ = write!(
+                            evidence,
+                            "<p class=\"finding\"><a href=\"{ATTACHMENTS}/{}\">{}</a></p>",
+                            esc(file),
+                            esc(&what)
+                        );
+                    }
+                    None => {
+                        let _ = write!(
+                            evidence,
+                            "<p class=\"finding\">{} — fichier resté en {}</p>",
+                            esc(&what),
+                            esc(&a.source)
+                        );
+                    }
+                }
             }
             for m in &sc.messages {
                 let _ = write!(

@@ -8,10 +8,14 @@
 //! exigences.csv   one line per requirement, in the ANS referencing workbooks' layout
 //! journaux/       each scenario's journal, JSON lines
 //! messages/       each message the operator accepted from the SUT, as received (.eml)
+//! preuves/        the evidence files testers gave with their attestations
+//! cucumber.json   the classic Cucumber JSON report (features, scenarios, steps)
+//! cucumber.ndjson the Cucumber Messages stream (source, pickles, test cases, results)
 //! MANIFEST.sha256 the SHA-256 of every file above (`sha256sum -c MANIFEST.sha256`)
 //! ```
 
 mod csv;
+mod cucumber;
 mod html;
 mod junit;
 mod markdown;
@@ -25,6 +29,9 @@ pub const JOURNALS: &str = "journaux";
 
 /// Name of the folder of the messages the SUT sent, as the operator received them.
 pub const MESSAGES: &str = "messages";
+
+/// Name of the folder of the evidence files testers gave with their attestations.
+pub const ATTACHMENTS: &str = "preuves";
 
 /// Version of the `results.json` layout: raised when a field changes meaning or goes away
 /// (new fields keep it).
@@ -40,6 +47,15 @@ pub fn write_all(results: &RunResults, dir: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join("junit.xml"), junit::render(results))?;
     std::fs::write(dir.join("summary.md"), markdown::render(results))?;
     std::fs::write(dir.join("exigences.csv"), csv::render(results))?;
+    let sources = cucumber::sources(results);
+    std::fs::write(
+        dir.join("cucumber.json"),
+        cucumber::render_json(results, &sources),
+    )?;
+    std::fs::write(
+        dir.join("cucumber.ndjson"),
+        cucumber::render_ndjson(results, &sources),
+    )?;
     let mut json = serde_json::to_value(results).map_err(std::io::Error::other)?;
     if let Some(object) = json.as_object_mut() {
         object.insert("schema_version".into(), RESULTS_SCHEMA_VERSION.into());

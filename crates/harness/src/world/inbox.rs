@@ -219,6 +219,7 @@ impl MssWorld {
                 verdict: rules::Verdict::Fail,
                 detail: format!("le système n'a pas pu afficher le message <{opened}>"),
                 evidence: Vec::new(),
+                conceptual: None,
             });
             self.findings.push(finding);
             return Ok(());
@@ -300,6 +301,7 @@ impl MssWorld {
                 verdict: rules::Verdict::Fail,
                 detail: "le système n'a pas pu afficher sa boîte de réception".into(),
                 evidence: Vec::new(),
+                conceptual: None,
             })
         } else {
             StepFinding::from_rule(

@@ -103,6 +103,7 @@ impl MssWorld {
                 verdict: rules::Verdict::Fail,
                 detail: "le système n'a pas pu exporter ses traces".into(),
                 evidence: Vec::new(),
+                conceptual: None,
             });
             self.findings.push(finding);
             return Ok(());
