@@ -139,6 +139,9 @@ pub struct StepRecord {
     pub status: StepStatus,
     /// Duration in microseconds.
     pub duration_us: u64,
+    /// The step function that matched it, `path:line` in the harness's sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub definition: Option<String>,
     /// Why it failed (the findings, or the bench's error), in French.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -380,6 +383,9 @@ pub struct RunInfo {
     /// The harness's git commit, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// The `X-MSS-NIL` values of the messages the SUT sent (its product reference).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nil: Vec<String>,
 }
 
 /// `n` and the singular or plural of a French noun phrase.

@@ -739,6 +739,7 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
     let catalogue = Catalogue::embedded();
     let requirements = results::aggregate(&catalogue, &config.families, &scenarios, &run_findings);
     let summary = results::summarize(&requirements, &scenarios);
+    let nil = observed_nil(&scenarios, config.messages.as_deref());
     Ok(RunResults {
         harness_version: env!("CARGO_PKG_VERSION").to_owned(),
         sut: config.sut_description(),
@@ -759,8 +760,33 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
             },
             root_sha256: root_fingerprint,
             commit: None,
+            nil,
         },
     })
+}
+
+/// The `X-MSS-NIL` values (the software's product reference) of the messages the SUT sent, as
+/// kept in `dir`, in order of first appearance: what identifies the SUT in the report's header.
+fn observed_nil(scenarios: &[ScenarioResult], dir: Option<&Path>) -> Vec<String> {
+    let Some(dir) = dir else {
+        return Vec::new();
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for name in scenarios.iter().flat_map(|s| s.messages.iter()) {
+        let Ok(bytes) = std::fs::read(dir.join(name)) else {
+            continue;
+        };
+        let Ok(message) = rules::Message::parse(&bytes) else {
+            continue;
+        };
+        for value in message.header_values("X-MSS-NIL") {
+            let value = value.trim().to_owned();
+            if !value.is_empty() && !seen.contains(&value) {
+                seen.push(value);
+            }
+        }
+    }
+    seen
 }
 
 /// Copies the testers' evidence files into `dir` (named by digest and file name, so two
@@ -858,6 +884,7 @@ fn step_records(steps: &[StepSeen], findings: &[StepFinding]) -> Vec<StepRecord>
                 line: s.line,
                 status,
                 duration_us: s.duration.as_micros() as u64,
+                definition: s.definition.clone(),
                 message,
             }
         })

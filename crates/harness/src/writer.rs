@@ -46,6 +46,8 @@ pub(crate) struct StepSeen {
     /// Line in the feature file.
     pub line: usize,
     pub outcome: StepOutcome,
+    /// The step function that matched it: `path:line` in the harness's sources.
+    pub definition: Option<String>,
     /// When it started, for its duration.
     pub started: Option<std::time::Instant>,
     pub duration: std::time::Duration,
@@ -111,6 +113,7 @@ impl Recorder {
                         text: s.value.clone(),
                         line: s.position.line,
                         outcome: StepOutcome::NotRun,
+                        definition: None,
                         started: None,
                         duration: std::time::Duration::ZERO,
                     })
@@ -137,6 +140,7 @@ impl Recorder {
                     text: step.value.clone(),
                     line: step.position.line,
                     outcome: StepOutcome::NotRun,
+                    definition: None,
                     started: None,
                     duration: std::time::Duration::ZERO,
                 });
@@ -149,9 +153,15 @@ impl Recorder {
                 seen.started = Some(std::time::Instant::now());
                 return;
             }
-            Step::Passed(..) => StepOutcome::Passed,
+            Step::Passed(_, location) => {
+                seen.definition = location.map(|l| format!("{}:{}", l.path, l.line));
+                StepOutcome::Passed
+            }
             Step::Skipped => StepOutcome::Undefined,
-            Step::Failed(_, _, _, e) => StepOutcome::Failed(error_text(e)),
+            Step::Failed(_, location, _, e) => {
+                seen.definition = location.map(|l| format!("{}:{}", l.path, l.line));
+                StepOutcome::Failed(error_text(e))
+            }
         };
         if let Some(started) = seen.started {
             seen.duration = started.elapsed();

@@ -157,6 +157,36 @@ fn check_folder(dir: &Path) {
         );
     }
     check_cucumber_json(dir);
+    // The stream's order: the run starts before any test case, events come in time order
+    // (concurrent scenarios on their own workers), and the run finishes last.
+    let ndjson = std::fs::read_to_string(dir.join("cucumber.ndjson")).expect("ndjson");
+    let envelopes: Vec<serde_json::Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    let kind = |e: &serde_json::Value| e.as_object().and_then(|o| o.keys().next().cloned());
+    let position = |k: &str| envelopes.iter().position(|e| kind(e).as_deref() == Some(k));
+    assert!(position("testRunStarted") < position("testCase"));
+    assert_eq!(
+        kind(envelopes.last().expect("envelopes")).as_deref(),
+        Some("testRunFinished")
+    );
+    let times: Vec<(i64, i64)> = envelopes
+        .iter()
+        .filter_map(|e| {
+            let (k, v) = e.as_object()?.iter().next()?;
+            if !k.starts_with("testCase") && !k.starts_with("testStep") && !k.starts_with("testRun")
+            {
+                return None;
+            }
+            let t = &v.get("timestamp")?;
+            Some((t["seconds"].as_i64()?, t["nanos"].as_i64()?))
+        })
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "timestamps in order"
+    );
     if let Some(python) = python_with_cucumber_messages() {
         let out = Command::new(python)
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/validate_ndjson.py"))

@@ -105,6 +105,7 @@ fn steps_of(s: &ScenarioResult) -> Vec<StepRecord> {
         line: s.line,
         status,
         duration_us: s.duration_ms * 1000,
+        definition: None,
         message: s.reason.clone(),
     }]
 }
@@ -170,12 +171,13 @@ pub fn render_json(results: &RunResults, sources: &BTreeMap<String, Source>) -> 
                             "result": result,
                         });
                         if st.status != StepStatus::Undefined {
+                            // Where the step function is, as Cucumber's own reports say.
                             step["match"] = json!({
-                                "location": format!(
+                                "location": st.definition.clone().unwrap_or_else(|| format!(
                                     "{}:{}",
                                     source.map_or("", |s| s.uri.as_str()),
                                     st.line
-                                )
+                                ))
                             });
                         }
                         step
@@ -271,6 +273,21 @@ fn message_status(s: StepStatus) -> &'static str {
         StepStatus::Undefined => "UNDEFINED",
         StepStatus::Skipped | StepStatus::NotJudged => "SKIPPED",
     }
+}
+
+/// The identifier of the run in the stream.
+const RUN_ID: &str = "run";
+
+/// `text` as a regular expression matching exactly it.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\^$.|?*+()[]{}/".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Issues the identifiers of one stream.
@@ -454,7 +471,7 @@ pub fn render_ndjson(results: &RunResults, sources: &BTreeMap<String, Source>) -
         asts.insert(key.as_str(), ast);
     }
     // Pickles, step definitions (one per step text that matched one) and test cases.
-    let mut definitions: BTreeMap<String, String> = BTreeMap::new();
+    let mut definitions: BTreeMap<(String, String), String> = BTreeMap::new();
     let mut cases = Vec::new();
     let mut definition_lines = Vec::new();
     let mut case_lines = Vec::new();
@@ -502,16 +519,31 @@ pub fn render_ndjson(results: &RunResults, sources: &BTreeMap<String, Source>) -
             let definition = if st.status == StepStatus::Undefined {
                 Vec::new()
             } else {
-                let sentence = st.text.clone();
-                let id = match definitions.get(&sentence) {
+                // The harness's step functions match by regular expressions the stream cannot
+                // carry: a definition is the function (its source reference) with the text it
+                // matched, as an anchored, escaped regular expression.
+                let key = (st.definition.clone().unwrap_or_default(), st.text.clone());
+                let id = match definitions.get(&key) {
                     Some(id) => id.clone(),
                     None => {
                         let id = ids.next();
-                        definitions.insert(sentence.clone(), id.clone());
+                        let mut reference = json!({});
+                        if let Some((path, line)) = st
+                            .definition
+                            .as_deref()
+                            .and_then(|d| d.rsplit_once(':'))
+                            .and_then(|(p, l)| Some((p, l.parse::<u64>().ok()?)))
+                        {
+                            reference = json!({ "uri": path, "location": { "line": line } });
+                        }
+                        definitions.insert(key, id.clone());
                         definition_lines.push(json!({ "stepDefinition": {
                             "id": id,
-                            "pattern": { "source": sentence, "type": "CUCUMBER_EXPRESSION" },
-                            "sourceReference": {},
+                            "pattern": {
+                                "source": format!("^{}$", regex_escape(&st.text)),
+                                "type": "REGULAR_EXPRESSION",
+                            },
+                            "sourceReference": reference,
                         }}));
                         id
                     }
@@ -547,27 +579,55 @@ pub fn render_ndjson(results: &RunResults, sources: &BTreeMap<String, Source>) -
             "id": case_id,
             "pickleId": pickle_id,
             "testSteps": test_steps.clone(),
+            "testRunStartedId": RUN_ID,
         }}));
         cases.push((case_id, s, step_ids));
     }
     lines.extend(definition_lines);
+    lines.push(json!({ "testRunStarted": { "timestamp": timestamp(started), "id": RUN_ID } }));
     lines.extend(case_lines);
-    lines.push(json!({ "testRunStarted": { "timestamp": timestamp(started) } }));
+    // Scenarios run concurrently: each gets the first worker free when it starts, and the
+    // events of all of them come in the order of their timestamps.
+    let mut workers: Vec<u64> = Vec::new();
+    let mut events: Vec<(time::OffsetDateTime, usize, Value)> = Vec::new();
+    cases.sort_by_key(|(_, s, _)| s.start_ms);
     for (case_id, s, steps) in cases {
+        let end = s.start_ms + s.duration_ms;
+        let worker = match workers.iter().position(|&busy| busy <= s.start_ms) {
+            Some(w) => {
+                workers[w] = end;
+                w
+            }
+            None => {
+                workers.push(end);
+                workers.len() - 1
+            }
+        };
+        let mut push = |at: time::OffsetDateTime, value: Value| {
+            let order = events.len();
+            events.push((at, order, value));
+        };
         let started_id = ids.next();
         let mut clock = at_ms(s.start_ms);
-        lines.push(json!({ "testCaseStarted": {
-            "attempt": 0,
-            "id": started_id,
-            "testCaseId": case_id,
-            "timestamp": timestamp(clock),
-        }}));
-        for (step_id, st) in steps {
-            lines.push(json!({ "testStepStarted": {
-                "testCaseStartedId": started_id,
-                "testStepId": step_id,
+        push(
+            clock,
+            json!({ "testCaseStarted": {
+                "attempt": 0,
+                "id": started_id,
+                "testCaseId": case_id,
                 "timestamp": timestamp(clock),
-            }}));
+                "workerId": worker.to_string(),
+            }}),
+        );
+        for (step_id, st) in steps {
+            push(
+                clock,
+                json!({ "testStepStarted": {
+                    "testCaseStartedId": started_id,
+                    "testStepId": step_id,
+                    "timestamp": timestamp(clock),
+                }}),
+            );
             clock += time::Duration::microseconds(st.duration_us as i64);
             let mut result = json!({
                 "duration": duration_us(st.duration_us),
@@ -576,22 +636,36 @@ pub fn render_ndjson(results: &RunResults, sources: &BTreeMap<String, Source>) -
             if let Some(m) = message_of(st) {
                 result["message"] = m.into();
             }
-            lines.push(json!({ "testStepFinished": {
-                "testCaseStartedId": started_id,
-                "testStepId": step_id,
-                "testStepResult": result,
-                "timestamp": timestamp(clock),
-            }}));
+            push(
+                clock,
+                json!({ "testStepFinished": {
+                    "testCaseStartedId": started_id,
+                    "testStepId": step_id,
+                    "testStepResult": result,
+                    "timestamp": timestamp(clock),
+                }}),
+            );
         }
-        lines.push(json!({ "testCaseFinished": {
-            "testCaseStartedId": started_id,
-            "timestamp": timestamp(at_ms(s.start_ms + s.duration_ms).max(clock)),
-            "willBeRetried": false,
-        }}));
+        let finished = at_ms(end).max(clock);
+        push(
+            finished,
+            json!({ "testCaseFinished": {
+                "testCaseStartedId": started_id,
+                "timestamp": timestamp(finished),
+                "willBeRetried": false,
+            }}),
+        );
     }
+    events.sort_by_key(|(at, order, _)| (*at, *order));
+    let last = events
+        .last()
+        .map_or(started, |(at, _, _)| *at)
+        .max(at_ms(results.duration_ms));
+    lines.extend(events.into_iter().map(|(_, _, v)| v));
     lines.push(json!({ "testRunFinished": {
         "success": !results.failed(),
-        "timestamp": timestamp(at_ms(results.duration_ms)),
+        "timestamp": timestamp(last),
+        "testRunStartedId": RUN_ID,
     }}));
     let mut out = String::new();
     for line in lines {
@@ -599,4 +673,15 @@ pub fn render_ndjson(results: &RunResults, sources: &BTreeMap<String, Source>) -
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn step_texts_become_exact_regular_expressions() {
+        assert_eq!(
+            super::regex_escape("le format XDM/1.0/DDM+ (ni fichier)"),
+            r"le format XDM\/1\.0\/DDM\+ \(ni fichier\)"
+        );
+    }
 }

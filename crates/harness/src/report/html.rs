@@ -139,10 +139,15 @@ pub fn render(results: &RunResults) -> String {
         out,
         "<!doctype html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n<title>Conformité MSSanté — {sut}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
          <h1>Conformité au Référentiel socle MSSanté #2 (v1.0)</h1>\n\
-         <p class=\"meta\">Système testé : <strong>{sut}</strong> · pilote {driver} · familles {fam} · campagne du {date} · {dur:.1} s</p>\n\
+         <p class=\"meta\">Système testé : <strong>{sut}</strong>{nil} · pilote {driver} · familles {fam} · campagne du {date} · {dur:.1} s</p>\n\
          <p class=\"meta\">Harnais {ver}{commit} · racine de l'IGC Santé fictive (SHA-256) : <code>{root}</code></p>\n\
          <p class=\"counts\">{p}{f}{nt}{na}{i}{he}{at}{wa} — {sc}, {scf} en échec</p>\n",
         sut = esc(&results.sut),
+        nil = if info.nil.is_empty() {
+            String::new()
+        } else {
+            format!(" (X-MSS-NIL : {})", esc(&info.nil.join(", ")))
+        },
         driver = esc(&info.driver),
         fam = esc(&families.join(", ")),
         date = esc(&crate::results::french_date(&results.started_at)),
