@@ -125,7 +125,7 @@ impl Baseline {
             serde_saphyr::from_str(&text).map_err(|e| {
                 format!(
                     "référence {shown} : {}",
-                    e.to_string().lines().next().unwrap_or("YAML invalide")
+                    crate::driver::profile::yaml_error(&e)
                 )
             })?
         };

@@ -43,13 +43,7 @@ impl Waivers {
         let entries: BTreeMap<String, Waiver> = if text.trim().is_empty() {
             BTreeMap::new()
         } else {
-            serde_saphyr::from_str(text).map_err(|e| {
-                e.to_string()
-                    .lines()
-                    .next()
-                    .unwrap_or("YAML invalide")
-                    .to_owned()
-            })?
+            serde_saphyr::from_str(text).map_err(|e| crate::driver::profile::yaml_error(&e))?
         };
         let catalogue = catalog::Catalogue::embedded();
         for (id, waiver) in &entries {
@@ -110,8 +104,13 @@ mod tests {
         assert!(e.contains("ECO.1.1.9"), "{e}");
         let e = Waivers::parse("ECO.1.1.9:\n  reason: ''\n").expect_err("no reason");
         assert!(e.contains("sans raison"), "{e}");
-        assert!(Waivers::parse("ECO.1.1.9: [\n").is_err());
-        assert!(Waivers::parse("ECO.1.1.9:\n  raison: x\n").is_err());
+        let e = Waivers::parse("ECO.1.1.9: [\n").expect_err("bad YAML");
+        assert!(e.starts_with("ligne 1, colonne"), "{e}");
+        let e = Waivers::parse("ECO.1.1.9:\n  raison: x\n").expect_err("unknown field");
+        assert!(
+            e.starts_with("ligne 2, colonne 3") && e.contains("raison"),
+            "{e}"
+        );
         assert!(Waivers::parse("").expect("empty").entries.is_empty());
     }
 }

@@ -458,7 +458,7 @@ impl Profile {
 }
 
 /// The YAML parser's error in one line, its location in French (`ligne 5, colonne 5 : …`).
-fn yaml_error(e: &serde_saphyr::Error) -> String {
+pub(crate) fn yaml_error(e: &serde_saphyr::Error) -> String {
     let text = e.to_string();
     let first = text
         .lines()

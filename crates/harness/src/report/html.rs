@@ -90,6 +90,18 @@ fn finding_class(v: rules::Verdict) -> &'static str {
     }
 }
 
+/// How the harness verifies a requirement, in French.
+fn method_label(m: catalog::Method) -> &'static str {
+    match m {
+        catalog::Method::Automated => "automatique",
+        catalog::Method::Driver => "automatique par le pilote",
+        catalog::Method::Interactive => "interactive (testeur)",
+        catalog::Method::Attestation => "attestation du testeur",
+        catalog::Method::Informational => "observée (PEUT)",
+        catalog::Method::Incomplete => "texte incomplet",
+    }
+}
+
 fn step_label(s: StepStatus) -> Option<&'static str> {
     match s {
         StepStatus::Passed => None,
@@ -202,12 +214,13 @@ pub fn render(results: &RunResults) -> String {
         let section = r.id.splitn(4, '.').take(3).collect::<Vec<_>>().join(".");
         let _ = write!(
             out,
-            "<tr id=\"{id}\" data-verdict=\"{class}\" data-section=\"{section}\" data-families=\"{fams}\">\n<td class=\"id\">{id}<br><span class=\"expl\">{level:?} · {fams}</span></td>\n\
+            "<tr id=\"{id}\" data-verdict=\"{class}\" data-section=\"{section}\" data-families=\"{fams}\">\n<td class=\"id\">{id}<br><span class=\"expl\">{level:?} · {fams}<br>méthode : {method}</span></td>\n\
              <td>{title}<details><summary>texte</summary><p class=\"text\">{text}</p></details></td>\n\
              <td><span class=\"v {class}\">{label}</span><div class=\"expl\">{expl}</div>{views}</td>\n<td><ul class=\"sc\">",
             id = esc(&r.id),
             section = esc(&section),
             level = r.level,
+            method = method_label(r.method),
             fams = esc(&fams.join(", ")),
             title = esc(&r.title),
             text = esc(&r.text),
