@@ -26,21 +26,28 @@ fn required(tool: &str) -> bool {
     found
 }
 
-/// A Python with `jsonschema` (Debian's `python3-jsonschema` for /usr/bin/python3).
-fn python_with_jsonschema() -> Option<&'static str> {
-    let found = ["python3", "/usr/bin/python3"].into_iter().find(|p| {
+/// The first of `candidates` whose Python imports `module`; in CI (where `.ci/run` installed
+/// it) its absence is a failure.
+fn python_with(module: &str, candidates: &[String], package: &str) -> Option<String> {
+    let found = candidates.iter().find(|p| {
         Command::new(p)
-            .args(["-c", "import jsonschema"])
+            .args(["-c", &format!("import {module}")])
             .output()
             .is_ok_and(|o| o.status.success())
     });
     if found.is_none() {
         assert!(
             std::env::var_os("MSS_REQUIRE_INTEROP").is_none(),
-            "python3-jsonschema is required in CI"
+            "{package} is required in CI"
         );
     }
-    found
+    found.cloned()
+}
+
+/// A Python with `jsonschema` (Debian's `python3-jsonschema` for /usr/bin/python3).
+fn python_with_jsonschema() -> Option<String> {
+    let candidates = ["python3".to_owned(), "/usr/bin/python3".to_owned()];
+    python_with("jsonschema", &candidates, "python3-jsonschema")
 }
 
 /// A Python with the Cucumber Messages model (`cucumber-messages` 34.2.0 from PyPI, which
@@ -50,19 +57,7 @@ fn python_with_cucumber_messages() -> Option<String> {
         .into_iter()
         .chain(["python3".to_owned()])
         .collect();
-    let found = candidates.into_iter().find(|p| {
-        Command::new(p)
-            .args(["-c", "import cucumber_messages"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("MSS_REQUIRE_INTEROP").is_none(),
-            "cucumber-messages (PyPI) is required in CI"
-        );
-    }
-    found
+    python_with("cucumber_messages", &candidates, "cucumber-messages (PyPI)")
 }
 
 const STATUSES: [&str; 5] = ["passed", "failed", "skipped", "undefined", "pending"];
