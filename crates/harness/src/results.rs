@@ -544,10 +544,17 @@ pub fn aggregate(
     catalogue
         .iter()
         .map(|r| {
+            // Its scenarios, and any other that found it failed (a Message-ID reused by a
+            // scenario of another requirement): a failure is never left out.
             let mine: Vec<usize> = scenarios
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| s.requirements.contains(&r.id))
+                .filter(|(_, s)| {
+                    s.requirements.contains(&r.id)
+                        || s.findings
+                            .iter()
+                            .any(|f| f.requirement == r.id && f.verdict == rules::Verdict::Fail)
+                })
                 .map(|(i, _)| i)
                 .collect();
             let mut fails = Vec::new();
@@ -621,12 +628,13 @@ pub fn aggregate(
                 (Verdict::HarnessError, errors.join(" ; "))
             } else if passes > 0 {
                 let mut text = format!(
-                    "conforme pour {} ({passes} vérification(s) réussie(s))",
+                    "conforme pour {} ({})",
                     if passed_families.is_empty() {
                         "les scénarios joués".to_owned()
                     } else {
                         join(&passed_families)
-                    }
+                    },
+                    plural(passes, "vérification réussie", "vérifications réussies")
                 );
                 let missing: Vec<Family> = r
                     .families
@@ -641,9 +649,17 @@ pub fn aggregate(
                     text.push_str(&format!(" ; non testé : {}", not_tested.join(" ; ")));
                 }
                 if attested_passes == passes {
+                    // What the scenarios could not judge stays in sight beside the attestation.
+                    let rest = text
+                        .split_once(" ; ")
+                        .map(|(_, rest)| format!(" ; {rest}"))
+                        .unwrap_or_default();
                     (
                         Verdict::Attested,
-                        format!("attestée par le testeur ({passes} attestation(s))"),
+                        format!(
+                            "attestée par le testeur ({}){rest}",
+                            plural(passes, "attestation", "attestations")
+                        ),
                     )
                 } else {
                     (Verdict::Passed, text)
@@ -666,7 +682,7 @@ pub fn aggregate(
                 awaiting_attestation: verdict == Verdict::NotTested
                     && !not_tested.is_empty()
                     && not_tested.iter().all(|t| t.contains(AWAITING_ATTESTATION)),
-                partial: verdict == Verdict::Passed
+                partial: matches!(verdict, Verdict::Passed | Verdict::Attested)
                     && (!not_tested.is_empty()
                         || r.families.iter().any(|f| {
                             families.contains(f)
@@ -812,6 +828,23 @@ mod tests {
 
     fn verdict_of(results: &[RequirementResult], id: &str) -> Verdict {
         results.iter().find(|r| r.id == id).expect(id).verdict
+    }
+
+    /// A run-wide failure found in a scenario of another requirement fails its requirement.
+    #[test]
+    fn a_failure_found_by_a_scenario_of_another_requirement_counts() {
+        use rules::Verdict::{Fail, Pass};
+        let catalogue = Catalogue::embedded();
+        let mut s = scenario(
+            "ECO.1.0.1",
+            Family::PerOrg,
+            ScenarioStatus::Failed,
+            vec![finding("ECO.1.0.1", Pass), finding("ECO.2.2.1", Fail)],
+        );
+        s.name = "envoi SMTP".into();
+        let results = aggregate(&catalogue, &[Family::PerOrg], &[s], &[]);
+        assert_eq!(verdict_of(&results, "ECO.2.2.1"), Verdict::Failed);
+        assert_eq!(verdict_of(&results, "ECO.1.0.1"), Verdict::Passed);
     }
 
     #[test]

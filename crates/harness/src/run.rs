@@ -82,6 +82,10 @@ pub enum RunError {
     /// A timeout of zero would judge every effect as missing.
     #[error("délai d'attente nul : donnez au moins une seconde")]
     ZeroTimeout,
+    /// The selection plays no scenario (a requirement without scenario, a family it does not
+    /// concern, a name in no scenario of those requirements).
+    #[error("aucun scénario ne correspond à la sélection ({0}) : la campagne ne jugerait rien")]
+    NothingSelected(String),
 }
 
 fn suggestion(closest: &Option<String>) -> String {
@@ -191,7 +195,74 @@ pub fn validate(config: &RunConfig) -> Result<(), RunError> {
     if config.timeout.is_zero() {
         return Err(RunError::ZeroTimeout);
     }
+    // A selection that plays nothing would write an empty report and exit 0: a false green.
+    if Selection::of(config).count(&config.features) == Some(0) {
+        let mut asked = Vec::new();
+        if !config.requirements.is_empty() {
+            asked.push(format!("exigences {}", config.requirements.join(", ")));
+        }
+        if let Some(name) = &config.name_filter {
+            asked.push(format!("nom contenant « {name} »"));
+        }
+        asked.push(format!(
+            "familles {}",
+            config
+                .families
+                .iter()
+                .map(|f| f.tag())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        return Err(RunError::NothingSelected(asked.join(", ")));
+    }
     Ok(())
+}
+
+/// Which scenarios a run plays: its families, name filter and requirements.
+#[derive(Debug, Clone)]
+struct Selection {
+    families: Vec<Family>,
+    name_filter: Option<String>,
+    wanted: Vec<String>,
+}
+
+impl Selection {
+    fn of(config: &RunConfig) -> Self {
+        Selection {
+            families: config.families.clone(),
+            name_filter: config.name_filter.clone(),
+            wanted: config.requirements.clone(),
+        }
+    }
+
+    /// Whether a scenario of this name and these tags (its feature's included) is played.
+    fn selects(&self, name: &str, all: &[&String]) -> bool {
+        let scenario_families = family_tags(all.iter().copied());
+        let family_ok = scenario_families.is_empty()
+            || scenario_families.iter().any(|f| self.families.contains(f));
+        let name_ok = self
+            .name_filter
+            .as_ref()
+            .is_none_or(|n| name.contains(n.as_str()));
+        let requirement_ok = self.wanted.is_empty()
+            || requirement_tags(all.iter().copied())
+                .iter()
+                .any(|r| self.wanted.contains(r));
+        family_ok && name_ok && requirement_ok
+    }
+
+    /// How many scenarios of the feature files it plays (`None` if they cannot be read).
+    fn count(&self, features: &Path) -> Option<usize> {
+        let all = feature_tags(features).ok()?;
+        Some(
+            all.iter()
+                .filter(|(_, name, tags)| {
+                    let tags: Vec<&String> = tags.iter().collect();
+                    self.selects(name, &tags)
+                })
+                .count(),
+        )
+    }
 }
 
 /// Tags of a scenario, with the feature's and the rule's.
@@ -510,34 +581,11 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
     let after_ctx = ctx.clone();
     let run_started = started;
     let after_collected = collected.clone();
-    let families = config.families.clone();
-    let name_filter = config.name_filter.clone();
-    let wanted = config.requirements.clone();
-    let selected = move |name: &str, all: &[&String]| {
-        let scenario_families = family_tags(all.iter().copied());
-        let family_ok =
-            scenario_families.is_empty() || scenario_families.iter().any(|f| families.contains(f));
-        let name_ok = name_filter
-            .as_ref()
-            .is_none_or(|n| name.contains(n.as_str()));
-        let requirement_ok = wanted.is_empty()
-            || requirement_tags(all.iter().copied())
-                .iter()
-                .any(|r| wanted.contains(r));
-        family_ok && name_ok && requirement_ok
-    };
+    let selection = Selection::of(&config);
+    let selected = move |name: &str, all: &[&String]| selection.selects(name, all);
     // Progress on the terminal: how many scenarios this run will play.
     let total = if config.progress {
-        feature_tags(&config.features)
-            .map(|all| {
-                all.iter()
-                    .filter(|(_, name, tags)| {
-                        let tags: Vec<&String> = tags.iter().collect();
-                        selected(name, &tags)
-                    })
-                    .count()
-            })
-            .unwrap_or(0)
+        Selection::of(&config).count(&config.features).unwrap_or(0)
     } else {
         0
     };
@@ -908,7 +956,12 @@ fn settle(c: Collected, steps: &[StepSeen]) -> ScenarioResult {
         StepOutcome::Failed(e) => Some((s.sentence(), e.clone())),
         _ => None,
     });
+    // A non-conformity a step found stands even if the bench failed later in the scenario.
     let (status, reason) = match (&c.stop, &c.ending) {
+        (Some(Stop::HarnessError(why)), _) if first_fail.is_some() => (
+            ScenarioStatus::Failed,
+            first_fail.map(|f| format!("{f} (puis erreur du banc : {why})")),
+        ),
         (Some(Stop::HarnessError(why)), _) => (ScenarioStatus::HarnessError, Some(why.clone())),
         _ if first_fail.is_some() => (ScenarioStatus::Failed, first_fail),
         (Some(Stop::NotTested(why)), _) => (ScenarioStatus::NotTested, Some(why.clone())),
@@ -954,7 +1007,11 @@ fn settle(c: Collected, steps: &[StepSeen]) -> ScenarioResult {
 fn unique_message_ids(scenarios: &[ScenarioResult]) -> Vec<(usize, StepFinding)> {
     let mut first_seen: HashMap<&str, &str> = HashMap::new();
     let mut findings = Vec::new();
-    for (index, s) in scenarios.iter().enumerate() {
+    // In the order they ran: the scenario named is the one that used the Message-ID first.
+    let mut order: Vec<usize> = (0..scenarios.len()).collect();
+    order.sort_by_key(|&i| scenarios[i].start_ms);
+    for index in order {
+        let s = &scenarios[index];
         let mut within = std::collections::HashSet::new();
         for id in &s.message_ids {
             if !within.insert(id.as_str()) {
@@ -992,6 +1049,9 @@ fn unique_message_ids(scenarios: &[ScenarioResult]) -> Vec<(usize, StepFinding)>
 /// The step a run-wide finding is attributed to.
 pub const CAMPAIGN_STEP: &str = "campagne : unicité des Message-ID entre scénarios";
 
+/// The keyword of that step when it stands on its own (line 0: in no feature file).
+pub const CAMPAIGN_KEYWORD: &str = "Après ";
+
 /// Adds the run-wide findings to their scenarios: one that passed has failed now.
 fn attach_run_findings(scenarios: &mut [ScenarioResult], found: Vec<(usize, StepFinding)>) {
     for (index, finding) in found {
@@ -1003,8 +1063,9 @@ fn attach_run_findings(scenarios: &mut [ScenarioResult], found: Vec<(usize, Step
             s.status = ScenarioStatus::Failed;
             s.reason = Some(text.clone());
         }
-        // The step that judged the requirement in this scenario fails with it (the last step
-        // when none did), so step-level reports agree with the scenario.
+        // The step that judged the requirement in this scenario fails with it; without one,
+        // the campaign's check shows as a step of its own after the scenario's (never a step
+        // that judged something else).
         let judged = s
             .findings
             .iter()
@@ -1014,16 +1075,25 @@ fn attach_run_findings(scenarios: &mut [ScenarioResult], found: Vec<(usize, Step
         let index = s
             .steps
             .iter()
-            .rposition(|st| judged.contains(&format!("{}{}", st.keyword, st.text)))
-            .or(s.steps.len().checked_sub(1));
-        if let Some(st) = index.and_then(|i| s.steps.get_mut(i))
-            && matches!(st.status, StepStatus::Passed | StepStatus::Failed)
-        {
-            st.status = StepStatus::Failed;
-            st.message = Some(match st.message.take() {
-                Some(m) => format!("{m}\n{text}"),
-                None => text,
-            });
+            .rposition(|st| judged.contains(&format!("{}{}", st.keyword, st.text)));
+        match index.and_then(|i| s.steps.get_mut(i)) {
+            Some(st) if matches!(st.status, StepStatus::Passed | StepStatus::Failed) => {
+                st.status = StepStatus::Failed;
+                st.message = Some(match st.message.take() {
+                    Some(m) => format!("{m}\n{text}"),
+                    None => text,
+                });
+            }
+            Some(_) => {}
+            None => s.steps.push(StepRecord {
+                keyword: CAMPAIGN_KEYWORD.into(),
+                text: CAMPAIGN_STEP.into(),
+                line: 0,
+                status: StepStatus::Failed,
+                duration_us: 0,
+                definition: None,
+                message: Some(text),
+            }),
         }
         s.findings.push(finding);
     }
@@ -1082,6 +1152,25 @@ mod validation_tests {
         assert!(validate(&config).is_ok());
         config.timeout = Duration::ZERO;
         assert!(matches!(validate(&config), Err(RunError::ZeroTimeout)));
+        config.timeout = Duration::from_secs(5);
+        // Selections that play nothing: a name outside the requirement, a requirement without
+        // scenario (incomplete text), a family the requirement does not concern.
+        config.requirements = vec!["ECO.2.2.1".into()];
+        config.name_filter = Some("UTF-8".into());
+        assert!(matches!(
+            validate(&config),
+            Err(RunError::NothingSelected(_))
+        ));
+        config.name_filter = None;
+        config.requirements = vec!["ECO.1.2.2".into()];
+        assert!(matches!(
+            validate(&config),
+            Err(RunError::NothingSelected(_))
+        ));
+        config.requirements = vec!["ECO.2.2.8".into()];
+        config.families = vec![Family::App];
+        let e = validate(&config).expect_err("nothing for APP");
+        assert!(e.to_string().contains("familles APP"), "{e}");
         let names = ["parties texte en UTF-8", "un Message-ID RFC 5322 unique"];
         assert_eq!(
             closest_name("zzz Message-ID", names.into_iter()).as_deref(),

@@ -350,3 +350,49 @@ async fn strict_and_conceptual_readings_of_eco_1_1_3_are_shown_side_by_side() {
     let html = std::fs::read_to_string(dir.path().join("index.html")).expect("html");
     assert!(html.contains("Lecture stricte (le verdict)") && html.contains("lecture conceptuelle"));
 }
+
+/// The reuse found by scenarios of other requirements (no ECO.2.2.1 scenario selected) still
+/// fails ECO.2.2.1 and the run, shows as the campaign's check after the scenario (not as a
+/// step that judged something else), in every format.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_id_reused_by_scenarios_of_other_requirements_fails_the_run() {
+    use harness::results::{StepStatus, Verdict};
+    let mut config = support::config().with_defect(client::Defect::ReusedMessageId);
+    config.requirements = vec!["ECO.1.0.1".into(), "ECO.2.4.3".into()];
+    let results = harness::run(config).await.expect("run");
+    assert_eq!(results.verdict("ECO.2.2.1"), Some(Verdict::Failed));
+    assert!(results.failed(), "a false green otherwise");
+    let campaign: Vec<_> = results
+        .scenarios
+        .iter()
+        .flat_map(|s| s.steps.iter())
+        .filter(|st| st.text == harness::run::CAMPAIGN_STEP)
+        .collect();
+    assert!(!campaign.is_empty());
+    assert!(campaign.iter().all(|st| st.status == StepStatus::Failed));
+    // No step that judged another requirement is blamed.
+    for s in &results.scenarios {
+        for st in s
+            .steps
+            .iter()
+            .filter(|st| st.text != harness::run::CAMPAIGN_STEP)
+        {
+            assert!(
+                st.message
+                    .as_deref()
+                    .is_none_or(|m| !m.contains("déjà servi")),
+                "{} blamed",
+                st.text
+            );
+        }
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    harness::report::write_all(&results, dir.path()).expect("reports");
+    check_folder(dir.path());
+    let junit = std::fs::read_to_string(dir.path().join("junit.xml")).expect("junit");
+    assert!(junit.contains("déjà servi") && junit.contains("<failure"));
+    let ndjson = std::fs::read_to_string(dir.path().join("cucumber.ndjson")).expect("ndjson");
+    assert!(ndjson.contains("\"hookId\"") && ndjson.contains("\"success\":false"));
+    let json = std::fs::read_to_string(dir.path().join("cucumber.json")).expect("json");
+    assert!(json.contains("\"after\""));
+}

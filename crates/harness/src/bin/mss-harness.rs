@@ -496,9 +496,9 @@ fn run(args: Args) -> Result<ExitCode, String> {
             }
             if let Some(c) = &results.baseline {
                 println!(
-                    "référence : {} régression(s), {} entrée(s) périmée(s)",
-                    c.regressions.len(),
-                    c.stale.len()
+                    "référence : {}, {}",
+                    harness::results::plural(c.regressions.len(), "régression", "régressions"),
+                    harness::results::plural(c.stale.len(), "entrée périmée", "entrées périmées")
                 );
                 for r in &c.regressions {
                     println!("  régression : {r}");

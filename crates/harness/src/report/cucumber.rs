@@ -110,6 +110,15 @@ fn steps_of(s: &ScenarioResult) -> Vec<StepRecord> {
     }]
 }
 
+/// A check of the whole campaign reported in a scenario (no line of a feature file): a hook
+/// after the scenario in both Cucumber formats.
+fn is_campaign(step: &StepRecord) -> bool {
+    step.line == 0 && step.keyword == crate::run::CAMPAIGN_KEYWORD
+}
+
+/// The id of the hook standing for the campaign's checks in the message stream.
+const CAMPAIGN_HOOK: &str = "campagne";
+
 fn message_of(step: &StepRecord) -> Option<String> {
     match step.status {
         StepStatus::Error => Some(format!(
@@ -154,8 +163,24 @@ pub fn render_json(results: &RunResults, sources: &BTreeMap<String, Source>) -> 
         let elements: Vec<Value> = scenarios
             .iter()
             .map(|s| {
-                let steps: Vec<Value> = steps_of(s)
+                let all = steps_of(s);
+                let after: Vec<Value> = all
                     .iter()
+                    .filter(|st| is_campaign(st))
+                    .map(|st| {
+                        let mut result = json!({
+                            "status": json_status(st.status),
+                            "duration": st.duration_us * 1000,
+                        });
+                        if let Some(m) = message_of(st) {
+                            result["error_message"] = m.into();
+                        }
+                        json!({ "match": { "location": st.text }, "result": result })
+                    })
+                    .collect();
+                let steps: Vec<Value> = all
+                    .iter()
+                    .filter(|st| !is_campaign(st))
                     .map(|st| {
                         let mut result = json!({
                             "status": json_status(st.status),
@@ -193,7 +218,7 @@ pub fn render_json(results: &RunResults, sources: &BTreeMap<String, Source>) -> 
                             .map(|sc| sc.keyword.clone())
                     })
                     .unwrap_or_else(|| "Scénario".into());
-                json!({
+                let mut element = json!({
                     "id": format!("{feature_id};{}", slug(&s.name)),
                     "keyword": keyword,
                     "name": s.name,
@@ -205,7 +230,11 @@ pub fn render_json(results: &RunResults, sources: &BTreeMap<String, Source>) -> 
                         "line": source.map_or(s.line.saturating_sub(1), |src| tag_line(&src.data, t, s.line)),
                     })).collect::<Vec<_>>(),
                     "steps": steps,
-                })
+                });
+                if !after.is_empty() {
+                    element["after"] = after.into();
+                }
+                element
             })
             .collect();
         let (keyword, description, line, tags) = match source {
@@ -472,6 +501,7 @@ pub fn render_ndjson(results: &RunResults, sources: &BTreeMap<String, Source>) -
     }
     // Pickles, step definitions (one per step text that matched one) and test cases.
     let mut definitions: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut hook_declared = false;
     let mut cases = Vec::new();
     let mut definition_lines = Vec::new();
     let mut case_lines = Vec::new();
@@ -491,6 +521,21 @@ pub fn render_ndjson(results: &RunResults, sources: &BTreeMap<String, Source>) -
         let mut test_steps = Vec::new();
         let mut step_ids = Vec::new();
         for st in &s.steps {
+            if is_campaign(st) {
+                if !hook_declared {
+                    hook_declared = true;
+                    definition_lines.push(json!({ "hook": {
+                        "id": CAMPAIGN_HOOK,
+                        "name": st.text,
+                        "sourceReference": {},
+                        "type": "AFTER_TEST_CASE",
+                    }}));
+                }
+                let test_step = ids.next();
+                test_steps.push(json!({ "id": test_step, "hookId": CAMPAIGN_HOOK }));
+                step_ids.push((test_step, st));
+                continue;
+            }
             let Some(ast_id) = ast.steps.get(&st.line) else {
                 continue;
             };

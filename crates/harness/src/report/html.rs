@@ -214,12 +214,15 @@ pub fn render(results: &RunResults) -> String {
         let section = r.id.splitn(4, '.').take(3).collect::<Vec<_>>().join(".");
         let _ = write!(
             out,
-            "<tr id=\"{id}\" data-verdict=\"{class}\" data-section=\"{section}\" data-families=\"{fams}\">\n<td class=\"id\">{id}<br><span class=\"expl\">{level:?} · {fams}<br>méthode : {method}</span></td>\n\
+            "<tr id=\"{id}\" data-verdict=\"{class}\" data-section=\"{section}\" data-families=\"{fams}\">\n<td class=\"id\">{id}<br><span class=\"expl\">{level} · {fams}<br>méthode : {method}</span></td>\n\
              <td>{title}<details><summary>texte</summary><p class=\"text\">{text}</p></details></td>\n\
              <td><span class=\"v {class}\">{label}</span><div class=\"expl\">{expl}</div>{views}</td>\n<td><ul class=\"sc\">",
             id = esc(&r.id),
             section = esc(&section),
-            level = r.level,
+            level = match r.level {
+                catalog::Level::Doit => "DOIT",
+                catalog::Level::Peut => "PEUT",
+            },
             method = method_label(r.method),
             fams = esc(&fams.join(", ")),
             title = esc(&r.title),
@@ -346,10 +349,11 @@ pub fn render(results: &RunResults) -> String {
                     }
                 }
             }
-            for m in &sc.messages {
+            for (n, m) in sc.messages.iter().enumerate() {
                 let _ = write!(
                     evidence,
-                    "<a href=\"{MESSAGES}/{m}\">message reçu</a> ",
+                    "<a href=\"{MESSAGES}/{m}\">message n°{} (.eml)</a> ",
+                    n + 1,
                     m = esc(m)
                 );
             }

@@ -53,10 +53,14 @@ pub fn render(results: &RunResults) -> String {
     if let Some(c) = &results.baseline {
         let _ = writeln!(
             out,
-            "\n## Comparaison avec la référence\n\n{} régression(s), {} entrée(s) périmée(s), {} verdict(s) attendu(s) confirmé(s).\n",
-            c.regressions.len(),
-            c.stale.len(),
-            c.held.len()
+            "\n## Comparaison avec la référence\n\n{}, {}, {}.\n",
+            crate::results::plural(c.regressions.len(), "régression", "régressions"),
+            crate::results::plural(c.stale.len(), "entrée périmée", "entrées périmées"),
+            crate::results::plural(
+                c.held.len(),
+                "verdict attendu confirmé",
+                "verdicts attendus confirmés"
+            )
         );
         for r in &c.regressions {
             let _ = writeln!(out, "- **régression** : {r}");
