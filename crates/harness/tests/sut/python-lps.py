@@ -4,7 +4,9 @@
 Nobody here wrote its TLS (OpenSSL through `ssl`), SMTP (`smtplib`), IMAP (`imaplib`) or MIME
 (`email`) code: the harness must judge it conformant where it is. Unlike the reference client it
 authenticates with the SASL continuation form (SMTP and IMAP), composes with `email.message`, and leaves its
-IMAP connection open in IDLE after a synchronisation, as real clients do.
+IMAP connection open in IDLE after a synchronisation, as real clients do. It replies (In-Reply-To,
+References), displays a message with the RFC 8098 read receipt it asks for (built with
+`email.message`, its own MIME layout), and writes to patients from a qualified INS only.
 
     python-lps.py < request.json > answer.json     # one action (command driver)
     python-lps.py serve                            # the contract over HTTP (HTTP driver)
@@ -130,15 +132,21 @@ def sasl(account):
     return "PLAIN", "\0%s\0" % account["address"]
 
 
-def send(account, spec):
+def new_message(account):
+    """A new message from the account's BAL: its own Message-ID, date and product reference."""
     message = email.message.EmailMessage()
     message["From"] = email.utils.formataddr((account["displayName"], account["address"]))
-    recipients = [a["email"] for a in spec["addresses"]]
-    message["To"] = ", ".join(a["email"] for a in spec["addresses"] if a["type"] == "TO")
-    message["Subject"] = spec["subject"]
     message["Message-ID"] = email.utils.make_msgid(domain="python-lps.example")
     message["Date"] = email.utils.formatdate(localtime=True)
     message["X-MSS-NIL"] = "PYTHON-LPS/1.0"
+    return message
+
+
+def send(account, spec):
+    message = new_message(account)
+    recipients = [a["email"] for a in spec["addresses"]]
+    message["To"] = ", ".join(a["email"] for a in spec["addresses"] if a["type"] == "TO")
+    message["Subject"] = spec["subject"]
     # What the user asked for: receipts (ECO.2.3.x), the end of the exchanges (ECO.2.2.8).
     if spec.get("requestDsn"):
         message["Return-Receipt-To"] = "<%s>" % account["address"]
@@ -151,6 +159,10 @@ def send(account, spec):
         message["Reply-To"] = account["replyTo"]
         body += "\n\nMessage généré automatiquement ; pour répondre : %s\n" % account["replyTo"]
     message.set_content(body)
+    return submit(account, message, recipients)
+
+
+def submit(account, message, recipients):
     smtp = smtplib.SMTP()
     smtp.connect(account["smtp"]["address"], account["smtp"]["port"])
     smtp._host = account["smtp"]["host"]  # the name the certificate carries
@@ -214,6 +226,101 @@ def sync(account, keep):
     return {"messages": listed}
 
 
+def fetch(account, message_id, keep):
+    """The raw message of the INBOX whose Message-ID is `message_id` (without brackets), as the
+    user opens it (which marks it read)."""
+    imap = OPEN.get(account["address"]) if keep else None
+    if imap is not None:
+        try:
+            imap.noop()
+        except Exception:
+            imap = None
+    if imap is None:
+        imap = connect(account)
+        if keep:
+            OPEN[account["address"]] = imap
+    imap.select("INBOX")
+    _, data = imap.uid("SEARCH", None, "ALL")
+    for uid in data[0].split():
+        _, parts = imap.uid("FETCH", uid, "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+        headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(parts[0][1])
+        if (headers.get("Message-ID") or "").strip().strip("<>") == message_id:
+            _, parts = imap.uid("FETCH", uid, "(BODY[])")
+            if not keep:
+                imap.logout()
+            return email.parser.BytesParser(policy=email.policy.default).parsebytes(parts[0][1])
+    raise LookupError("message <%s> absent de la boîte de réception" % message_id)
+
+
+def reply(account, request, keep):
+    """A reply (RFC 5322 §3.6.4): In-Reply-To the original's Message-ID, References its
+    References followed by its Message-ID, to its Reply-To or else its sender."""
+    original = fetch(account, request["messageId"], keep)
+    parent = original["Message-ID"].strip()
+    message = new_message(account)
+    to = email.utils.getaddresses([original.get("Reply-To") or original.get("From") or ""])
+    recipients = [address for _, address in to if address]
+    message["To"] = ", ".join(recipients)
+    subject = original.get("Subject") or ""
+    message["Subject"] = subject if subject.lower().startswith("re:") else "RE: " + subject
+    message["In-Reply-To"] = parent
+    message["References"] = " ".join((original.get("References") or "").split() + [parent])
+    message.set_content(request["text"])
+    return submit(account, message, recipients)
+
+
+def open_message(account, request, keep):
+    """Displays a message; sends the RFC 8098 read receipt it asks for."""
+    original = fetch(account, request["messageId"], keep)
+    asked = original.get("Disposition-Notification-To")
+    if not asked:
+        return {}
+    to = [address for _, address in email.utils.getaddresses([asked]) if address]
+    receipt = new_message(account)
+    receipt["To"] = ", ".join(to)
+    receipt["Subject"] = "Accusé de lecture : %s" % (original.get("Subject") or "")
+    receipt.set_content("Votre message a été affiché par %s." % account["address"])
+    report = email.message.EmailMessage()
+    report.set_type("message/disposition-notification")
+    report.set_payload(
+        "Reporting-UA: python-lps; PYTHON-LPS/1.0\r\n"
+        "Final-Recipient: rfc822;%s\r\n"
+        "Original-Message-ID: %s\r\n"
+        "Disposition: manual-action/MDN-sent-manually; displayed\r\n"
+        % (account["address"], original["Message-ID"].strip())
+    )
+    receipt.make_mixed()
+    receipt.attach(report)
+    receipt.set_type("multipart/report")
+    receipt.set_param("report-type", "disposition-notification")
+    submit(account, receipt, to)
+    return {}
+
+
+def ins_key(nir13):
+    """The control key of a NIR (Corsica's 2A/2B counted as 19/18)."""
+    nir13 = nir13.upper()
+    digits = nir13[:5] + {"2A": "19", "2B": "18"}.get(nir13[5:7], nir13[5:7]) + nir13[7:]
+    return 97 - int(digits) % 97
+
+
+def write_to_patient(account, request):
+    """Writes to a patient of the user's files: the address is the qualified INS only."""
+    patient = request["patient"]
+    ins = patient["ins"].strip().upper()
+    if not patient.get("qualified"):
+        raise ValueError("identité de l'usager non qualifiée : pas d'adresse MSSanté")
+    if len(ins) != 15 or not ins[13:].isdigit() or int(ins[13:]) != ins_key(ins[:13]):
+        raise ValueError("INS %s invalide (clé de contrôle)" % ins)
+    address = "%s@patient.mssante.fr" % ins
+    message = new_message(account)
+    name = " ".join(patient.get("firstNames", [])[:1] + [patient.get("birthName", "")]).strip()
+    message["To"] = email.utils.formataddr((name, address))
+    message["Subject"] = "Votre rendez-vous"
+    message.set_content("Bonjour,\n\nVotre compte rendu est disponible.\n")
+    return submit(account, message, [address])
+
+
 class Unsupported(Exception):
     pass
 
@@ -232,6 +339,12 @@ def handle(request, keep):
         return send(account, request["message"])
     if action == "sync":
         return sync(account, keep)
+    if action == "reply":
+        return reply(account, request, keep)
+    if action == "open":
+        return open_message(account, request, keep)
+    if action == "write_to_patient":
+        return write_to_patient(account, request)
     raise Unsupported(action)
 
 
