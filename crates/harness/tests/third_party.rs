@@ -54,7 +54,7 @@ async fn a_long_lived_lps_reusing_its_imap_connections_passes() {
     // Served over HTTP, it keeps one IMAP connection per BAL open across scenarios: a later
     // scenario's synchronisation runs on a connection opened (and authenticated) before it.
     let profile = support::profile(&format!(
-        "name: python-lps (HTTP)\ndriver: http\ntimeout: 20\nstart:\n  run: [python3, {}, serve]\nhttp:\n  actions: [configure, send, sync, reply, open, write_to_patient]\n",
+        "name: python-lps (HTTP)\ndriver: http\ntimeout: 20\nstart:\n  run: [python3, {}, serve]\nhttp:\n  actions: [configure, send, sync, reply, open, write_to_patient, list_inbox]\n",
         script().display()
     ));
     let journals = tempfile::tempdir().expect("tempdir");
@@ -91,7 +91,7 @@ async fn an_lps_on_pythons_standard_library_passes() {
     let script = script();
     let run = format!("[python3, {}]", script.display());
     let profile = support::profile(&format!(
-        "name: python-lps\ndriver: command\ntimeout: 20\ncommand:\n  actions:\n    configure: {{ run: {run} }}\n    send: {{ run: {run} }}\n    sync: {{ run: {run} }}\n    reply: {{ run: {run} }}\n    open: {{ run: {run} }}\n    write_to_patient: {{ run: {run} }}\n"
+        "name: python-lps\ndriver: command\ntimeout: 20\ncommand:\n  actions:\n    configure: {{ run: {run} }}\n    send: {{ run: {run} }}\n    sync: {{ run: {run} }}\n    reply: {{ run: {run} }}\n    open: {{ run: {run} }}\n    write_to_patient: {{ run: {run} }}\n    list_inbox: {{ run: {run} }}\n"
     ));
     let journals = tempfile::tempdir().expect("tempdir");
     let mut config = support::config().with_profile(profile);

@@ -126,18 +126,15 @@ pub const DOCUMENTS: [&str; 6] = [
     "ECO.2.4.2",
 ];
 
-/// The requirements judged on the INBOX as the user sees it (`list_inbox`).
-pub const LISTING: [&str; 4] = ["ECO.2.1.2", "ECO.3.1.1", "ECO.3.1.2", "ECO.3.1.3"];
-
 /// [`VERIFIED`] less the Pro Santé Connect session lifecycle (ECO.1.2.5 to ECO.1.2.7), the
-/// health documents, the INBOX listing and the traces: what the Python LPS of `tests/sut/`
-/// shows (it runs no PSC session of its own, holds none between actions, composes no XDM
-/// archive nor PDF/A, and implements neither `list_inbox` nor `export_traces`; it replies,
-/// displays with its read receipt, and writes to patients).
+/// health documents it would compose and the traces: what the Python LPS of `tests/sut/` shows
+/// (it runs no PSC session of its own, holds none between actions, composes no XDM archive
+/// nor PDF/A, and does not implement `export_traces`; it replies, displays with its read
+/// receipt, lists its INBOX and writes to patients).
 pub fn verified_for_python_lps() -> Vec<&'static str> {
     VERIFIED
         .into_iter()
         .filter(|id| !["ECO.1.2.5", "ECO.1.2.6", "ECO.1.2.7"].contains(id))
-        .filter(|id| !DOCUMENTS.contains(id) && !LISTING.contains(id) && !TRACES.contains(id))
+        .filter(|id| !DOCUMENTS.contains(id) && !TRACES.contains(id))
         .collect()
 }

@@ -6,7 +6,9 @@ Nobody here wrote its TLS (OpenSSL through `ssl`), SMTP (`smtplib`), IMAP (`imap
 authenticates with the SASL continuation form (SMTP and IMAP), composes with `email.message`, and leaves its
 IMAP connection open in IDLE after a synchronisation, as real clients do. It replies (In-Reply-To,
 References), displays a message with the RFC 8098 read receipt it asks for (built with
-`email.message`, its own MIME layout), and writes to patients from a qualified INS only.
+`email.message`, its own MIME layout), lists its INBOX (patients told apart, documents filed
+under the patient of their METADATA.XML, read with `zipfile` and `xml.etree`), and writes to
+patients from a qualified INS only.
 
     python-lps.py < request.json > answer.json     # one action (command driver)
     python-lps.py serve                            # the contract over HTTP (HTTP driver)
@@ -20,7 +22,9 @@ Revocation (ECO.1.1.6) is checked with the CRL files an administrator installed 
 (ECO.1.1.9) reads the document over HTTPS with the same TLS context and `xml.etree`.
 """
 import email.message
+import io
 import socket
+import zipfile
 import xml.etree.ElementTree as ElementTree
 import email.parser
 import email.policy
@@ -297,6 +301,81 @@ def open_message(account, request, keep):
     return {}
 
 
+PATIENT_DOMAIN = "patient.mssante.fr"
+XDM_PREFIX = "XDM/1.0/DDM+"
+# XDSSubmissionSet.patientId, XDSDocumentEntry.patientId.
+PATIENT_ID_SCHEMES = (
+    "urn:uuid:6b5aea1a-874d-4603-a4bc-96a0a7b38446",
+    "urn:uuid:58a6f841-87b3-4a3e-92fd-a8ffeff98427",
+)
+
+
+def xdm_patient(message):
+    """The patient (INS) the METADATA.XML of the message's IHE_XDM.ZIP names, if any."""
+    for part in message.iter_attachments():
+        if not (part.get_filename() or "").upper().endswith(".ZIP"):
+            continue
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(part.get_payload(decode=True)))
+        except zipfile.BadZipFile:
+            continue
+        for name in archive.namelist():
+            if not name.upper().endswith("METADATA.XML"):
+                continue
+            root = ElementTree.fromstring(archive.read(name))
+            for scheme in PATIENT_ID_SCHEMES:
+                for element in root.iter():
+                    if element.tag.endswith("ExternalIdentifier") and element.get("identificationScheme") == scheme:
+                        return element.get("value", "").split("^")[0].strip() or None
+    return None
+
+
+def list_inbox(account, keep):
+    """The INBOX as the user sees it: patients told from professionals, with their birth name,
+    first name and INS; the XDM prefix hidden; documents filed under their patient."""
+    imap = OPEN.get(account["address"]) if keep else None
+    if imap is not None:
+        try:
+            imap.noop()
+        except Exception:
+            imap = None
+    if imap is None:
+        imap = connect(account)
+        if keep:
+            OPEN[account["address"]] = imap
+    imap.select("INBOX")
+    _, data = imap.uid("SEARCH", None, "ALL")
+    listed = []
+    for uid in data[0].split():
+        _, parts = imap.uid("FETCH", uid, "(BODY.PEEK[])")
+        message = email.parser.BytesParser(policy=email.policy.default).parsebytes(parts[0][1])
+        name, address = email.utils.parseaddr(str(message.get("From") or ""))
+        domain = address.rpartition("@")[2].lower()
+        from_patient = domain == PATIENT_DOMAIN or domain.endswith("." + PATIENT_DOMAIN)
+        subject = str(message.get("Subject") or "")
+        if subject.startswith(XDM_PREFIX):
+            subject = subject[len(XDM_PREFIX):]
+        entry = {
+            "messageId": (message.get("Message-ID") or "").strip().strip("<>") or None,
+            "subject": subject,
+            "from": email.utils.formataddr((name, address)),
+            "senderKind": "patient" if from_patient else "professional",
+            "filedUnder": xdm_patient(message),
+        }
+        if from_patient:
+            # Mon espace santé writes `Prénom Nom <INS@patient.mssante.fr>`.
+            first, _, birth = name.strip().partition(" ")
+            entry["patient"] = {
+                "birthName": birth.strip().upper() if birth else first.upper(),
+                "firstName": first if birth else "",
+                "ins": address.partition("@")[0],
+            }
+        listed.append(entry)
+    if not keep:
+        imap.logout()
+    return {"messages": listed}
+
+
 def ins_key(nir13):
     """The control key of a NIR (Corsica's 2A/2B counted as 19/18)."""
     nir13 = nir13.upper()
@@ -345,6 +424,8 @@ def handle(request, keep):
         return open_message(account, request, keep)
     if action == "write_to_patient":
         return write_to_patient(account, request)
+    if action == "list_inbox":
+        return list_inbox(account, keep)
     raise Unsupported(action)
 
 
