@@ -213,6 +213,7 @@ pub fn judge(config: &JudgeConfig) -> Result<RunResults, JudgeError> {
         let mut per_requirement: std::collections::BTreeMap<&'static str, Vec<StepFinding>> =
             Default::default();
         let mut seen = std::collections::BTreeMap::new();
+        let mut digests = std::collections::HashSet::new();
         for (index, event) in evidence.accepted_messages().iter().enumerate() {
             let EventKind::MessageAccepted { path: stored, .. } = &event.kind else {
                 continue;
@@ -237,6 +238,15 @@ pub fn judge(config: &JudgeConfig) -> Result<RunResults, JudgeError> {
                     continue;
                 }
             };
+            // The same message accepted again byte for byte (a retransmission after a lost
+            // reply) is one message: judged once.
+            let digest: [u8; 32] = {
+                use sha2::Digest;
+                sha2::Sha256::digest(&bytes).into()
+            };
+            if !digests.insert(digest) {
+                continue;
+            }
             let context = rules::Context {
                 family,
                 seen_message_ids: seen.clone(),

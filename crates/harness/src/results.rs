@@ -200,6 +200,10 @@ pub struct ScenarioResult {
     /// Message-IDs of the messages the operator accepted from the SUT (run-wide uniqueness).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub message_ids: Vec<String>,
+    /// The SHA-256 of each of those messages (hex), in the same order: the same Message-ID on
+    /// identical bytes is a retransmission.
+    #[serde(skip)]
+    pub message_digests: Vec<String>,
     /// File names of those messages, as received, in the messages folder (`messages/`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<String>,

@@ -720,7 +720,8 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
                     reason: None,
                     findings,
                     actions,
-                    message_ids,
+                    message_ids: message_ids.iter().map(|(id, _)| id.clone()).collect(),
+                    message_digests: message_ids.into_iter().map(|(_, d)| d).collect(),
                     messages: kept_messages,
                     attachments,
                     journal,
@@ -1005,7 +1006,7 @@ fn settle(c: Collected, steps: &[StepSeen]) -> ScenarioResult {
 /// ECO.2.2.1 across the run: a Message-ID the operator accepted in an earlier scenario, as a
 /// finding of the scenario that reused it (its index), whose evidence is its own messages.
 fn unique_message_ids(scenarios: &[ScenarioResult]) -> Vec<(usize, StepFinding)> {
-    let mut first_seen: HashMap<&str, &str> = HashMap::new();
+    let mut first_seen: HashMap<&str, (&str, Option<&str>)> = HashMap::new();
     let mut findings = Vec::new();
     // In the order they ran: the scenario named is the one that used the Message-ID first.
     let mut order: Vec<usize> = (0..scenarios.len()).collect();
@@ -1013,13 +1014,20 @@ fn unique_message_ids(scenarios: &[ScenarioResult]) -> Vec<(usize, StepFinding)>
     for index in order {
         let s = &scenarios[index];
         let mut within = std::collections::HashSet::new();
-        for id in &s.message_ids {
+        for (i, id) in s.message_ids.iter().enumerate() {
             if !within.insert(id.as_str()) {
                 // Repeated inside one scenario: its own ECO.2.2.1 step judges that.
                 continue;
             }
+            let digest = s
+                .message_digests
+                .get(i)
+                .map(String::as_str)
+                .filter(|d| !d.is_empty());
             match first_seen.get(id.as_str()) {
-                Some(other) => findings.push((
+                // The same message again, byte for byte: a retransmission, not a new message.
+                Some((_, Some(first))) if Some(*first) == digest => {}
+                Some((other, _)) => findings.push((
                     index,
                     StepFinding {
                         step: CAMPAIGN_STEP.into(),
@@ -1038,7 +1046,7 @@ fn unique_message_ids(scenarios: &[ScenarioResult]) -> Vec<(usize, StepFinding)>
                     },
                 )),
                 None => {
-                    first_seen.insert(id, &s.name);
+                    first_seen.insert(id, (&s.name, digest));
                 }
             }
         }
@@ -1123,6 +1131,35 @@ pub fn feature_tags(features: &Path) -> Result<Vec<(String, String, Vec<String>)
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod campaign_tests {
+    use super::*;
+
+    fn sent(name: &str, start_ms: u64, id: &str, digest: &str) -> ScenarioResult {
+        ScenarioResult {
+            name: name.into(),
+            start_ms,
+            message_ids: vec![id.into()],
+            message_digests: vec![digest.into()],
+            ..ScenarioResult::default()
+        }
+    }
+
+    /// A Message-ID used again on another message is a reuse, named after the scenario that
+    /// used it first in time; the same message again, byte for byte, is a retransmission.
+    #[test]
+    fn reuse_and_retransmission_across_scenarios() {
+        let found =
+            unique_message_ids(&[sent("B", 20, "x@lps", "d2"), sent("A", 10, "x@lps", "d1")]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].0, 0, "the later scenario reused it");
+        assert!(found[0].1.detail.contains("« A »"), "{}", found[0].1.detail);
+        let found =
+            unique_message_ids(&[sent("A", 10, "x@lps", "d1"), sent("B", 20, "x@lps", "d1")]);
+        assert!(found.is_empty(), "a retransmission is not a reuse");
+    }
 }
 
 #[cfg(test)]

@@ -1283,6 +1283,11 @@ impl MssWorld {
         }
         let family = self.family().unwrap_or(Family::PerOrg);
         let mut seen = std::collections::BTreeMap::new();
+        // A message accepted twice byte for byte (a retransmission after a lost reply) is one
+        // message: judged once, never a reused Message-ID.
+        let mut digests: Vec<([u8; 32], usize)> = Vec::new();
+        let mut retransmissions = Vec::new();
+        let first_finding = self.findings.len();
         for (index, event) in accepted.iter().enumerate() {
             let EventKind::MessageAccepted { path, rcpt_to, .. } = &event.kind else {
                 continue;
@@ -1293,6 +1298,20 @@ impl MssWorld {
                     return self.harness_error(format!("lecture du message reçu {path} : {e}"));
                 }
             };
+            let digest: [u8; 32] = {
+                use sha2::Digest;
+                sha2::Sha256::digest(&bytes).into()
+            };
+            if let Some((_, first)) = digests.iter().find(|(d, _)| *d == digest) {
+                retransmissions.push(format!(
+                    "message n°{} : retransmission à l'identique du message n°{} (même \
+                     contenu), jugée avec lui",
+                    index + 1,
+                    first + 1
+                ));
+                continue;
+            }
+            digests.push((digest, index));
             let finding = match rules::Message::parse(&bytes) {
                 Err(e) => rules::Finding {
                     requirement: id,
@@ -1323,6 +1342,9 @@ impl MssWorld {
             let mut finding = StepFinding::from_rule(step, finding);
             finding.detail = format!("message n°{} : {}", index + 1, finding.detail);
             self.findings.push(finding);
+        }
+        if let Some(f) = self.findings.get_mut(first_finding) {
+            f.evidence.extend(retransmissions);
         }
         Ok(())
     }
@@ -1358,15 +1380,28 @@ impl MssWorld {
             .collect()
     }
 
-    /// Message-IDs of the messages the operator accepted in this scenario.
-    pub(crate) fn accepted_message_ids(&self) -> Vec<String> {
+    /// Message-IDs of the messages the operator accepted in this scenario, each with the
+    /// SHA-256 of the message as received (hex; empty if it could not be read): a Message-ID
+    /// seen again on identical bytes is a retransmission, not a reuse.
+    pub(crate) fn accepted_message_ids(&self) -> Vec<(String, String)> {
         let evidence = self.evidence();
         self.accepted_from_bal(&evidence)
             .iter()
             .filter_map(|e| match &e.kind {
-                EventKind::MessageAccepted { message_id, .. } => message_id
-                    .as_deref()
-                    .map(|m| evidence::strip_brackets(m).to_owned()),
+                EventKind::MessageAccepted {
+                    message_id, path, ..
+                } => message_id.as_deref().map(|m| {
+                    use sha2::Digest;
+                    let digest = std::fs::read(path)
+                        .map(|b| {
+                            sha2::Sha256::digest(&b)
+                                .iter()
+                                .map(|x| format!("{x:02x}"))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (evidence::strip_brackets(m).to_owned(), digest)
+                }),
                 _ => None,
             })
             .collect()
