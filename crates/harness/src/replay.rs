@@ -42,8 +42,17 @@ impl Replay {
         let _ = out.flush();
     }
 
+    /// Lets the writer print the step events already sent (it runs when the steps yield), so
+    /// that what follows comes after the « Étape : » line of its step.
+    pub async fn settle(&self) {
+        for _ in 0..8 {
+            tokio::task::yield_now().await;
+        }
+    }
+
     /// Before an action: says what comes and, on a terminal, waits for Enter (`q`: stop).
     pub async fn pause(self: &Arc<Self>, what: &str) {
+        self.settle().await;
         self.say(&format!("  → {what}"));
         if !self.interactive || self.stopped() {
             return;

@@ -1056,6 +1056,7 @@ impl MssWorld {
     async fn wait_within(&self, bound: Duration, done: impl Fn(&SessionEvidence) -> bool) {
         let Some(op) = self.operator() else { return };
         if let Some(replay) = self.ctx.as_ref().and_then(|c| c.config.replay.as_ref()) {
+            replay.settle().await;
             replay.say(&format!(
                 "  … en attente de l'effet sur l'opérateur (au plus {} s)",
                 bound.as_secs()

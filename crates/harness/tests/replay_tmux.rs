@@ -120,3 +120,30 @@ fn a_requirement_is_replayed_step_by_step_at_a_terminal() {
     assert!(end.contains("arrêt demandé"), "{end}");
     assert!(!end.contains("ECO.2.4.3 : Conforme"), "{end}");
 }
+
+/// Without a terminal the replay does not pause, and each step is announced before the actions
+/// and waits it makes.
+#[test]
+fn each_step_comes_before_what_it_asks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_mss-harness"))
+        .current_dir(support::workspace())
+        .args(["replay", "ECO.2.4.3", "--out"])
+        .arg(dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("replay");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("« {needle} » missing:\n{text}"))
+    };
+    assert!(at("Étape : Étant donné le système configuré") < at("« configure »"));
+    assert!(at("Étape : Quand le système envoie") < at("« send »"));
+    assert!(at("« send »") < at("Étape : Alors"));
+    assert!(
+        !text.contains("[Entrée] continuer"),
+        "no pause without a terminal"
+    );
+}
