@@ -312,6 +312,9 @@ pub struct ConceptualResult {
     pub explanation: String,
 }
 
+/// Why a requirement no scenario of the run verified is « non testée ».
+pub const NO_SCENARIO: &str = "aucun scénario de cette campagne ne la vérifie encore";
+
 /// Starts the detail of a finding that passed on the tester's word alone.
 pub const ATTESTED: &str = "attesté par le testeur";
 
@@ -622,10 +625,7 @@ pub fn aggregate(
                     "texte incomplet dans le référentiel source : non vérifiable".to_owned(),
                 )
             } else if mine.is_empty() && fails.is_empty() {
-                (
-                    Verdict::NotTested,
-                    "aucun scénario de cette campagne ne la vérifie encore".to_owned(),
-                )
+                (Verdict::NotTested, NO_SCENARIO.to_owned())
             } else if !fails.is_empty() {
                 (Verdict::Failed, fails.join(" ; "))
             } else if !errors.is_empty() {

@@ -786,7 +786,18 @@ pub async fn run(config: RunConfig) -> Result<RunResults, RunError> {
     }
 
     let catalogue = Catalogue::embedded();
-    let requirements = results::aggregate(&catalogue, &config.families, &scenarios, &run_findings);
+    let mut requirements =
+        results::aggregate(&catalogue, &config.families, &scenarios, &run_findings);
+    // A run restricted to some requirements or scenarios says so of the others.
+    if !config.requirements.is_empty() || config.name_filter.is_some() {
+        for r in requirements.iter_mut().filter(|r| {
+            r.verdict == results::Verdict::NotTested
+                && r.scenarios.is_empty()
+                && r.explanation == results::NO_SCENARIO
+        }) {
+            r.explanation = "hors de la sélection de cette campagne (--requirement, --name)".into();
+        }
+    }
     let summary = results::summarize(&requirements, &scenarios);
     let nil = observed_nil(&scenarios, config.messages.as_deref());
     Ok(RunResults {

@@ -76,6 +76,37 @@ fn screenshot(browser: &Path, page: &Path, query: &str, work: &Path) -> (Vec<u8>
     (rgba, info.width)
 }
 
+/// The page's DOM once its script ran (`--dump-dom`).
+fn rendered_dom(browser: &Path, page: &Path, query: &str, work: &Path) -> String {
+    let profile = tempfile::tempdir_in(work).expect("profile");
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}?{query}", page.display()))
+        .output()
+        .expect("chromium runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The opening tag of a requirement's row in a DOM dump.
+fn row<'a>(dom: &'a str, id: &str) -> &'a str {
+    let start = dom
+        .find(&format!("<tr id=\"{id}\""))
+        .unwrap_or_else(|| panic!("row {id} missing"));
+    let end = dom[start..].find('>').map_or(dom.len(), |e| start + e);
+    &dom[start..end]
+}
+
 /// How many pixels are (within a shade of) this colour.
 fn count(rgba: &[u8], rgb: [u8; 3]) -> usize {
     rgba.chunks(4)
@@ -125,6 +156,21 @@ async fn the_page_shows_a_failure_with_its_evidence_in_a_browser() {
     let red_text = count(&bad_shot, FAILED_TEXT);
     assert!(red > 500, "failure badges on screen: {red} pixels");
     assert!(red_text > 200, "failure text on screen: {red_text} pixels");
+    // What is on screen is the failure's row with its finding: the filter of the link hid the
+    // other rows, once the page's script ran.
+    let dom = rendered_dom(
+        &browser,
+        &work.path().join("mutant/index.html"),
+        "verdict=failed",
+        work.path(),
+    );
+    assert!(
+        !row(&dom, "ECO.2.2.1").contains("display: none"),
+        "{}",
+        row(&dom, "ECO.2.2.1")
+    );
+    assert!(row(&dom, "ECO.1.0.1").contains("display: none"));
+    assert!(dom.contains("Message-ID est absent"));
     // The reference client's page through the same link: its green count, no failure.
     assert_eq!(count(&good_shot, FAILED_BACKGROUND), 0);
     assert!(count(&good_shot, PASSED_BACKGROUND) > 500);
