@@ -30,24 +30,26 @@ fn chromium() -> Option<PathBuf> {
     found
 }
 
+/// Headless, and quiet on a machine without network (no background connections).
+const HEADLESS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
 /// Renders `page?query` into a PNG, returns its pixels (RGBA) and width.
 fn screenshot(browser: &Path, page: &Path, query: &str, work: &Path) -> (Vec<u8>, u32) {
     let shot = work.join(format!("{}.png", query.replace(['=', '&'], "-")));
     let profile = tempfile::tempdir_in(work).expect("profile");
     let url = format!("file://{}?{query}", page.display());
     let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--window-size=1400,1000",
-        ])
+        .args(HEADLESS)
+        .args(["--hide-scrollbars", "--window-size=1400,1000"])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--screenshot={}", shot.display()))
         .arg(&url)
@@ -80,16 +82,7 @@ fn screenshot(browser: &Path, page: &Path, query: &str, work: &Path) -> (Vec<u8>
 fn rendered_dom(browser: &Path, page: &Path, query: &str, work: &Path) -> String {
     let profile = tempfile::tempdir_in(work).expect("profile");
     let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
+        .args(HEADLESS)
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("--dump-dom")
         .arg(format!("file://{}?{query}", page.display()))

@@ -138,6 +138,18 @@ fn json_status(s: StepStatus) -> &'static str {
     }
 }
 
+/// A step's `result` in cucumber.json (duration in nanoseconds).
+fn json_result(st: &StepRecord) -> Value {
+    let mut result = json!({
+        "status": json_status(st.status),
+        "duration": st.duration_us * 1000,
+    });
+    if let Some(m) = message_of(st) {
+        result["error_message"] = m.into();
+    }
+    result
+}
+
 /// Renders `cucumber.json`.
 pub fn render_json(results: &RunResults, sources: &BTreeMap<String, Source>) -> String {
     // Features in the order their first scenario comes.
@@ -167,33 +179,17 @@ pub fn render_json(results: &RunResults, sources: &BTreeMap<String, Source>) -> 
                 let after: Vec<Value> = all
                     .iter()
                     .filter(|st| is_campaign(st))
-                    .map(|st| {
-                        let mut result = json!({
-                            "status": json_status(st.status),
-                            "duration": st.duration_us * 1000,
-                        });
-                        if let Some(m) = message_of(st) {
-                            result["error_message"] = m.into();
-                        }
-                        json!({ "match": { "location": st.text }, "result": result })
-                    })
+                    .map(|st| json!({ "match": { "location": st.text }, "result": json_result(st) }))
                     .collect();
                 let steps: Vec<Value> = all
                     .iter()
                     .filter(|st| !is_campaign(st))
                     .map(|st| {
-                        let mut result = json!({
-                            "status": json_status(st.status),
-                            "duration": st.duration_us * 1000,
-                        });
-                        if let Some(m) = message_of(st) {
-                            result["error_message"] = m.into();
-                        }
                         let mut step = json!({
                             "keyword": st.keyword,
                             "name": st.text,
                             "line": st.line,
-                            "result": result,
+                            "result": json_result(st),
                         });
                         if st.status != StepStatus::Undefined {
                             // Where the step function is, as Cucumber's own reports say.

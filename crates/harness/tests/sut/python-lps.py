@@ -194,7 +194,8 @@ def connect(account):
     return imap
 
 
-def sync(account, keep):
+def session(account, keep):
+    """An authenticated IMAP connection: served, the BAL's open one while it answers."""
     imap = OPEN.get(account["address"]) if keep else None
     if imap is not None:
         try:
@@ -205,6 +206,11 @@ def sync(account, keep):
         imap = connect(account)
         if keep:
             OPEN[account["address"]] = imap
+    return imap
+
+
+def sync(account, keep):
+    imap = session(account, keep)
     imap.select("INBOX")
     _, data = imap.uid("SEARCH", None, "ALL")
     listed = []
@@ -233,16 +239,7 @@ def sync(account, keep):
 def fetch(account, message_id, keep):
     """The raw message of the INBOX whose Message-ID is `message_id` (without brackets), as the
     user opens it (which marks it read)."""
-    imap = OPEN.get(account["address"]) if keep else None
-    if imap is not None:
-        try:
-            imap.noop()
-        except Exception:
-            imap = None
-    if imap is None:
-        imap = connect(account)
-        if keep:
-            OPEN[account["address"]] = imap
+    imap = session(account, keep)
     imap.select("INBOX")
     _, data = imap.uid("SEARCH", None, "ALL")
     for uid in data[0].split():
@@ -333,16 +330,7 @@ def xdm_patient(message):
 def list_inbox(account, keep):
     """The INBOX as the user sees it: patients told from professionals, with their birth name,
     first name and INS; the XDM prefix hidden; documents filed under their patient."""
-    imap = OPEN.get(account["address"]) if keep else None
-    if imap is not None:
-        try:
-            imap.noop()
-        except Exception:
-            imap = None
-    if imap is None:
-        imap = connect(account)
-        if keep:
-            OPEN[account["address"]] = imap
+    imap = session(account, keep)
     imap.select("INBOX")
     _, data = imap.uid("SEARCH", None, "ALL")
     listed = []
