@@ -400,13 +400,40 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n > 1 { many } else { one })
 }
 
-/// An RFC 3339 instant in French: `mercredi 2 décembre 2026 à 01 h 55 (UTC)`.
+/// The offset of Paris time at a UTC instant: UTC+2 from the last Sunday of March at 01:00
+/// UTC to the last Sunday of October at 01:00 UTC (EU summer time), UTC+1 otherwise.
+fn paris_offset(t: time::OffsetDateTime) -> time::UtcOffset {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let last_sunday = |month: time::Month| {
+        let days = time::util::days_in_month(month, t.year());
+        let last = time::Date::from_calendar_date(t.year(), month, days).ok()?;
+        let back = last.weekday().number_days_from_sunday();
+        Some(
+            (last - time::Duration::days(i64::from(back)))
+                .with_hms(1, 0, 0)
+                .ok()?
+                .assume_utc(),
+        )
+    };
+    let summer = match (
+        last_sunday(time::Month::March),
+        last_sunday(time::Month::October),
+    ) {
+        (Some(start), Some(end)) => t >= start && t < end,
+        _ => false,
+    };
+    time::UtcOffset::from_hms(if summer { 2 } else { 1 }, 0, 0).unwrap_or(time::UtcOffset::UTC)
+}
+
+/// An RFC 3339 instant in French, in Paris time: `mercredi 2 décembre 2026 à 02 h 55 (heure de
+/// Paris)`.
 pub fn french_date(rfc3339: &str) -> String {
     let Ok(t) =
         time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
     else {
         return rfc3339.to_owned();
     };
+    let t = t.to_offset(paris_offset(t));
     const DAYS: [&str; 7] = [
         "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
     ];
@@ -424,18 +451,8 @@ pub fn french_date(rfc3339: &str) -> String {
         "novembre",
         "décembre",
     ];
-    let offset = t.offset();
-    let zone = if offset.is_utc() {
-        "UTC".to_owned()
-    } else {
-        format!(
-            "UTC{:+03}:{:02}",
-            offset.whole_hours(),
-            offset.minutes_past_hour().abs()
-        )
-    };
     format!(
-        "{} {}{} {} {} à {:02} h {:02} ({zone})",
+        "{} {}{} {} {} à {:02} h {:02} (heure de Paris)",
         DAYS[t.weekday().number_days_from_monday() as usize],
         t.day(),
         if t.day() == 1 { "er" } else { "" },
@@ -783,8 +800,17 @@ mod french_tests {
     fn dates_and_plurals_read_in_french() {
         assert_eq!(
             super::french_date("2026-12-01T09:05:00Z"),
-            "mardi 1er décembre 2026 à 09 h 05 (UTC)"
+            "mardi 1er décembre 2026 à 10 h 05 (heure de Paris)"
         );
+        // Summer time: from the last Sunday of March, 01:00 UTC, to the last of October.
+        assert_eq!(
+            super::french_date("2026-07-14T22:30:00Z"),
+            "mercredi 15 juillet 2026 à 00 h 30 (heure de Paris)"
+        );
+        assert!(super::french_date("2026-03-29T00:59:00Z").contains("à 01 h 59"));
+        assert!(super::french_date("2026-03-29T01:00:00Z").contains("à 03 h 00"));
+        assert!(super::french_date("2026-10-25T00:59:00Z").contains("à 02 h 59"));
+        assert!(super::french_date("2026-10-25T01:00:00Z").contains("à 02 h 00"));
         assert_eq!(super::plural(1, "scénario", "scénarios"), "1 scénario");
         assert_eq!(super::plural(0, "scénario", "scénarios"), "0 scénario");
         assert_eq!(super::plural(3, "scénario", "scénarios"), "3 scénarios");
