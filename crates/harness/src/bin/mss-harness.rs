@@ -296,6 +296,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 PathBuf::from("reports")
                     .join(format!("rejeu-{}", report::run_folder_name(&now, &target)))
             });
+            harness::run::validate(&config).map_err(|e| e.to_string())?;
             writable(&out)?;
             config.journals = Some(out.join(report::JOURNALS));
             config.messages = Some(out.join(report::MESSAGES));
@@ -419,8 +420,6 @@ fn run(args: Args) -> Result<ExitCode, String> {
             let out = out.unwrap_or_else(|| {
                 PathBuf::from("reports").join(report::run_folder_name(&now, &label))
             });
-            // A report folder that cannot be written fails now, not after the run.
-            writable(&out)?;
             let mut config = bench.config()?;
             if let Some(path) = sut {
                 let profile = Profile::load(&path).map_err(|e| e.to_string())?;
@@ -446,6 +445,10 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 use std::io::IsTerminal;
                 !quiet && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
             };
+            // Bad input is refused before any folder is made; a report folder that cannot be
+            // written fails now, not after the run.
+            harness::run::validate(&config).map_err(|e| e.to_string())?;
+            writable(&out)?;
             config.journals = Some(out.join(report::JOURNALS));
             config.messages = Some(out.join(report::MESSAGES));
             config.attachments = Some(out.join(report::ATTACHMENTS));
