@@ -291,13 +291,9 @@ fn pickle_type(ty: gherkin::StepType) -> &'static str {
     }
 }
 
-fn message_status(s: StepStatus) -> &'static str {
-    match s {
-        StepStatus::Passed => "PASSED",
-        StepStatus::Failed | StepStatus::Error => "FAILED",
-        StepStatus::Undefined => "UNDEFINED",
-        StepStatus::Skipped | StepStatus::NotJudged => "SKIPPED",
-    }
+/// The Cucumber Messages status: cucumber.json's, in capitals.
+fn message_status(s: StepStatus) -> String {
+    json_status(s).to_ascii_uppercase()
 }
 
 /// The identifier of the run in the stream.

@@ -209,12 +209,17 @@ def session(account, keep):
     return imap
 
 
-def sync(account, keep):
-    imap = session(account, keep)
+def inbox(imap):
+    """The UIDs of the INBOX, selected."""
     imap.select("INBOX")
     _, data = imap.uid("SEARCH", None, "ALL")
+    return data[0].split()
+
+
+def sync(account, keep):
+    imap = session(account, keep)
     listed = []
-    for uid in data[0].split():
+    for uid in inbox(imap):
         _, parts = imap.uid("FETCH", uid, "(BODY.PEEK[HEADER])")
         headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(parts[0][1])
         listed.append({
@@ -240,9 +245,7 @@ def fetch(account, message_id, keep):
     """The raw message of the INBOX whose Message-ID is `message_id` (without brackets), as the
     user opens it (which marks it read)."""
     imap = session(account, keep)
-    imap.select("INBOX")
-    _, data = imap.uid("SEARCH", None, "ALL")
-    for uid in data[0].split():
+    for uid in inbox(imap):
         _, parts = imap.uid("FETCH", uid, "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
         headers = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(parts[0][1])
         if (headers.get("Message-ID") or "").strip().strip("<>") == message_id:
@@ -331,10 +334,8 @@ def list_inbox(account, keep):
     """The INBOX as the user sees it: patients told from professionals, with their birth name,
     first name and INS; the XDM prefix hidden; documents filed under their patient."""
     imap = session(account, keep)
-    imap.select("INBOX")
-    _, data = imap.uid("SEARCH", None, "ALL")
     listed = []
-    for uid in data[0].split():
+    for uid in inbox(imap):
         _, parts = imap.uid("FETCH", uid, "(BODY.PEEK[])")
         message = email.parser.BytesParser(policy=email.policy.default).parsebytes(parts[0][1])
         name, address = email.utils.parseaddr(str(message.get("From") or ""))
